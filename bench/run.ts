@@ -1,0 +1,39 @@
+/**
+ * `npm run bench [-- NAME…] [--json] [--quick]`: runs bench/*.bench.ts (or the named
+ * ones), prints a table per report, and with --json writes bench/results/NAME.json and
+ * prints the JSON.
+ */
+import { readdir, mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { formatTable, type Benchmark, type BenchReport } from './harness.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const names = args.filter((a) => !a.startsWith('--'));
+
+const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+const selected = names.length ? files.filter((f) => names.some((n) => f.startsWith(n))) : files;
+if (selected.length === 0) {
+  console.error(`no benchmark matches ${names.join(', ')}; have: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}`);
+  process.exit(2);
+}
+
+const all: Record<string, BenchReport[]> = {};
+for (const file of selected) {
+  const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { default: Benchmark };
+  const bench = mod.default;
+  console.error(`\n# ${bench.name}: ${bench.description}`);
+  const reports = await bench.run({ quick, log: (line) => console.error(`  ${line}`) });
+  all[bench.name] = reports;
+  if (!json) for (const r of reports) console.log('\n' + formatTable(r));
+  if (json) {
+    await mkdir(path.join(here, 'results'), { recursive: true });
+    await writeFile(path.join(here, 'results', `${bench.name}.json`), JSON.stringify(reports, null, 2));
+  }
+}
+if (json) console.log(JSON.stringify(all, null, 2));
+// isolated-vm handles can keep the loop alive after a benchmark: finish explicitly.
+process.exit(0);

@@ -1,0 +1,2 @@
+// The registry's public surface inside hotmod: other parts import from here only.
+export * from './types.js';

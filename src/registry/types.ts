@@ -1,0 +1,83 @@
+/**
+ * The manifest and catalog types: the registry's contract with the rest of hotmod.
+ * Other parts import these through `src/registry/index.ts`, never by file.
+ */
+
+/** Host APIs a module may be granted; anything not granted is absent inside its sandbox. */
+export type Permission = 'log' | 'timers';
+export const PERMISSIONS: readonly Permission[] = ['log', 'timers'];
+
+export type Activation = 'eager' | 'lazy';
+export type Isolation = 'isolate' | 'process';
+
+export interface ModuleLimits {
+  memoryMb?: number;
+  callTimeoutMs?: number;
+  activateTimeoutMs?: number;
+}
+
+/** A validated `hotmod` manifest with every optional field filled with its default. */
+export interface ModuleManifest {
+  /** `[a-z0-9][a-z0-9._-]*`, unique in a catalog; the id legacy lists use. */
+  readonly id: string;
+  /** package.json `name`. */
+  readonly packageName: string;
+  /** package.json `version` (exact semver). */
+  readonly version: string;
+  /** package.json `main`, relative to the package folder. */
+  readonly main: string;
+  /** `engines.hotmod` range, or undefined when the package does not say. */
+  readonly engines: { readonly hotmod?: string };
+  readonly legacyIds: readonly string[];
+  /** capability name -> exact version implemented. */
+  readonly provides: Readonly<Record<string, string>>;
+  /** capability name -> semver range. */
+  readonly requires: Readonly<Record<string, string>>;
+  readonly optionalRequires: Readonly<Record<string, string>>;
+  /** module id -> semver range of that module's version. */
+  readonly dependsOn: Readonly<Record<string, string>>;
+  readonly activation: Activation;
+  /** undefined: the host's default isolation applies. */
+  readonly isolation?: Isolation;
+  readonly permissions: readonly Permission[];
+  readonly limits: Readonly<ModuleLimits>;
+  readonly configSchema?: Readonly<Record<string, unknown>>;
+  readonly defaultEnabled: boolean;
+}
+
+/** A module package found on disk: one folder directly inside the modules directory. */
+export interface ModulePackage {
+  readonly manifest: ModuleManifest;
+  /** Absolute path of the package folder. */
+  readonly dir: string;
+  /** Absolute path of package.json. */
+  readonly packageJsonPath: string;
+  /** Absolute path of the entry (`main`), a self-contained ES module. */
+  readonly entryPath: string;
+  /** Absolute path of src/index.ts (or .js) when the package has sources; dev mode bundles it. */
+  readonly srcEntryPath?: string;
+  /** `${id}@${version}`: unique in a catalog. */
+  readonly key: string;
+}
+
+/** One problem found in a package, with where it is and what to do. */
+export interface ManifestDiagnostic {
+  readonly code: string;
+  /** The package folder. */
+  readonly dir: string;
+  /** The file the problem is in (usually package.json). */
+  readonly file: string;
+  /** JSON path inside the file, e.g. `$.hotmod.provides["billing.invoices"]`. */
+  readonly jsonPath: string;
+  readonly message: string;
+  /** What the author should do. */
+  readonly fix: string;
+  readonly severity: 'error' | 'warning';
+}
+
+export interface CatalogScan {
+  /** Valid packages, sorted by id then version (highest first): deterministic. */
+  readonly packages: readonly ModulePackage[];
+  /** Problems of the packages that were refused (and warnings of accepted ones). */
+  readonly diagnostics: readonly ManifestDiagnostic[];
+}

@@ -1,0 +1,98 @@
+/**
+ * The sandbox contract: one module version in one V8 isolate (or, with
+ * `isolation: 'process'`, in a supervised child process behind the same interface).
+ * The runtime only ever sees these types; isolated-vm never leaks past src/sandbox.
+ */
+import type { Permission } from '../registry/index.js';
+
+/** Required limits: the runtime always decides them (manifest value or host default). */
+export interface SandboxLimits {
+  memoryMb: number;
+  callTimeoutMs: number;
+  activateTimeoutMs: number;
+  deactivateTimeoutMs: number;
+}
+
+/** What a method receives as its second argument (`call`), minus `capability()`. */
+export interface CallContext {
+  clientId: string;
+  requestId: string;
+  settings: Readonly<Record<string, unknown>>;
+}
+
+/** A call a module makes through `call.capability(name).method(input)`. */
+export interface OutgoingCall {
+  /** The calling module. */
+  moduleId: string;
+  capability: string;
+  method: string;
+  input: unknown;
+  /** The context of the call being served when the module made this call. */
+  caller: CallContext;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface SandboxOptions {
+  moduleId: string;
+  version: string;
+  /** The bundle: one self-contained ES module. */
+  code: string;
+  /** Shown in stack traces, e.g. the entry's absolute path. */
+  filename: string;
+  permissions: readonly Permission[];
+  limits: SandboxLimits;
+  /** The host side of `ctx.log` (only wired when `log` is granted). */
+  log(level: LogLevel, message: string, data?: unknown): void;
+  /** The host side of `call.capability(...)`: the runtime routes and checks it. */
+  callCapability(call: OutgoingCall): Promise<unknown>;
+  /** The isolate died (out of memory, disposed, child crashed): the runtime restarts or fails it. */
+  onFatal(error: Error): void;
+}
+
+export interface ActivateContext {
+  config: unknown;
+  previousState: unknown;
+}
+
+export interface ActivatedModule {
+  /** capability name -> method names the module exposes. */
+  capabilities: Record<string, string[]>;
+  /** True when the module exports `deactivate` (a stateful module, for the swap). */
+  hasDeactivate: boolean;
+}
+
+export interface SandboxMetrics {
+  heapUsedBytes: number;
+  heapLimitBytes: number;
+  cpuTimeNs: number;
+  wallTimeNs: number;
+  calls: number;
+  errors: number;
+  timeouts: number;
+}
+
+export type SandboxState = 'loaded' | 'activating' | 'active' | 'deactivating' | 'disposed';
+
+/** An opaque handle on one module version's isolate. */
+export interface Sandbox {
+  readonly moduleId: string;
+  readonly version: string;
+  readonly state: SandboxState;
+  /** Runs the module's `activate(ctx)` within `activateTimeoutMs`. */
+  activate(ctx: ActivateContext): Promise<ActivatedModule>;
+  /** Calls a capability method; input and result are copied. Bounded by `timeoutMs` (default: callTimeoutMs). */
+  call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs?: number): Promise<unknown>;
+  /** Runs `deactivate(ctx)` if exported; returns its state (copied), or undefined. */
+  deactivate(): Promise<unknown>;
+  metrics(): SandboxMetrics;
+  /** Frees the isolate, its timers and references; pending calls reject with a coded error. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface SandboxFactory {
+  /** Compiles and evaluates the bundle; throws a HotmodError for imports, syntax errors, a missing `activate`. */
+  create(options: SandboxOptions): Promise<Sandbox>;
+  /** Closes whatever the factory holds (child processes for 'process' isolation). */
+  close?(): Promise<void>;
+}
