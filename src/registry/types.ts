@@ -81,3 +81,50 @@ export interface CatalogScan {
   /** Problems of the packages that were refused (and warnings of accepted ones). */
   readonly diagnostics: readonly ManifestDiagnostic[];
 }
+
+/** An immutable, versioned view of every package the catalog holds (all versions of every id). */
+export interface CatalogSnapshot {
+  /** Increases by one on every change that applied something. */
+  readonly generation: number;
+  /** Every package, sorted by id then version (highest first). */
+  readonly packages: readonly ModulePackage[];
+  /** Module ids, sorted. */
+  readonly ids: readonly string[];
+  /** The package with this `id@version` key. */
+  get(key: string): ModulePackage | undefined;
+  /** Every version of one id, highest first. */
+  versions(id: string): readonly ModulePackage[];
+}
+
+/** One module of a resolution plan. */
+export interface ResolvedModule {
+  readonly id: string;
+  readonly version: string;
+  readonly pkg: ModulePackage;
+  /** requires: capability -> the id of the module in the plan that serves it. */
+  readonly bindings: Readonly<Record<string, string>>;
+  /** optionalRequires: capability -> provider id, or null when no provider fits. */
+  readonly optionalBindings: Readonly<Record<string, string | null>>;
+  /** The manifest's dependsOn module ids, sorted. */
+  readonly dependsOn: readonly string[];
+  /** Modules in the plan that need this one (dependsOn or a required binding), sorted. Optional consumers are not listed. */
+  readonly dependents: readonly string[];
+}
+
+export interface ResolvePlan {
+  /** Activation order: every module comes after what it needs. */
+  readonly modules: readonly ResolvedModule[];
+  /** Module ids that may activate concurrently, level by level (each level sorted). */
+  readonly levels: readonly (readonly string[])[];
+  /** partial mode: what could not be resolved, and what needs it, each with its explanation. */
+  readonly unresolved: readonly { readonly id: string; readonly error: import('../errors.js').HotmodError }[];
+}
+
+export interface ResolveOptions {
+  /** Module ids to resolve; default: every id in the packages. */
+  readonly request?: readonly string[];
+  /** The host version engines.hotmod ranges are checked against. */
+  readonly hostVersion: string;
+  /** strict (default): throw when a requested module cannot be resolved. partial: report it in `unresolved`. */
+  readonly mode?: 'strict' | 'partial';
+}

@@ -1,0 +1,196 @@
+/**
+ * The plugin's HTTP routes, registered in their own encapsulated context so that the
+ * error handler, the not-found handler and the validator compiler apply to these routes
+ * only, never to the application's own.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HotmodError, HOTMOD_VERSION, type Host, type InvokeOptions } from '../index.js';
+import { FastifyErrorCode } from './errors.js';
+import { sendError } from './errorReply.js';
+import type { HostLifecycle } from './lifecycle.js';
+import type { EnablementApi, LegacyOverridesApi } from './hostParts.js';
+import {
+  clientModuleParams,
+  clientParams,
+  enableBody,
+  invokeHeaders,
+  invokeParams,
+  invokeQuerystring,
+  overridesBody,
+} from './schemas.js';
+import { createValidatorCompiler } from './validatorCompiler.js';
+
+export interface RouteContext {
+  host: Host;
+  lifecycle: HostLifecycle;
+  legacy: LegacyOverridesApi | undefined;
+  unifier: EnablementApi | undefined;
+  /** The URL prefix the routes are mounted under ('' for the root). */
+  prefix: string;
+}
+
+interface ClientParams {
+  id: string;
+}
+interface ClientModuleParams {
+  id: string;
+  moduleId: string;
+}
+interface InvokeParams {
+  id: string;
+  capability: string;
+  method: string;
+}
+interface InvokeQuery {
+  timeoutMs?: number;
+}
+interface InvokeHeaders {
+  'timeout-ms'?: number;
+  'x-request-id'?: string;
+}
+
+const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function missingPart(part: 'legacy' | 'unifier', route: string): HotmodError {
+  return new HotmodError(
+    FastifyErrorCode.HOST_NOT_READY,
+    `${route} needs host.${part}, which this host does not have; create the host with a store ('pglite://…', 'postgres://…' or 'memory')`,
+    { part },
+  );
+}
+
+export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const { host, lifecycle } = ctx;
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  // A 404 handler of our own only under a prefix: at the root it would take over the
+  // application's 404s.
+  if (ctx.prefix !== '') {
+    app.setNotFoundHandler((request, reply) =>
+      sendError(
+        new HotmodError(
+          FastifyErrorCode.ROUTE_NOT_FOUND,
+          `no hotmod route for ${request.method} ${request.url.split('?')[0]}; the routes are listed in docs/fastify.md`,
+          { method: request.method, url: request.url },
+        ),
+        request,
+        reply,
+      ),
+    );
+  }
+
+  app.get('/health', async (_request, reply) => {
+    const phase = lifecycle.phase;
+    if (phase !== 'running') {
+      return reply.code(503).send({
+        status: 'unavailable',
+        state: phase,
+        version: HOTMOD_VERSION,
+        error: {
+          code: FastifyErrorCode.HOST_NOT_READY,
+          message: `the hotmod host is ${phase}, not running; retry once it has started`,
+          details: { state: phase, forMs: lifecycle.phaseMs },
+        },
+      });
+    }
+    const byState: Record<string, number> = {};
+    const modules = host.status();
+    for (const module of modules) byState[module.state] = (byState[module.state] ?? 0) + 1;
+    const failed = (byState['failed'] ?? 0) + (byState['unresolved'] ?? 0);
+    // Failed modules degrade the host but do not make it unavailable: the others serve.
+    return {
+      status: failed > 0 ? 'degraded' : 'ok',
+      state: phase,
+      version: HOTMOD_VERSION,
+      uptimeMs: lifecycle.phaseMs,
+      modules: { total: modules.length, byState },
+    };
+  });
+
+  app.get('/modules', async () => ({ modules: host.status() }));
+
+  app.get<{ Params: ClientParams }>('/clients/:id/modules', { schema: { params: clientParams } }, async (request) => {
+    const clientId = request.params.id;
+    return { clientId, modules: await host.client(clientId).modules() };
+  });
+
+  const setEnabled = (enabled: boolean) =>
+    async (request: FastifyRequest<{ Params: ClientModuleParams; Body: { useAdvanced?: boolean } | null }>) => {
+      const { id: clientId, moduleId } = request.params;
+      const unifier = ctx.unifier;
+      if (!unifier) throw missingPart('unifier', `${request.method} ${request.url}`);
+      const changed = enabled
+        ? await unifier.enableModule(clientId, moduleId, request.body?.useAdvanced)
+        : await unifier.disableModule(clientId, moduleId);
+      const modules = await host.client(clientId).modules();
+      return {
+        clientId,
+        moduleId,
+        enabled,
+        changed,
+        module: modules.find((m) => m.moduleId === moduleId) ?? null,
+      };
+    };
+  const enableSchema = { params: clientModuleParams, body: enableBody };
+  app.post('/clients/:id/modules/:moduleId/enable', { schema: enableSchema }, setEnabled(true));
+  app.post('/clients/:id/modules/:moduleId/disable', { schema: enableSchema }, setEnabled(false));
+
+  app.post<{ Params: InvokeParams; Querystring: InvokeQuery; Headers: InvokeHeaders; Body: unknown }>(
+    '/clients/:id/invoke/:capability/:method',
+    { schema: { params: invokeParams, querystring: invokeQuerystring, headers: invokeHeaders } },
+    async (request, reply) => {
+      const { id, capability, method } = request.params;
+      const headers = request.headers;
+      const requestId = headers['x-request-id'] ?? String(request.id);
+      const options: InvokeOptions = { requestId };
+      const timeoutMs = request.query.timeoutMs ?? headers['timeout-ms'];
+      if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+      const result = await host.client(id).invoke(capability, method, request.body, options);
+      reply.header('x-request-id', requestId);
+      // JSON has no undefined: a method that returns nothing answers { "result": null }.
+      return { result: result ?? null };
+    },
+  );
+
+  app.get<{ Params: ClientParams }>('/clients/:id/overrides', { schema: { params: clientParams } }, async (request) => {
+    const clientId = request.params.id;
+    const legacy = ctx.legacy;
+    if (!legacy) throw missingPart('legacy', `GET ${request.url}`);
+    const row = await legacy.getModuleOverrides(clientId);
+    if (row === null || row === undefined) {
+      throw new HotmodError(
+        FastifyErrorCode.OVERRIDES_NOT_FOUND,
+        `client '${clientId}' has no client_app_overrides row; PUT /clients/${clientId}/overrides with { "modulesEnabled": [...] } creates one`,
+        { clientId },
+      );
+    }
+    return row;
+  });
+
+  app.put<{ Params: ClientParams; Body: { modulesEnabled: string[] } }>(
+    '/clients/:id/overrides',
+    { schema: { params: clientParams, body: overridesBody } },
+    async (request) => {
+      const clientId = request.params.id;
+      const legacy = ctx.legacy;
+      if (!legacy) throw missingPart('legacy', `PUT ${request.url}`);
+      return legacy.saveModuleOverrides(clientId, request.body.modulesEnabled);
+    },
+  );
+
+  app.post<{ Params: ClientParams }>(
+    '/clients/:id/overrides/reset',
+    { schema: { params: clientParams } },
+    async (request) => {
+      const clientId = request.params.id;
+      const legacy = ctx.legacy;
+      if (!legacy) throw missingPart('legacy', `POST ${request.url}`);
+      return legacy.resetToDefaults(clientId);
+    },
+  );
+
+  app.get('/metrics', async (_request, reply: FastifyReply) => {
+    const text = await host.prometheus();
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
+  });
+}

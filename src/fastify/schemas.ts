@@ -1,0 +1,71 @@
+/**
+ * JSON Schemas of the plugin's routes. Params, query and headers are coerced from
+ * strings (they are strings on the wire); bodies are validated strictly, without
+ * coercion, so `{ "modulesEnabled": [1] }` is refused rather than turned into `["1"]`
+ * (see validatorCompiler.ts).
+ */
+
+// Syntax only: whether a module or capability exists is the host's answer. Client ids
+// follow the host's rule (letters, digits and . _ : @ -, uuids included); the legacy
+// routes further need a uuid, which the legacy API checks (E_CLIENT_ID_INVALID).
+const clientId = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$' } as const;
+const moduleId = { type: 'string', minLength: 1, maxLength: 214 } as const;
+const capability = { type: 'string', minLength: 1, maxLength: 214, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' } as const;
+// A method is a property of the object `activate` returned for the capability.
+const method = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' } as const;
+const timeoutMs = { type: 'integer', minimum: 1, maximum: 600_000 } as const;
+
+export const clientParams = {
+  type: 'object',
+  properties: { id: clientId },
+  required: ['id'],
+} as const;
+
+export const clientModuleParams = {
+  type: 'object',
+  properties: { id: clientId, moduleId },
+  required: ['id', 'moduleId'],
+} as const;
+
+export const invokeParams = {
+  type: 'object',
+  properties: { id: clientId, capability, method },
+  required: ['id', 'capability', 'method'],
+} as const;
+
+export const invokeQuerystring = {
+  type: 'object',
+  properties: { timeoutMs },
+  additionalProperties: false,
+} as const;
+
+export const invokeHeaders = {
+  type: 'object',
+  properties: {
+    'timeout-ms': timeoutMs,
+    'x-request-id': { type: 'string', minLength: 1, maxLength: 200 },
+  },
+} as const;
+
+export const enableBody = {
+  type: ['object', 'null'],
+  properties: {
+    // Absent: the unifier's default (false). false writes the legacy modules_enabled list
+    // (when the client can have one); true writes a hotmod_module_configs row.
+    useAdvanced: { type: 'boolean' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const overridesBody = {
+  type: 'object',
+  properties: {
+    modulesEnabled: {
+      type: 'array',
+      maxItems: 1000,
+      items: { type: 'string', minLength: 1, maxLength: 214 },
+    },
+  },
+  required: ['modulesEnabled'],
+  additionalProperties: false,
+} as const;

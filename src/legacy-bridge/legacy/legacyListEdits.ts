@@ -1,0 +1,30 @@
+import type { CatalogView } from '../../types.js';
+
+/**
+ * Edits of a stored modules_enabled array that keep every other entry as it is (order,
+ * duplicates, junk): hotmod only ever adds or removes the entries of the module it writes.
+ */
+export function withModule(list: readonly unknown[], moduleId: string, catalog: CatalogView | undefined): unknown[] {
+  if (list.some((e) => typeof e === 'string' && resolves(e, moduleId, catalog))) return [...list];
+  return [...list, moduleId];
+}
+
+export function withoutModule(list: readonly unknown[], moduleId: string, catalog: CatalogView | undefined): unknown[] {
+  return list.filter((e) => !(typeof e === 'string' && resolves(e, moduleId, catalog)));
+}
+
+export function resolves(entry: string, moduleId: string, catalog: CatalogView | undefined): boolean {
+  return catalog ? catalog.resolveId(entry) === moduleId : entry === moduleId;
+}
+
+/** The module ids a stored list enables (exact ids and legacy ids; everything else ignored). */
+export function resolvedIds(list: unknown, catalog: CatalogView | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!Array.isArray(list)) return out;
+  for (const e of list) {
+    if (typeof e !== 'string') continue;
+    const id = catalog ? catalog.resolveId(e) : e;
+    if (id !== undefined) out.add(id);
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+import { isUuid } from '../clientId.js';
+import type { Queryable } from '../store/types.js';
+import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
+
+/**
+ * The migrator's set-based statements: one round trip per batch, never one per client
+ * (unnest arrays). Callers validate ids and hold the batch's transaction.
+ */
+
+/**
+ * Must equal CLIENT_LOCK_NAMESPACE in legacy/legacyRepository.ts (lockClient): the batch
+ * takes the same per-client advisory locks as every other writer, all in one statement.
+ */
+const CLIENT_LOCK_NAMESPACE = 734_150_002;
+
+/** Locks the clients of a batch, in id order (every batch runner locks in the same order). */
+export async function lockClients(tx: Queryable, clientIds: readonly string[]): Promise<void> {
+  if (clientIds.length === 0) return;
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock($1, hashtext(id))) FROM (SELECT id FROM unnest($2::text[]) AS t(id) ORDER BY id) AS ordered`,
+    [CLIENT_LOCK_NAMESPACE, [...clientIds].sort()],
+  );
+}
+
+/** Legacy (uuid) client ids of a list: only they can have client_app_overrides rows. */
+export function legacyIds(clientIds: readonly string[]): string[] {
+  return clientIds.filter(isUuid);
+}
+
+/**
+ * Every client's rows, as loadClientState reads one client's (the newest legacy row wins,
+ * the count of legacy rows kept), for a whole batch in two statements.
+ */
+export async function loadClientStates(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, ClientConfigState>> {
+  const states = new Map<string, ClientConfigState>();
+  for (const id of clientIds) states.set(id, { clientId: id, legacy: null, legacyRowCount: 0, registry: [] });
+  const uuids = legacyIds(clientIds);
+  const [legacy, registry] = await Promise.all([
+    legacyTable && uuids.length > 0
+      ? q.query<LegacyOverridesRow>(
+          `SELECT o.* FROM client_app_overrides o WHERE o.client_id = ANY($1::uuid[])
+            ORDER BY o.client_id, o.updated_at DESC NULLS LAST, o.id`,
+          [uuids],
+        )
+      : Promise.resolve({ rows: [] as LegacyOverridesRow[] }),
+    q.query<ModuleConfigRow>(
+      `SELECT client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at
+         FROM hotmod_module_configs WHERE client_id = ANY($1::text[]) ORDER BY client_id, module_id`,
+      [clientIds],
+    ),
+  ]);
+  for (const row of legacy.rows) {
+    const state = states.get(String(row.client_id).toLowerCase());
+    if (!state) continue;
+    if (state.legacy === null) state.legacy = row;
+    state.legacyRowCount = (state.legacyRowCount ?? 0) + 1;
+  }
+  for (const row of registry.rows) {
+    const state = states.get(row.client_id);
+    if (state) (state.registry as ModuleConfigRow[]).push(row);
+  }
+  return states;
+}
+
+/**
+ * Backs up the clients' rows as they are now, inside the batch's transaction and before
+ * any change: every client_app_overrides row and every hotmod_module_configs row as
+ * row_to_json(row)::text, so rollback can put back exactly these bytes.
+ */
+export async function writeBackups(
+  tx: Queryable,
+  runId: string,
+  strategy: string,
+  backups: readonly { backupId: string; clientId: string }[],
+  legacyTable: boolean,
+): Promise<void> {
+  if (backups.length === 0) return;
+  const legacyRows = legacyTable
+    ? `CASE WHEN b.legacy THEN COALESCE((SELECT array_agg(row_to_json(o)::text ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = b.client_id::uuid), '{}'::text[]) ELSE '{}'::text[] END`
+    : `'{}'::text[]`;
+  await tx.query(
+    `INSERT INTO hotmod_migration_backups (backup_id, run_id, client_id, strategy, legacy_rows, module_configs)
+     SELECT b.backup_id, $1, b.client_id, $2, ${legacyRows},
+            COALESCE((SELECT array_agg(row_to_json(c)::text ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = b.client_id), '{}'::text[])
+       FROM unnest($3::uuid[], $4::text[], $5::boolean[]) AS b(backup_id, client_id, legacy)`,
+    [runId, strategy, backups.map((b) => b.backupId), backups.map((b) => b.clientId), backups.map((b) => isUuid(b.clientId))],
+  );
+}
+
+/** Upserts migrated registry rows (source 'migration', migrated_at now); custom_settings kept. */
+export async function writeMigratedRows(tx: Queryable, writes: readonly { clientId: string; moduleId: string; enabled: boolean }[]): Promise<void> {
+  if (writes.length === 0) return;
+  await tx.query(
+    `INSERT INTO hotmod_module_configs (client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at)
+     SELECT w.client_id, w.module_id, w.enabled, '{}'::jsonb, 'migration', now(), now()
+       FROM unnest($1::text[], $2::text[], $3::boolean[]) AS w(client_id, module_id, enabled)
+     ON CONFLICT (client_id, module_id) DO UPDATE SET
+       enabled = EXCLUDED.enabled, source = 'migration', migrated_at = EXCLUDED.migrated_at, updated_at = now()`,
+    [writes.map((w) => w.clientId), writes.map((w) => w.moduleId), writes.map((w) => w.enabled)],
+  );
+}
+
+/** Writes new modules_enabled arrays (and updated_at); every other column untouched. */
+export async function writeLegacyLists(tx: Queryable, lists: readonly { clientId: string; list: unknown[] }[]): Promise<void> {
+  if (lists.length === 0) return;
+  await tx.query(
+    `UPDATE client_app_overrides o SET modules_enabled = v.list::jsonb, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[]) AS v(client_id, list) WHERE o.client_id = v.client_id`,
+    [lists.map((l) => l.clientId), lists.map((l) => JSON.stringify(l.list))],
+  );
+}
+
+export interface BackupRecord {
+  backup_id: string;
+  run_id: string;
+  client_id: string;
+  strategy: string;
+  legacy_rows: string[];
+  module_configs: string[];
+  created_at: Date;
+  restored_at: Date | null;
+}
+
+let overridesColumns: { key: string; columns: string[] } | undefined;
+
+async function legacyColumns(q: Queryable): Promise<string[]> {
+  const { rows } = await q.query<{ column_name: string; key: string }>(
+    `SELECT a.attname AS column_name, c.oid::text AS key FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      WHERE c.oid = to_regclass('client_app_overrides') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+  );
+  const key = rows[0]?.key ?? '';
+  if (overridesColumns?.key === key) return overridesColumns.columns;
+  overridesColumns = { key, columns: rows.map((r) => r.column_name) };
+  return overridesColumns.columns;
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Puts the clients' rows back exactly as the backups hold them: legacy rows whose text
+ * differs are updated column by column from the backup (json_populate_record), missing
+ * ones re-inserted, rows the backup did not have deleted; the registry rows replaced by
+ * the backed-up ones. Returns the client ids whose rows changed.
+ */
+export async function restoreBackups(tx: Queryable, backups: readonly BackupRecord[], legacyTable: boolean): Promise<void> {
+  if (backups.length === 0) return;
+  const clientIds = backups.map((b) => b.client_id);
+  const uuids = legacyIds(clientIds);
+  if (legacyTable && uuids.length > 0) {
+    const rowTexts = backups.flatMap((b) => b.legacy_rows);
+    const columns = await legacyColumns(tx);
+    const set = columns.filter((c) => c !== 'id').map((c) => `${ident(c)} = b.${ident(c)}`).join(', ');
+    // Rows the client did not have when it was backed up.
+    await tx.query(
+      `DELETE FROM client_app_overrides o WHERE o.client_id = ANY($1::uuid[])
+         AND o.id NOT IN (SELECT (t.j::json ->> 'id')::uuid FROM unnest($2::text[]) AS t(j))`,
+      [uuids, rowTexts],
+    );
+    if (rowTexts.length > 0) {
+      await tx.query(
+        `UPDATE client_app_overrides o SET ${set}
+           FROM (SELECT t.j AS hotmod_backup_text, r.* FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::client_app_overrides, t.j::json) AS r) AS b
+          WHERE o.id = b.id AND row_to_json(o)::text IS DISTINCT FROM b.hotmod_backup_text`,
+        [rowTexts],
+      );
+      await tx.query(
+        `INSERT INTO client_app_overrides (${columns.map(ident).join(', ')})
+         SELECT ${columns.map((c) => `r.${ident(c)}`).join(', ')}
+           FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::client_app_overrides, t.j::json) AS r
+          WHERE NOT EXISTS (SELECT 1 FROM client_app_overrides o WHERE o.id = r.id)`,
+        [rowTexts],
+      );
+    }
+  }
+  const configTexts = backups.flatMap((b) => b.module_configs);
+  // Replace the registry rows only where they differ, so unchanged clients get no write (and no NOTIFY).
+  await tx.query(
+    `DELETE FROM hotmod_module_configs c WHERE c.client_id = ANY($1::text[])
+       AND row_to_json(c)::text <> ALL($2::text[])`,
+    [clientIds, configTexts],
+  );
+  if (configTexts.length > 0) {
+    await tx.query(
+      `INSERT INTO hotmod_module_configs (client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at)
+       SELECT r.client_id, r.module_id, r.enabled, r.custom_settings, r.source, r.migrated_at, r.updated_at
+         FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::hotmod_module_configs, t.j::json) AS r
+        WHERE NOT EXISTS (SELECT 1 FROM hotmod_module_configs c WHERE c.client_id = r.client_id AND c.module_id = r.module_id)`,
+      [configTexts],
+    );
+  }
+  await tx.query(`UPDATE hotmod_migration_backups SET restored_at = now() WHERE backup_id = ANY($1::uuid[])`, [backups.map((b) => b.backup_id)]);
+}

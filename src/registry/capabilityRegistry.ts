@@ -1,0 +1,75 @@
+import semver from 'semver';
+import type { ModulePackage } from './types.js';
+
+export interface CapabilityProvider {
+  readonly moduleId: string;
+  /** The module version. */
+  readonly version: string;
+  /** The capability version this module version implements. */
+  readonly capabilityVersion: string;
+}
+
+export interface CapabilityMatch {
+  readonly name: string;
+  readonly providers: readonly CapabilityProvider[];
+}
+
+export interface CapabilityRegistry {
+  /** Every capability name, sorted. */
+  capabilities(): readonly string[];
+  /**
+   * Who provides `name` (optionally within a semver `range` of the capability version):
+   * highest capability version first, then module id, then module version (highest first).
+   */
+  providers(name: string, range?: string): readonly CapabilityProvider[];
+  /**
+   * Capabilities whose names match `pattern`: `payments.*` matches every name under
+   * `payments.` (any depth); a `*` inside a pattern matches one segment; no `*` is an exact name.
+   */
+  match(pattern: string): readonly CapabilityMatch[];
+}
+
+export function compareProviders(a: CapabilityProvider, b: CapabilityProvider): number {
+  return (
+    semver.rcompare(a.capabilityVersion, b.capabilityVersion) ||
+    (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0) ||
+    semver.rcompare(a.version, b.version)
+  );
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const segments = pattern.split('.');
+  const trailing = segments.length > 1 && segments[segments.length - 1] === '*';
+  const body = (trailing ? segments.slice(0, -1) : segments)
+    .map((s) => (s === '*' ? '[^.]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('\\.');
+  return new RegExp(`^${body}${trailing ? '\\..+' : ''}$`);
+}
+
+/** An index of who provides what, built once from a set of packages (any number of versions per id). */
+export function createCapabilityRegistry(packages: readonly ModulePackage[]): CapabilityRegistry {
+  const index = new Map<string, CapabilityProvider[]>();
+  for (const pkg of packages) {
+    for (const [name, capabilityVersion] of Object.entries(pkg.manifest.provides)) {
+      let list = index.get(name);
+      if (!list) index.set(name, (list = []));
+      list.push(Object.freeze({ moduleId: pkg.manifest.id, version: pkg.manifest.version, capabilityVersion }));
+    }
+  }
+  for (const list of index.values()) list.sort(compareProviders);
+  const names = Object.freeze([...index.keys()].sort());
+
+  const providers = (name: string, range?: string): readonly CapabilityProvider[] => {
+    const list = index.get(name) ?? [];
+    if (range === undefined) return list.slice();
+    return list.filter((p) => semver.satisfies(p.capabilityVersion, range, { includePrerelease: false }));
+  };
+  return Object.freeze({
+    capabilities: () => names,
+    providers,
+    match(pattern: string): readonly CapabilityMatch[] {
+      const re = patternToRegExp(pattern);
+      return names.filter((n) => re.test(n)).map((name) => Object.freeze({ name, providers: providers(name) }));
+    },
+  });
+}

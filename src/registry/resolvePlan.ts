@@ -1,0 +1,369 @@
+import { HotmodError } from '../errors.js';
+import { ResolveErrorCode } from './errors.js';
+import { ResolveIndex } from './resolveIndex.js';
+import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
+import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
+
+const CODE_OF: Record<ReasonKind, string> = {
+  missing: ResolveErrorCode.MISSING,
+  conflict: ResolveErrorCode.CONFLICT,
+  engine: ResolveErrorCode.ENGINE,
+  budget: ResolveErrorCode.TOO_COMPLEX,
+};
+
+function fixFor(kind: ReasonKind, hostVersion: string): string {
+  switch (kind) {
+    case 'missing':
+      return 'add the missing module to the modules directory, or remove the requirement from the manifest';
+    case 'conflict':
+      return 'align the version ranges with the versions in the catalog (hotmod ls lists them)';
+    case 'engine':
+      return `use a module version built for hotmod ${hostVersion}, or widen its engines.hotmod range if it works with this host`;
+    case 'budget':
+      return 'narrow the version ranges or remove old versions from the modules directory';
+  }
+}
+
+function unresolvedError(id: string, reason: Reason, hostVersion: string): HotmodError {
+  const code = CODE_OF[reason.kind];
+  return new HotmodError(code, `cannot resolve module '${id}': ${reason.chain.join('; ')}; to fix: ${fixFor(reason.kind, hostVersion)}`, {
+    moduleId: id,
+    chain: [...reason.chain],
+  });
+}
+
+/** One error for a strict resolve that left requested modules out: the first one's code, every explanation. */
+function strictError(unresolved: readonly { id: string; error: HotmodError }[]): HotmodError {
+  const first = unresolved[0]!;
+  if (unresolved.length === 1) return first.error;
+  return new HotmodError(
+    first.error.code,
+    `cannot resolve ${unresolved.length} modules: ${unresolved.map((u) => u.error.message).join(' | ')}`,
+    {
+      moduleId: first.id,
+      chain: first.error.details.chain,
+      unresolved: unresolved.map((u) => ({ id: u.id, code: u.error.code, message: u.error.message, chain: u.error.details.chain })),
+    },
+  );
+}
+
+/**
+ * Chooses one version per module id for the requested ids (default: all), pulls in the
+ * providers of required capabilities, binds optional requirements where a provider fits,
+ * and orders the result in activation levels. See docs/manifest.md "Resolution".
+ *
+ * strict (default): throws a HotmodError (E_RESOLVE_*) whose message explains the chain.
+ * partial: never throws for resolution problems; what cannot be resolved, and what needs
+ * it, is listed in `unresolved` with its explanation.
+ */
+export function resolvePlan(packages: readonly ModulePackage[], options: ResolveOptions): ResolvePlan {
+  const index = new ResolveIndex(packages, options.hostVersion);
+  const mode = options.mode ?? 'strict';
+  const requested = options.request ? [...new Set(options.request)].sort() : [...index.ids];
+  const roots: Obligation[] = requested.map((id) => ({ kind: 'root', id }));
+  const unresolved: { id: string; error: HotmodError }[] = [];
+
+  let selected: Map<string, ModulePackage>;
+  const joint = solve(index, roots, { excludable: false });
+  if (joint.ok) {
+    selected = joint.selected;
+  } else {
+    // Some requested module cannot be had: find out which (greedily, in id order), each with its reason.
+    const partial = solve(index, roots, { excludable: true });
+    if (!partial.ok) {
+      const error = unresolvedError(requested.join(', '), partial.reason, index.hostVersion);
+      if (mode === 'strict') throw error;
+      return { modules: [], levels: [], unresolved: requested.map((id) => ({ id, error })) };
+    }
+    selected = partial.selected;
+    for (const id of requested) {
+      const reason = partial.excluded.get(id);
+      if (reason) unresolved.push({ id, error: unresolvedError(id, reason, index.hostVersion) });
+    }
+    if (unresolved.length === 0) unresolved.push({ id: requested[0]!, error: unresolvedError(requested[0]!, joint.reason, index.hostVersion) });
+    if (mode === 'strict') throw strictError(unresolved);
+  }
+
+  addOptionalProviders(index, selected);
+  const plan = buildPlan(index, selected, mode);
+  return { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] };
+}
+
+/** Pulls in a provider for each optional requirement no module in the plan serves, when one resolves without changing the plan. */
+function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModulePackage>): void {
+  const queue = [...selected.values()].sort(byId);
+  for (let i = 0; i < queue.length; i++) {
+    const pkg = queue[i]!;
+    for (const [name, range] of Object.entries(pkg.manifest.optionalRequires)) {
+      if (index.providers(name).length === 0 || findProvider(index, selected, name, range)) continue;
+      const extra = solve(index, [{ kind: 'cap', name, range, from: pkg, optional: true }], { excludable: false, locked: selected, budget: 10_000 });
+      if (!extra.ok) continue;
+      for (const [id, added] of [...extra.selected].sort((a, b) => cmp(a[0], b[0]))) {
+        selected.set(id, added);
+        queue.push(added);
+      }
+    }
+  }
+}
+
+/** The provider a consumer binds to: highest capability version, then module id. */
+function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModulePackage>, name: string, range: string): string | undefined {
+  for (const e of index.providers(name)) {
+    if (selected.get(e.pkg.manifest.id) === e.pkg && index.satisfies(e.capabilityVersion, range)) return e.pkg.manifest.id;
+  }
+  return undefined;
+}
+
+interface Node {
+  readonly id: string;
+  readonly pkg: ModulePackage;
+  readonly bindings: Record<string, string>;
+  readonly optionalBindings: Record<string, string | null>;
+  /** Ids this module needs (dependsOn + required providers), sorted, unique. */
+  readonly needs: string[];
+  /** What must activate after this one (mandatory and ordered optional edges). */
+  readonly after: Set<Node>;
+  /** What needs this one (mandatory). */
+  readonly dependents: Set<Node>;
+  /** Incoming order edges. */
+  inDegree: number;
+  /** Scratch counter of orderLevels. */
+  waiting: number;
+}
+
+function buildPlan(
+  index: ResolveIndex,
+  selected: Map<string, ModulePackage>,
+  mode: 'strict' | 'partial',
+): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[] } {
+  const nodes = new Map<string, Node>();
+  for (const id of [...selected.keys()].sort()) {
+    const pkg = selected.get(id)!;
+    // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
+    // class per distinct capability name, which dominated resolves of big catalogs.
+    const bindings: Record<string, string> = Object.create(null);
+    const needSet = new Set<string>();
+    const requires = pkg.manifest.requires;
+    for (const name in requires) needSet.add((bindings[name] = findProvider(index, selected, name, requires[name]!)!));
+    const optionalBindings: Record<string, string | null> = Object.create(null);
+    const optional = pkg.manifest.optionalRequires;
+    for (const name in optional) optionalBindings[name] = findProvider(index, selected, name, optional[name]!) ?? null;
+    for (const dep in pkg.manifest.dependsOn) needSet.add(dep);
+    const needs = [...needSet].sort();
+    nodes.set(id, { id, pkg, bindings, optionalBindings, needs, after: new Set(), dependents: new Set(), inDegree: 0, waiting: 0 });
+  }
+  for (const node of nodes.values()) {
+    for (const need of node.needs) {
+      const provider = nodes.get(need)!;
+      provider.after.add(node);
+      provider.dependents.add(node);
+      node.inDegree++;
+    }
+  }
+
+  const unresolved: { id: string; error: HotmodError }[] = [];
+  // A cycle leaves nodes that Kahn's algorithm never reaches: only then look for the cycles themselves.
+  const cyclic = orderLevels(nodes, false).placed < nodes.size ? findCycles(nodes) : [];
+  if (cyclic.length > 0) {
+    const text = cyclic.map((c) => c.text).join('; ');
+    const fix = 'to fix: remove one of these requirements (move shared code into a module both can depend on, or make one requirement optional)';
+    const details = { cycles: cyclic.map((c) => c.path), chain: cyclic.map((c) => c.text) };
+    if (mode === 'strict')
+      throw new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve ${cyclic.length === 1 ? 'a cycle' : `${cyclic.length} cycles`}: modules need each other in a cycle: ${text}; ${fix}`, details);
+    // partial: the cycle's members, and everything that needs them, are left out.
+    const removed = new Map<string, string>();
+    for (const c of cyclic) for (const id of c.members) removed.set(id, `it is in a cycle`);
+    const stack = [...removed.keys()];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      for (const { id: dep } of nodes.get(id)!.dependents)
+        if (!removed.has(dep)) {
+          removed.set(dep, `it needs '${id}'`);
+          stack.push(dep);
+        }
+    }
+    for (const id of [...removed.keys()].sort())
+      unresolved.push({
+        id,
+        error: new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve module '${id}': ${removed.get(id)}: modules need each other in a cycle: ${text}; ${fix}`, { ...details, moduleId: id }),
+      });
+    for (const id of removed.keys()) {
+      const node = nodes.get(id)!;
+      for (const need of node.needs) nodes.get(need)?.after.delete(node);
+      for (const need of node.needs) nodes.get(need)?.dependents.delete(node);
+      nodes.delete(id);
+    }
+    for (const node of nodes.values()) node.inDegree = node.needs.length;
+  }
+
+  // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
+  for (const node of nodes.values()) {
+    for (const [name, provider] of Object.entries(node.optionalBindings)) {
+      if (provider === null) continue;
+      const p = nodes.get(provider);
+      if (!p) {
+        node.optionalBindings[name] = null;
+        continue;
+      }
+      if (p.after.has(node) || reaches(node, p)) continue;
+      p.after.add(node);
+      node.inDegree++;
+    }
+  }
+
+  const { levels } = orderLevels(nodes, true);
+  const modules: ResolvedModule[] = [];
+  for (const level of levels)
+    for (const id of level) {
+      const n = nodes.get(id)!;
+      modules.push(
+        Object.freeze({
+          id,
+          version: n.pkg.manifest.version,
+          pkg: n.pkg,
+          bindings: Object.freeze(n.bindings),
+          optionalBindings: Object.freeze(n.optionalBindings),
+          dependsOn: Object.freeze(Object.keys(n.pkg.manifest.dependsOn).sort()),
+          dependents: Object.freeze([...n.dependents].map((d) => d.id).sort()),
+        }),
+      );
+    }
+  return { modules, levels, unresolved };
+}
+
+/**
+ * Kahn's algorithm, level by level: a level is what has nothing left to wait for.
+ * Works on a copy of the in-degrees, so it can run twice (cycle check, then final order).
+ */
+function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: string[][]; placed: number } {
+  let current: Node[] = [];
+  for (const node of nodes.values()) {
+    node.waiting = node.inDegree;
+    if (node.inDegree === 0) current.push(node);
+  }
+  const levels: string[][] = [];
+  let placed = 0;
+  while (current.length > 0) {
+    placed += current.length;
+    if (collect) levels.push(current.map((n) => n.id).sort());
+    const next: Node[] = [];
+    for (const node of current) for (const after of node.after) if (--after.waiting === 0) next.push(after);
+    current = next;
+  }
+  return { levels, placed };
+}
+
+/** Is `target` reachable from `from` along order edges (from -> what activates after it)? */
+function reaches(from: Node, target: Node): boolean {
+  const seen = new Set<Node>([from]);
+  const stack = [from];
+  while (stack.length > 0) {
+    for (const next of stack.pop()!.after) {
+      if (next === target) return true;
+      if (!seen.has(next)) (seen.add(next), stack.push(next));
+    }
+  }
+  return false;
+}
+
+interface Cycle {
+  members: string[];
+  /** The cycle as a path that returns to its start. */
+  path: string[];
+  text: string;
+}
+
+/**
+ * Strongly connected components (iterative Tarjan, so long chains do not overflow the
+ * stack) over "needs" edges; each component with more than one module is a cycle, printed
+ * as `a -> b -> a` with the requirement behind each arrow.
+ */
+function findCycles(nodes: Map<string, Node>): Cycle[] {
+  const indexOf = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const start of nodes.keys()) {
+    if (indexOf.has(start)) continue;
+    const work: { id: string; i: number }[] = [{ id: start, i: 0 }];
+    indexOf.set(start, counter);
+    low.set(start, counter++);
+    stack.push(start);
+    onStack.add(start);
+    while (work.length > 0) {
+      const frame = work[work.length - 1]!;
+      const needs = nodes.get(frame.id)!.needs;
+      if (frame.i < needs.length) {
+        const next = needs[frame.i++]!;
+        if (!indexOf.has(next)) {
+          indexOf.set(next, counter);
+          low.set(next, counter++);
+          stack.push(next);
+          onStack.add(next);
+          work.push({ id: next, i: 0 });
+        } else if (onStack.has(next)) low.set(frame.id, Math.min(low.get(frame.id)!, indexOf.get(next)!));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id)!, low.get(frame.id)!));
+      if (low.get(frame.id) === indexOf.get(frame.id)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== frame.id);
+        if (component.length > 1) components.push(component.sort());
+      }
+    }
+  }
+  return components.sort((a, b) => cmp(a[0]!, b[0]!)).map((members) => describeCycle(nodes, members));
+}
+
+function describeCycle(nodes: Map<string, Node>, members: string[]): Cycle {
+  const inside = new Set(members);
+  const start = members[0]!;
+  // Shortest way from start back to start inside the component (breadth-first, sorted: deterministic).
+  const parent = new Map<string, string>();
+  const queue = [start];
+  let closing: string | undefined;
+  for (let qi = 0; qi < queue.length && closing === undefined; qi++) {
+    const id = queue[qi]!;
+    for (const next of nodes.get(id)!.needs) {
+      if (!inside.has(next)) continue;
+      if (next === start) {
+        closing = id;
+        break;
+      }
+      if (!parent.has(next)) (parent.set(next, id), queue.push(next));
+    }
+  }
+  const path = [start];
+  for (let id = closing!; id !== start; id = parent.get(id)!) path.splice(1, 0, id);
+  path.push(start);
+  const why: string[] = [];
+  for (let i = 0; i + 1 < path.length; i++) why.push(edgeReason(nodes.get(path[i]!)!, path[i + 1]!));
+  const others = members.filter((m) => !path.includes(m));
+  const text = `${path.join(' -> ')} (${why.join('; ')})${others.length ? ` with ${others.join(', ')} in the same cycle` : ''}`;
+  return { members, path, text };
+}
+
+function edgeReason(node: Node, need: string): string {
+  const m = node.pkg.manifest;
+  const range = m.dependsOn[need];
+  if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
+  const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
+  return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+function byId(a: ModulePackage, b: ModulePackage): number {
+  return cmp(a.manifest.id, b.manifest.id);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,68 @@
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import semver from 'semver';
+import { HotmodError } from '../errors.js';
+import { sortDiagnostics } from './diagnostics.js';
+import { CatalogErrorCode } from './errors.js';
+import { loadModulePackage } from './loadModulePackage.js';
+import type { CatalogScan, ManifestDiagnostic, ModulePackage } from './types.js';
+
+/** By id ascending, then version descending: the catalog's one order. */
+export function comparePackages(a: ModulePackage, b: ModulePackage): number {
+  const ia = a.manifest.id;
+  const ib = b.manifest.id;
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  return semver.rcompare(a.manifest.version, b.manifest.version);
+}
+
+/**
+ * Scans every folder directly inside `modulesDir` (dot-folders and node_modules are
+ * skipped). One bad package never stops the others: its problems become diagnostics.
+ * Two folders with the same id@version: the first by folder name wins, the other is
+ * refused with E_CATALOG_DUPLICATE. Throws only when the directory itself is missing.
+ */
+export async function scanCatalog(modulesDir: string): Promise<CatalogScan> {
+  const root = path.resolve(modulesDir);
+  let entries;
+  try {
+    if (!(await stat(root)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    throw new HotmodError(
+      CatalogErrorCode.DIR_MISSING,
+      `modules directory ${root} cannot be scanned: ${(error as Error).message}; create it or pass the right one (--modules DIR / modulesDir)`,
+      { modulesDir: root },
+      { cause: error },
+    );
+  }
+  const folders = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+    .map((e) => e.name)
+    .sort();
+  const loaded = await Promise.all(folders.map((name) => loadModulePackage(path.join(root, name))));
+
+  const byKey = new Map<string, ModulePackage>();
+  const diagnostics: ManifestDiagnostic[] = [];
+  for (const { pkg, diagnostics: found } of loaded) {
+    diagnostics.push(...found);
+    if (!pkg) continue;
+    const first = byKey.get(pkg.key);
+    if (first) {
+      diagnostics.push({
+        code: CatalogErrorCode.DUPLICATE,
+        dir: pkg.dir,
+        file: pkg.packageJsonPath,
+        jsonPath: '$.version',
+        message: `${pkg.key} is already in the catalog from ${path.relative(root, first.dir)}; this copy is ignored`,
+        fix: `Remove one of the folders or give this one another version.`,
+        severity: 'error',
+      });
+      continue;
+    }
+    byKey.set(pkg.key, pkg);
+  }
+  return Object.freeze({
+    packages: Object.freeze([...byKey.values()].sort(comparePackages)),
+    diagnostics: Object.freeze(sortDiagnostics(diagnostics)),
+  });
+}

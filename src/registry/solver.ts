@@ -1,0 +1,306 @@
+/**
+ * The version search behind resolvePlan: one version per module id such that every
+ * dependsOn range, every requires range (through some provider) and engines.hotmod hold.
+ *
+ * Depth-first over "obligations" (a requested id, a dependsOn entry, a required
+ * capability), trying the highest version first, with conflict-directed backjumping:
+ * each conflict names the decisions that caused it, and the search jumps straight back
+ * to the latest of them instead of retrying unrelated choices. Pending work is an
+ * immutable linked list, so going back to a decision restores it in O(1).
+ *
+ *   decision 0: billing 1.4.0 (requested)
+ *     decision 1: payments 2.0.0 (billing requires payments.charge ^2.0.0)
+ *       conflict: payments 2.0.0 depends on accounts ^3.0.0, none exists  -> culprits {1}
+ *     decision 1': payments 1.9.0 ...                                     (retry level 1)
+ *
+ * Every conflict carries a reason in words; when all candidates of a decision fail,
+ * their reasons become the reason of the decision's own obligation, which is how the
+ * PubGrub-style chain ("billing 1.4.0 requires …; payments 2.0.0 provides …") is built.
+ */
+import semver from 'semver';
+import type { ModulePackage } from './types.js';
+import type { ResolveIndex } from './resolveIndex.js';
+
+export type ReasonKind = 'missing' | 'conflict' | 'engine' | 'budget';
+
+export interface Reason {
+  readonly kind: ReasonKind;
+  /** Clauses in order, each a sentence a module author understands. */
+  readonly chain: readonly string[];
+}
+
+type Template =
+  | { readonly kind: 'root'; readonly id: string }
+  | { readonly kind: 'dep'; readonly id: string; readonly range: string; readonly from: ModulePackage }
+  | { readonly kind: 'cap'; readonly name: string; readonly range: string; readonly from: ModulePackage; readonly optional: boolean };
+
+interface Pending {
+  readonly t: Template;
+  /** The decision level that created this obligation (-1: requested or locked). */
+  readonly level: number;
+  readonly next: Pending | null;
+}
+
+interface Decision {
+  readonly cell: Pending;
+  readonly candidates: (ModulePackage | null)[];
+  next: number;
+  readonly conflictSet: Set<number>;
+  readonly failures: Reason[];
+  selectedId: string;
+  /** For a requested id with no usable version at all: why (it is excluded at once). */
+  readonly preReason?: Reason;
+}
+
+interface Selection {
+  readonly pkg: ModulePackage | null;
+  readonly level: number;
+  readonly excludedReason?: Reason;
+}
+
+export type SolveResult =
+  /** selected: what this search chose (locked modules are not repeated). */
+  | { ok: true; selected: Map<string, ModulePackage>; excluded: Map<string, Reason> }
+  | { ok: false; reason: Reason };
+
+export interface SolveOptions {
+  /** partial mode: a requested id may be left out (last resort) instead of failing the search. */
+  readonly excludable: boolean;
+  /** Already decided and fixed (the optional-requirement pass). */
+  readonly locked?: ReadonlyMap<string, ModulePackage>;
+  /** Give up after this many backtracks. */
+  readonly budget?: number;
+}
+
+const MAX_CLAUSES = 24;
+const DEFAULT_BUDGET = 200_000;
+
+export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
+
+/** A package's obligations never change (packages are immutable): computed once per package. */
+const templates = new WeakMap<ModulePackage, Template[]>();
+
+function templatesOf(pkg: ModulePackage): Template[] {
+  let list = templates.get(pkg);
+  if (list) return list;
+  list = [];
+  const m = pkg.manifest;
+  for (const id in m.dependsOn) list.push({ kind: 'dep', id, range: m.dependsOn[id]!, from: pkg });
+  for (const name in m.requires) list.push({ kind: 'cap', name, range: m.requires[name]!, from: pkg, optional: false });
+  templates.set(pkg, list);
+  return list;
+}
+
+export function solve(index: ResolveIndex, initial: readonly Obligation[], options: SolveOptions): SolveResult {
+  const selected = new Map<string, Selection>();
+  const locked = options.locked;
+  // Locked modules are looked up, never copied: the optional pass calls solve once per requirement.
+  const lookup = (id: string): Selection | undefined => {
+    const s = selected.get(id);
+    if (s !== undefined || locked === undefined) return s;
+    const pkg = locked.get(id);
+    return pkg === undefined ? undefined : { pkg, level: -1 };
+  };
+  const levels: Decision[] = [];
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  let backtracks = 0;
+
+  let pending: Pending | null = null;
+  for (let i = initial.length - 1; i >= 0; i--) pending = { t: initial[i]!, level: -1, next: pending };
+
+  while (pending !== null) {
+    const cell: Pending = pending;
+    pending = cell.next;
+    const conflict = step(cell);
+    if (conflict !== null) {
+      const failure = backjump(conflict.culprits, conflict.reason);
+      if (failure !== null) return { ok: false, reason: failure };
+    }
+  }
+  const out = new Map<string, ModulePackage>();
+  const excluded = new Map<string, Reason>();
+  for (const [id, s] of selected) {
+    if (s.pkg !== null) out.set(id, s.pkg);
+    else excluded.set(id, s.excludedReason!);
+  }
+  return { ok: true, selected: out, excluded };
+
+  function step(cell: Pending): { culprits: number[]; reason: Reason } | null {
+    const t = cell.t;
+    if (t.kind === 'cap') return stepCapability(cell, t);
+    const range = t.kind === 'dep' ? t.range : undefined;
+    const current = lookup(t.id);
+    if (current) {
+      if (current.pkg === null)
+        return {
+          culprits: [cell.level, current.level],
+          reason: { kind: current.excludedReason!.kind, chain: [`${describe(t)}, but ${t.id} cannot be resolved`, ...current.excludedReason!.chain] },
+        };
+      if (range === undefined || index.satisfies(current.pkg.manifest.version, range)) return null;
+      return {
+        culprits: [cell.level, current.level],
+        reason: { kind: 'conflict', chain: [`${describe(t)}, but ${t.id} ${current.pkg.manifest.version} is already chosen because ${why(current.level)}`] },
+      };
+    }
+    const candidates: (ModulePackage | null)[] = [];
+    for (const pkg of index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
+    if (candidates.length === 0) {
+      const reason = noVersionReason(t);
+      if (t.kind === 'root' && options.excludable) {
+        decide(cell, [null], new Set(), reason);
+        return null;
+      }
+      return { culprits: [cell.level], reason };
+    }
+    if (t.kind === 'root' && options.excludable) candidates.push(null);
+    decide(cell, candidates, new Set());
+    return null;
+  }
+
+  function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
+    const candidates: ModulePackage[] = [];
+    const blockers = new Set<number>();
+    for (const entry of index.providers(t.name)) {
+      if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
+      const current = lookup(entry.pkg.manifest.id);
+      if (current === undefined) candidates.push(entry.pkg);
+      else if (current.pkg === entry.pkg) return null;
+      else if (current.level >= 0) blockers.add(current.level);
+    }
+    if (candidates.length === 0) return { culprits: [cell.level, ...blockers], reason: noProviderReason(t) };
+    // The candidate list depended on the blockers' choices: if they all fail, the blockers share the blame.
+    decide(cell, candidates, blockers);
+    return null;
+  }
+
+  function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number>, preReason?: Reason): void {
+    const d: Decision = { cell, candidates, next: 0, conflictSet, failures: [], selectedId: '', ...(preReason ? { preReason } : {}) };
+    levels.push(d);
+    assign(d, levels.length - 1);
+  }
+
+  function assign(d: Decision, level: number): void {
+    const candidate = d.candidates[d.next]!;
+    if (candidate === null) {
+      const id = (d.cell.t as { id: string }).id;
+      d.selectedId = id;
+      selected.set(id, { pkg: null, level, excludedReason: exhaustedReason(d) });
+      pending = d.cell.next;
+      return;
+    }
+    d.selectedId = candidate.manifest.id;
+    selected.set(candidate.manifest.id, { pkg: candidate, level });
+    let list = d.cell.next;
+    const ts = templatesOf(candidate);
+    for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
+    pending = list;
+  }
+
+  /** Returns null when the search continues, or the reason the whole search failed. */
+  function backjump(culprits: number[], reason: Reason): Reason | null {
+    for (;;) {
+      let h = -1;
+      for (const c of culprits) if (c > h) h = c;
+      if (h < 0) return reason;
+      while (levels.length - 1 > h) selected.delete(levels.pop()!.selectedId);
+      const d = levels[h]!;
+      selected.delete(d.selectedId);
+      d.failures.push(reason);
+      for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
+      d.next++;
+      if (++backtracks > budget)
+        return { kind: 'budget', chain: [`the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore`] };
+      if (d.next < d.candidates.length) {
+        assign(d, h);
+        return null;
+      }
+      levels.pop();
+      reason = exhaustedReason(d);
+      culprits = [...d.conflictSet, d.cell.level];
+    }
+  }
+
+  function exhaustedReason(d: Decision): Reason {
+    if (d.preReason) return d.preReason;
+    const t = d.cell.t;
+    const kinds = new Set(d.failures.map((f) => f.kind));
+    const kind: ReasonKind = kinds.has('budget') ? 'budget' : kinds.size === 1 ? [...kinds][0]! : 'conflict';
+    const chain: string[] = [];
+    if (t.kind !== 'root') {
+      const tried = d.candidates.filter((c): c is ModulePackage => c !== null).map((c) => `${c.manifest.id} ${c.manifest.version}`);
+      chain.push(tried.length > 1 ? `${describe(t)}; tried ${tried.join(', ')}` : describe(t));
+    }
+    const seen = new Set(chain);
+    for (const f of d.failures) for (const clause of f.chain) if (!seen.has(clause)) (seen.add(clause), chain.push(clause));
+    if (chain.length > MAX_CLAUSES) chain.splice(MAX_CLAUSES, chain.length - MAX_CLAUSES, `… (${chain.length - MAX_CLAUSES} more)`);
+    return { kind, chain };
+  }
+
+  function why(level: number): string {
+    if (level < 0) return 'it is already in the plan';
+    return describe(levels[level]!.cell.t);
+  }
+
+  function noVersionReason(t: Extract<Template, { kind: 'root' | 'dep' }>): Reason {
+    const all = index.versions(t.id);
+    const head = describe(t);
+    if (all.length === 0)
+      return { kind: 'missing', chain: [t.kind === 'root' ? `no module '${t.id}' is in the catalog` : `${head}, but no module '${t.id}' is in the catalog`] };
+    const inRange = t.kind === 'dep' ? all.filter((p) => index.satisfies(p.manifest.version, t.range)) : all;
+    if (inRange.length > 0) {
+      const needs = inRange.map((p) => `${p.manifest.id} ${p.manifest.version} needs hotmod ${p.manifest.engines.hotmod}`);
+      return { kind: 'engine', chain: [`${t.kind === 'root' ? `${t.id} was requested` : head}, but ${list(needs)}, and this host is hotmod ${index.hostVersion}`] };
+    }
+    const versions = all.map((p) => p.manifest.version).reverse(); // ascending reads naturally
+    return {
+      kind: 'conflict',
+      chain: [`${head}, but the catalog has ${t.id} ${list(versions)}, ${versions.length === 1 ? 'which does not satisfy' : 'none satisfies'} ${(t as { range: string }).range}`],
+    };
+  }
+
+  function noProviderReason(t: Extract<Template, { kind: 'cap' }>): Reason {
+    const all = index.providers(t.name);
+    const head = describe(t);
+    if (all.length === 0) return { kind: 'missing', chain: [`${head}, but no module in the catalog provides ${t.name}`] };
+    const inRange = all.filter((e) => index.satisfies(e.capabilityVersion, t.range));
+    if (inRange.length === 0) {
+      const ascending = [...all].sort((a, b) => (a.pkg.manifest.id < b.pkg.manifest.id ? -1 : a.pkg.manifest.id > b.pkg.manifest.id ? 1 : 0) || semver.compare(a.pkg.manifest.version, b.pkg.manifest.version));
+      const described = ascending.map((e, i) => `${e.pkg.manifest.id} ${e.pkg.manifest.version} provides ${i === 0 ? `${t.name} ` : ''}${e.capabilityVersion}`);
+      return { kind: 'conflict', chain: [`${head}; ${list(described)}, ${all.length === 1 ? 'which does not satisfy' : all.length === 2 ? 'neither satisfies' : 'none satisfies'} ${t.range}`] };
+    }
+    const clauses: string[] = [];
+    let blocked = false;
+    for (const e of inRange) {
+      const p = e.pkg.manifest;
+      if (!e.engineOk) {
+        clauses.push(`${p.id} ${p.version} provides ${t.name} ${e.capabilityVersion} but needs hotmod ${p.engines.hotmod} (this host is hotmod ${index.hostVersion})`);
+        continue;
+      }
+      const current = lookup(p.id);
+      blocked = true;
+      if (current?.pkg === null) clauses.push(`${p.id} ${p.version} would provide ${t.name} ${e.capabilityVersion}, but ${p.id} cannot be resolved`);
+      else if (current?.pkg)
+        clauses.push(`${p.id} ${p.version} would provide ${t.name} ${e.capabilityVersion}, but ${p.id} ${current.pkg.manifest.version} is already chosen because ${why(current.level)}`);
+    }
+    return { kind: blocked ? 'conflict' : 'engine', chain: [`${head}; ${clauses.join('; ')}`] };
+  }
+}
+
+/** An obligation in words: who asked for what. */
+function describe(t: Template): string {
+  switch (t.kind) {
+    case 'root':
+      return `${t.id} was requested`;
+    case 'dep':
+      return `${t.from.manifest.id} ${t.from.manifest.version} depends on ${t.id} ${t.range}`;
+    case 'cap':
+      return `${t.from.manifest.id} ${t.from.manifest.version} ${t.optional ? 'optionally requires' : 'requires'} ${t.name} ${t.range}`;
+  }
+}
+
+/** "a", "a and b", "a, b and c"; long lists are cut. */
+function list(items: readonly string[], max = 6): string {
+  const shown = items.length > max ? [...items.slice(0, max), `${items.length - max} more`] : items;
+  if (shown.length <= 1) return shown.join('');
+  return `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]}`;
+}

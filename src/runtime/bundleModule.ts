@@ -1,0 +1,250 @@
+/**
+ * Bundles a module package's `src/index.ts` (or `.js`) into the one self-contained ES
+ * module the sandbox loads (`main`, by default `dist/index.js`). Used by `hotmod build`,
+ * `hotmod new` and the watcher in dev mode.
+ *
+ * Everything is inlined (no externals): the sandbox has no module loader and no Node
+ * API, so an import of a Node builtin is refused here, at build time, with its place in
+ * the source, instead of failing later inside the isolate.
+ */
+import { createHash } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
+import { HotmodError } from '../errors.js';
+import { RuntimeErrorCode } from './errors.js';
+import { writeFileAtomic } from './writeFileAtomic.js';
+
+export interface BundleOptions {
+  /** Where to write, absolute or relative to the package folder. Default: package.json `main`, else dist/index.js. */
+  outfile?: string;
+  /** Append an inline source map (stack traces then point into src/). Default false. */
+  sourcemap?: boolean;
+  /** Aborted: the bundle is not written (a newer change superseded it). */
+  signal?: AbortSignal;
+}
+
+export interface BundleResult {
+  /** Absolute path of the package folder. */
+  dir: string;
+  /** Absolute path of the source entry that was bundled. */
+  entry: string;
+  /** Absolute path of the bundle. */
+  outfile: string;
+  /** Size of the bundle in bytes. */
+  bytes: number;
+  /** Wall time of the build, in milliseconds. */
+  ms: number;
+  /** sha256 (hex) of the bundle: the watcher uses it to recognise its own writes. */
+  sha256: string;
+  /** True when the file already had exactly these bytes, so nothing was written. */
+  unchanged: boolean;
+  /** esbuild warnings, each as `file:line:column: text`. */
+  warnings: string[];
+}
+
+/** One esbuild problem, as `details.errors` of E_BUILD_FAILED / E_BUILD_NODE_API carries it. */
+export interface BuildProblem {
+  /** Relative to the package folder when inside it. */
+  file?: string;
+  line?: number;
+  /** 1-based, like editors show it. */
+  column?: number;
+  text: string;
+  lineText?: string;
+  /** Set when the problem is an import of a Node builtin. */
+  builtin?: string;
+}
+
+export const DEFAULT_MAIN = 'dist/index.js';
+const SOURCE_ENTRIES = ['src/index.ts', 'src/index.js', 'src/index.mts', 'src/index.mjs'] as const;
+
+/** The source entry of a package (src/index.ts first), or undefined when it has none. */
+export async function findSourceEntry(dir: string): Promise<string | undefined> {
+  for (const relative of SOURCE_ENTRIES) {
+    const candidate = path.join(dir, relative);
+    if (await exists(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Reads `main` from the package's package.json. A missing package.json or `main` gives
+ * the default; a package.json that is not JSON, or a `main` outside the folder, throws.
+ */
+export async function readPackageMain(dir: string): Promise<string> {
+  const file = path.join(dir, 'package.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_MAIN;
+    throw buildError(dir, `cannot read package.json: ${(error as Error).message}`, [], error);
+  }
+  let main: unknown;
+  try {
+    main = (JSON.parse(text) as { main?: unknown } | null)?.main;
+  } catch (error) {
+    throw buildError(dir, `package.json is not valid JSON (${(error as Error).message}), so where to write the bundle is unknown`, [], error);
+  }
+  if (main === undefined) return DEFAULT_MAIN;
+  if (typeof main !== 'string' || main.length === 0 || isOutside(dir, path.resolve(dir, main))) {
+    throw buildError(dir, `package.json "main" must be a relative path inside the package folder, got ${JSON.stringify(main)}`, []);
+  }
+  return main;
+}
+
+export async function bundleModule(dir: string, options: BundleOptions = {}): Promise<BundleResult> {
+  const started = performance.now();
+  const root = path.resolve(dir);
+  const entry = await findSourceEntry(root);
+  if (entry === undefined) {
+    throw new HotmodError(
+      RuntimeErrorCode.BUILD_NO_ENTRY,
+      `module package '${root}' has no source to bundle: none of ${SOURCE_ENTRIES.join(', ')} exists; put the module's entry at src/index.ts`,
+      { dir: root, looked: [...SOURCE_ENTRIES] },
+    );
+  }
+  const outfile = path.resolve(root, options.outfile ?? (await readPackageMain(root)));
+
+  let output: Uint8Array;
+  let warnings: Message[];
+  try {
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: [entry],
+      outfile,
+      write: false,
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      // 'neutral' resolves no package entry fields by default; npm dependencies need these.
+      mainFields: ['module', 'main'],
+      sourcemap: options.sourcemap ? 'inline' : false,
+      logLevel: 'silent',
+      plugins: [refuseNodeBuiltins],
+    });
+    const file = result.outputFiles.find((f) => f.path === outfile) ?? result.outputFiles[0];
+    if (!file) throw new Error('esbuild produced no output file');
+    output = file.contents;
+    warnings = result.warnings;
+  } catch (error) {
+    throw esbuildError(root, error);
+  }
+
+  const sha256 = createHash('sha256').update(output).digest('hex');
+  options.signal?.throwIfAborted();
+  const unchanged = await hasContent(outfile, sha256);
+  if (!unchanged) await writeFileAtomic(outfile, output);
+  return {
+    dir: root,
+    entry,
+    outfile,
+    bytes: output.byteLength,
+    ms: Math.round((performance.now() - started) * 10) / 10,
+    sha256,
+    unchanged,
+    warnings: warnings.map((w) => formatProblem(toProblem(root, w))),
+  };
+}
+
+/** `file:line:column: text`, the shape editors and terminals link. */
+export function formatProblem(problem: BuildProblem): string {
+  const where = problem.file === undefined ? '' : `${problem.file}:${problem.line ?? 0}:${problem.column ?? 0}: `;
+  return `${where}${problem.text}`;
+}
+
+// An esbuild plugin: every import of a Node builtin becomes a build error at the import's
+// place. Bare names (`fs`, `events`) are refused only when nothing in node_modules provides
+// them, so a bundled polyfill package still works; `node:` names are always refused.
+const BUILTIN_DETAIL = 'hotmod:node-builtin';
+const RESOLVING = Symbol('hotmod:resolving');
+const refuseNodeBuiltins: Plugin = {
+  name: 'hotmod-no-node-api',
+  setup(pluginBuild) {
+    const refuse = (name: string) => ({
+      errors: [{ text: `imports the Node builtin '${name}'; modules run in a sandbox with no Node API`, detail: { [BUILTIN_DETAIL]: name } }],
+    });
+    pluginBuild.onResolve({ filter: /^node:/ }, (args) => refuse(args.path));
+    pluginBuild.onResolve({ filter: /^[a-z_][a-z0-9_/]*$/ }, async (args) => {
+      if (args.pluginData === RESOLVING || !isBuiltin(args.path)) return undefined;
+      const found = await pluginBuild.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: RESOLVING,
+      });
+      if (found.errors.length > 0) return refuse(args.path);
+      return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects };
+    });
+  },
+};
+
+function esbuildError(dir: string, error: unknown): HotmodError {
+  const messages = (error as Partial<BuildFailure>)?.errors;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return buildError(dir, error instanceof Error ? error.message : String(error), [], error);
+  }
+  const problems = messages.map((m) => toProblem(dir, m));
+  const builtins = problems.filter((p) => p.builtin !== undefined);
+  if (builtins.length > 0) {
+    const list = builtins.map((p) => `'${p.builtin}' at ${p.file}:${p.line}:${p.column}`).join(', ');
+    return new HotmodError(
+      RuntimeErrorCode.BUILD_NODE_API,
+      `module package '${dir}' failed to build: it imports the Node builtin ${list}; modules run in a sandbox with no Node API, ` +
+        `so remove the import and get what you need from the host through a capability (call.capability) or a permission (ctx.log); dist/ was left as it was`,
+      { dir, errors: problems },
+      { cause: error },
+    );
+  }
+  return buildError(dir, problems.map(formatProblem).join('; '), problems, error);
+}
+
+function buildError(dir: string, reason: string, problems: BuildProblem[], cause?: unknown): HotmodError {
+  return new HotmodError(
+    RuntimeErrorCode.BUILD_FAILED,
+    `module package '${dir}' failed to build: ${reason}; fix it and save again (or run hotmod build ${dir}); dist/ was left as it was`,
+    { dir, errors: problems },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function toProblem(dir: string, message: Message): BuildProblem {
+  const problem: BuildProblem = { text: message.text };
+  const location = message.location;
+  if (location) {
+    const absolute = path.resolve(dir, location.file);
+    problem.file = isOutside(dir, absolute) ? absolute : path.relative(dir, absolute);
+    problem.line = location.line;
+    problem.column = location.column + 1;
+    problem.lineText = location.lineText;
+  }
+  const detail = message.detail as Record<string, unknown> | undefined;
+  if (detail && typeof detail[BUILTIN_DETAIL] === 'string') problem.builtin = detail[BUILTIN_DETAIL];
+  return problem;
+}
+
+async function hasContent(file: string, sha256: string): Promise<boolean> {
+  try {
+    return createHash('sha256').update(await readFile(file)).digest('hex') === sha256;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isOutside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative);
+}

@@ -1,0 +1,36 @@
+// The runtime's surface: createHost, its types, the DI tokens and the config-source seam.
+export { createHost } from './createHost.js';
+export type {
+  Host,
+  HostOptions,
+  HostOverrides,
+  HostLimits,
+  RestartPolicy,
+  HostClient,
+  HostEvents,
+  ModuleEvent,
+  ModuleStatus,
+  ModuleStateName,
+  InvokeOptions,
+  SwapResult,
+  ModuleConfigProvider,
+  LegacyBridgeParts,
+  LegacyBridgeFactory,
+  WatcherFactory,
+  HostWatcher,
+} from './types.js';
+export type { HostMetricsSnapshot, ModuleMetricsSnapshot, CapabilityMetricsSnapshot, LatencySnapshot } from './callMetrics.js';
+export type { Clock, ClockTimer } from './clock.js';
+export { systemClock } from './clock.js';
+export { RuntimeErrorCode } from './errors.js';
+export {
+  createAllEnabledConfigSource,
+  createFileConfigSource,
+  parseConfigFile,
+  toClientModuleSet,
+  type HotmodConfigFile,
+  type FileConfigSource,
+} from './configSources.js';
+export * as tokens from './tokens.js';
+export type { CatalogPlan } from './planCatalog.js';
+export { createHostWatcherFactory } from './watcherAdapter.js';

@@ -1,0 +1,70 @@
+/**
+ * One running version of a module: its sandbox, what `activate` returned, and the count
+ * of calls in flight, so that a swap or a stop can wait for them (drain) before
+ * deactivating or disposing the sandbox.
+ */
+import type { ModulePackage } from '../registry/index.js';
+import type { ActivatedModule, CallContext, Sandbox } from '../sandbox/types.js';
+import type { Clock } from './clock.js';
+
+export class ModuleInstance {
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
+  /** Set once the instance is retired (swapped out, unloaded, crashed): the router never picks it again. */
+  retired = false;
+
+  constructor(
+    readonly pkg: ModulePackage,
+    readonly sandbox: Sandbox,
+    readonly activated: ActivatedModule,
+    readonly activatedAt: number,
+  ) {}
+
+  get version(): string {
+    return this.pkg.manifest.version;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get stateful(): boolean {
+    return this.activated.hasDeactivate;
+  }
+
+  /**
+   * The hot path. The in-flight count goes up synchronously, in the same tick as the
+   * router picked this instance, so a swap can never miss a call it must drain.
+   */
+  async call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    this.#inFlight++;
+    try {
+      return await this.sandbox.call(capability, method, input, context, timeoutMs);
+    } finally {
+      if (--this.#inFlight === 0 && this.#drainWaiters.length) {
+        const waiters = this.#drainWaiters;
+        this.#drainWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  /** Resolves true when no call is in flight, or false when `budgetMs` passed first. */
+  drain(clock: Clock, budgetMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let settled = false;
+      const timer = clock.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        resolve(false);
+      }, budgetMs);
+      this.#drainWaiters.push(() => {
+        if (settled) return;
+        settled = true;
+        clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * Zero-downtime swap (DESIGN.md "Zero-downtime swap"). One serial queue per module;
+ * a queued swap superseded by a later one is skipped (the later one reads the newest
+ * files). The new version is compiled and activated in a fresh sandbox while the old one
+ * serves:
+ *
+ *   stateless:  activate new ──► switch `serving` (atomic) ──► old drains, then disposed
+ *   stateful:   gate calls ──► drain old ──► state = old.deactivate() ──► activate new(state)
+ *                 ├─ ok:   switch, open the gate (held calls go to new), dispose old
+ *                 └─ fail: old version re-activated with its own state in a fresh sandbox,
+ *                          open the gate (held calls go to it), swap:failed
+ *
+ * Refused before anything changes: an invalid package, a changed id, or capability
+ * versions that no longer satisfy an active consumer's range (or the new version's own
+ * requirements that the running providers do not satisfy).
+ */
+import semver from 'semver';
+import type { Logger } from 'pino';
+import type { EventEmitter } from 'eventemitter3';
+import { HotmodError } from '../errors.js';
+import { loadModulePackage, type ModulePackage } from '../registry/index.js';
+import type { ActivationEngine } from './activationEngine.js';
+import type { CallMetrics } from './callMetrics.js';
+import type { Clock } from './clock.js';
+import { RuntimeErrorCode } from './errors.js';
+import type { ModuleInstance } from './moduleInstance.js';
+import type { ModuleRecord } from './moduleRecord.js';
+import type { Router } from './router.js';
+import type { HostEvents, SwapResult } from './types.js';
+
+export interface SwapDeps {
+  engine: ActivationEngine;
+  router: Router;
+  events: EventEmitter<HostEvents>;
+  metrics: CallMetrics;
+  clock: Clock;
+  logger: Logger;
+  drainTimeoutMs: number;
+  /** The catalog changed (a version or provides changed): the host bumps its generation. */
+  onCatalogChanged(changed: string[]): void;
+}
+
+interface NewBindings {
+  bindings: Record<string, string>;
+  optionalBindings: Record<string, string>;
+  dependsOn: string[];
+}
+
+export class SwapCoordinator {
+  readonly #d: SwapDeps;
+
+  constructor(deps: SwapDeps) {
+    this.#d = deps;
+  }
+
+  /** Queues a swap of `record` to `pkg` (or to what is on disk now when `pkg` is absent). */
+  swap(record: ModuleRecord, pkg?: ModulePackage): Promise<SwapResult> {
+    record.swapsPending++;
+    const run = record.swapQueue.then(() => {
+      record.swapsPending--;
+      // A later swap of the same module is queued: it will read newer files; this one is stale.
+      if (record.swapsPending > 0 && pkg === undefined) {
+        const v = record.pkg.manifest.version;
+        return { id: record.id, from: v, to: v, stateful: record.serving?.stateful ?? false, durationMs: 0, skipped: true };
+      }
+      return this.#run(record, pkg);
+    });
+    record.swapQueue = run.catch(() => {});
+    return run;
+  }
+
+  #refuse(record: ModuleRecord, reason: string, details: Record<string, unknown>, to?: string): never {
+    const error = new HotmodError(
+      RuntimeErrorCode.SWAP_REFUSED,
+      `swap of module '${record.id}' refused: ${reason}; version ${record.pkg.manifest.version} serves on`,
+      { moduleId: record.id, from: record.pkg.manifest.version, ...(to ? { to } : {}), reason, ...details },
+    );
+    this.#d.metrics.swaps.refused++;
+    this.#d.events.emit('swap:failed', { id: record.id, from: record.pkg.manifest.version, ...(to ? { to } : {}), code: error.code, reason, error });
+    throw error;
+  }
+
+  async #load(record: ModuleRecord): Promise<ModulePackage> {
+    const { pkg, diagnostics } = await loadModulePackage(record.pkg.dir);
+    if (!pkg) {
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      this.#refuse(record, `the new version in ${record.pkg.dir} is invalid: ${errors.map((d) => `${d.jsonPath}: ${d.message}`).join('; ')}`, {
+        diagnostics: errors,
+      });
+    }
+    return pkg;
+  }
+
+  /** The compatibility check against the running graph. Returns the new version's bindings. */
+  #check(record: ModuleRecord, pkg: ModulePackage): NewBindings {
+    const m = pkg.manifest;
+    const to = m.version;
+    if (m.id !== record.id) this.#refuse(record, `the folder now declares id '${m.id}'; an id change is an unload plus an add`, {}, to);
+    const records = this.#d.engine.records;
+    // 1. Every active consumer bound to this module must still be satisfied.
+    for (const consumer of records.values()) {
+      if (consumer === record || consumer.state.name === 'unresolved') continue;
+      const cm = consumer.pkg.manifest;
+      for (const [cap, provider] of [...Object.entries(consumer.bindings), ...Object.entries(consumer.optionalBindings)]) {
+        if (provider !== record.id) continue;
+        const range = cm.requires[cap] ?? cm.optionalRequires[cap]!;
+        const version = m.provides[cap];
+        if (version === undefined)
+          this.#refuse(record, `module '${consumer.id}' requires '${cap}' ${range}, which version ${to} no longer provides`, { consumer: consumer.id, capability: cap, range }, to);
+        if (!semver.satisfies(version, range, { includePrerelease: true }))
+          this.#refuse(record, `version ${to} provides '${cap}' ${version}, which does not satisfy '${consumer.id}' (requires ${range})`, { consumer: consumer.id, capability: cap, range, provided: version }, to);
+      }
+      const range = cm.dependsOn[record.id];
+      if (range !== undefined && !semver.satisfies(to, range, { includePrerelease: true }))
+        this.#refuse(record, `module '${consumer.id}' depends on '${record.id}' ${range}, which version ${to} does not satisfy`, { consumer: consumer.id, range }, to);
+    }
+    // 2. The new version's own requirements, against the providers running now.
+    const bindings: Record<string, string> = {};
+    const optionalBindings: Record<string, string> = {};
+    const fits = (cap: string, range: string): string | undefined => {
+      const current = record.bindings[cap] ?? record.optionalBindings[cap];
+      const candidates = current ? [current, ...records.keys()] : [...records.keys()];
+      for (const id of candidates) {
+        const r = records.get(id);
+        if (!r || r === record || r.state.name === 'unresolved') continue;
+        const v = r.pkg.manifest.provides[cap];
+        if (v !== undefined && semver.satisfies(v, range, { includePrerelease: true })) return id;
+      }
+      return undefined;
+    };
+    for (const [cap, range] of Object.entries(m.requires)) {
+      const id = fits(cap, range);
+      if (id === undefined) this.#refuse(record, `version ${to} requires '${cap}' ${range}, and no running module provides a version in that range`, { capability: cap, range }, to);
+      bindings[cap] = id;
+    }
+    for (const [cap, range] of Object.entries(m.optionalRequires)) {
+      const id = fits(cap, range);
+      if (id !== undefined) optionalBindings[cap] = id;
+    }
+    for (const [dep, range] of Object.entries(m.dependsOn)) {
+      const r = records.get(dep);
+      if (!r || r.state.name === 'unresolved' || !semver.satisfies(r.pkg.manifest.version, range, { includePrerelease: true }))
+        this.#refuse(record, `version ${to} depends on '${dep}' ${range}, which the running catalog does not satisfy`, { dependency: dep, range }, to);
+    }
+    return { bindings, optionalBindings, dependsOn: Object.keys(m.dependsOn) };
+  }
+
+  #failed(record: ModuleRecord, from: string, to: string, cause: unknown): never {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const error = new HotmodError(
+      RuntimeErrorCode.SWAP_FAILED,
+      `swap of module '${record.id}' from ${from} to ${to} failed: ${reason}; version ${from} resumed and serves on`,
+      { moduleId: record.id, from, to, reason },
+      { cause },
+    );
+    this.#d.metrics.swaps.failed++;
+    this.#d.events.emit('swap:failed', { id: record.id, from, to, code: error.code, reason, error });
+    throw error;
+  }
+
+  #commit(record: ModuleRecord, pkg: ModulePackage, b: NewBindings, instance: ModuleInstance | undefined): void {
+    const changed = pkg.manifest.version !== record.pkg.manifest.version || JSON.stringify(pkg.manifest.provides) !== JSON.stringify(record.pkg.manifest.provides);
+    record.pkg = pkg;
+    record.bindings = b.bindings;
+    record.optionalBindings = b.optionalBindings;
+    record.dependsOn = b.dependsOn;
+    if (instance) {
+      record.state = { name: 'active', instance };
+      record.serving = instance;
+    }
+    if (changed) this.#d.onCatalogChanged([record.id]);
+  }
+
+  async #run(record: ModuleRecord, given: ModulePackage | undefined): Promise<SwapResult> {
+    const d = this.#d;
+    const from = record.pkg.manifest.version;
+    const started = performance.now();
+    const pkg = given ?? (await this.#load(record));
+    const to = pkg.manifest.version;
+    const b = this.#check(record, pkg);
+    const generation = ++record.generation;
+    const old = record.serving;
+
+    // Not serving (lazy and never called, failed, restarting): no instance to hand over from.
+    if (old === undefined || record.state.name !== 'active') {
+      const state = record.state;
+      if (state.name === 'failed' && state.timer !== undefined) d.clock.clearTimeout(state.timer);
+      const wasActivating = state.name === 'activating';
+      if (wasActivating) await state.promise.catch(() => {});
+      if (record.serving !== undefined) return this.#run(record, pkg); // it became active meanwhile: hand over
+      this.#commit(record, pkg, b, undefined);
+      record.failures = [];
+      record.state = { name: 'resolved' };
+      if (pkg.manifest.activation === 'eager' || state.name === 'failed') {
+        try {
+          await d.engine.ensureActive(record);
+        } catch (error) {
+          this.#failed(record, from, to, error);
+        }
+      }
+      d.metrics.swaps.succeeded++;
+      const durationMs = performance.now() - started;
+      d.events.emit('module:swapped', { id: record.id, from, to, stateful: false, durationMs, heldCalls: 0 });
+      return { id: record.id, from, to, stateful: false, durationMs };
+    }
+
+    const onFatal = (i: ModuleInstance, e: Error) => d.engine.onFatal(record, i, e);
+    if (!old.stateful) {
+      let next: ModuleInstance;
+      try {
+        next = await d.engine.startInstance(pkg, undefined, onFatal);
+      } catch (error) {
+        this.#failed(record, from, to, error);
+      }
+      if (record.generation !== generation || record.serving !== old) {
+        await next.sandbox.dispose();
+        this.#failed(record, from, to, new Error('the module was unloaded or restarted during the swap'));
+      }
+      this.#commit(record, pkg, b, next);
+      d.engine.retireInBackground(record, old, false);
+      d.metrics.swaps.succeeded++;
+      const durationMs = performance.now() - started;
+      d.events.emit('module:swapped', { id: record.id, from, to, stateful: false, durationMs, heldCalls: 0 });
+      d.logger.info({ module: record.id, from, to, durationMs }, 'module swapped');
+      return { id: record.id, from, to, stateful: false, durationMs };
+    }
+
+    // Stateful: hold new calls, drain, hand the state over.
+    let release!: () => void;
+    record.gate = new Promise<void>((resolve) => (release = resolve));
+    let heldCalls = 0;
+    try {
+      const drained = await old.drain(d.clock, d.drainTimeoutMs);
+      if (!drained) d.logger.warn({ module: record.id, inFlight: old.inFlight }, 'swap: drain budget passed with calls in flight');
+      let state: unknown;
+      try {
+        state = await old.sandbox.deactivate();
+      } catch (error) {
+        // The old instance was not torn down by a failed deactivate: it simply serves on.
+        this.#failed(record, from, to, new HotmodError(RuntimeErrorCode.SWAP_FAILED, `deactivate() of version ${from} threw: ${(error as Error).message}`, {}, { cause: error }));
+      }
+      let next: ModuleInstance;
+      try {
+        next = await d.engine.startInstance(pkg, state, onFatal);
+      } catch (error) {
+        await this.#resume(record, old, state);
+        heldCalls = d.router.held;
+        this.#failed(record, from, to, error);
+      }
+      heldCalls = d.router.held;
+      this.#commit(record, pkg, b, next);
+      old.retired = true;
+      void old.sandbox.dispose().catch(() => {});
+      d.metrics.swaps.succeeded++;
+      const durationMs = performance.now() - started;
+      d.events.emit('module:swapped', { id: record.id, from, to, stateful: true, durationMs, heldCalls });
+      d.logger.info({ module: record.id, from, to, durationMs, heldCalls }, 'module swapped (stateful)');
+      return { id: record.id, from, to, stateful: true, durationMs };
+    } finally {
+      record.gate = undefined;
+      release();
+    }
+  }
+
+  /** Rollback of a stateful swap: the old version again, with its own state, in a fresh sandbox. */
+  async #resume(record: ModuleRecord, old: ModuleInstance, state: unknown): Promise<void> {
+    const d = this.#d;
+    old.retired = true;
+    void old.sandbox.dispose().catch(() => {});
+    try {
+      const again = await d.engine.startInstance(old.pkg, state, (i, e) => d.engine.onFatal(record, i, e));
+      record.state = { name: 'active', instance: again };
+      record.serving = again;
+    } catch (error) {
+      // Nothing can serve: the module fails (and restarts with backoff) like any crash.
+      record.serving = undefined;
+      d.engine.crash(record, error as Error, old.version);
+    }
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The host's public types: options, the Host API (DESIGN.md "The host API"), module
+ * status and the events. Internal collaborator interfaces are marked @internal.
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { ConfigSource, UnifiedModuleConfig } from '../types.js';
+import type { Activation, Isolation, ManifestDiagnostic } from '../registry/index.js';
+import type { SandboxFactory } from '../sandbox/types.js';
+import type { Clock } from './clock.js';
+import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
+import type { ModuleWatchEvent } from './watchEvents.js';
+
+export interface HostLimits {
+  memoryMb?: number;
+  callTimeoutMs?: number;
+  activateTimeoutMs?: number;
+  deactivateTimeoutMs?: number;
+}
+
+export interface RestartPolicy {
+  /** Restarts allowed within `windowMs` before the module stays failed. Default 3. */
+  maxRestarts?: number;
+  /** First delay; doubled on each further failure in the window. Default 200 ms. */
+  baseDelayMs?: number;
+  /** Upper bound of one delay. Default 10 s. */
+  maxDelayMs?: number;
+  /** The crash budget window. Default 5 minutes. */
+  windowMs?: number;
+}
+
+/** Typed replacements for the host's parts (the same as registering under the tokens). */
+export interface HostOverrides {
+  logger?: Logger;
+  clock?: Clock;
+  configSource?: ConfigSource;
+  moduleConfig?: ModuleConfigProvider;
+  isolateSandboxFactory?: SandboxFactory;
+  processSandboxFactory?: SandboxFactory;
+  legacyBridge?: LegacyBridgeFactory;
+  watcherFactory?: WatcherFactory;
+}
+
+export interface HostOptions {
+  /** The modules directory: one package folder per module. */
+  modulesDir: string;
+  /** 'pglite://PATH' | 'postgres://…' | 'memory'. Used by the legacy bridge when wired. */
+  store?: string;
+  /** Hot reload (chokidar); `hotmod dev` turns it on. Default false. */
+  watch?: boolean;
+  /** hotmod.config.json (per-client lists and module-level config). Default: `<modulesDir>/../hotmod.config.json` when it exists. */
+  configFile?: string | false;
+  /** Default isolation of modules whose manifest does not say. Default 'isolate'. */
+  isolation?: Isolation;
+  /** Host defaults for module limits (architecture.md "Host defaults"). */
+  defaultLimits?: HostLimits;
+  restart?: RestartPolicy;
+  /** Budget for draining in-flight calls at stop / unload. Default 5000 ms. */
+  drainTimeoutMs?: number;
+  /** A pino logger, or a level for the host's own logger. Default: silent. */
+  logger?: Logger | 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  overrides?: HostOverrides;
+  /** Last word on the container: register anything under the tokens of src/runtime/tokens.ts. */
+  register?(container: DependencyContainer): void;
+}
+
+/**
+ * A module's lifecycle state as data (DESIGN.md "Lifecycle"). `failed` and `unresolved`
+ * carry their reason; `failed` may carry a scheduled restart.
+ */
+export type ModuleStateName =
+  | 'discovered'
+  | 'resolved'
+  | 'activating'
+  | 'active'
+  | 'deactivating'
+  | 'inactive'
+  | 'failed'
+  | 'unresolved';
+
+export interface ModuleStatus {
+  id: string;
+  version: string;
+  state: ModuleStateName;
+  /** Why the module is failed or unresolved. */
+  reason?: string;
+  /** Error code of the failure, when there is one. */
+  code?: string;
+  activation: Activation;
+  isolation: Isolation;
+  provides: Record<string, string>;
+  requires: Record<string, string>;
+  /** capability -> providing module id, as resolved. */
+  bindings: Record<string, string>;
+  dir: string;
+  activatedAt?: string;
+  activationMs?: number;
+  restarts: number;
+  /** When a restart is scheduled (failed with backoff). */
+  nextRestartAt?: string;
+  stateful: boolean;
+  metrics: ModuleMetricsSnapshot;
+}
+
+export interface ModuleEvent {
+  id: string;
+  version: string;
+}
+
+export interface HostEvents {
+  'module:discovered': (e: ModuleEvent & { dir: string }) => void;
+  'module:activated': (e: ModuleEvent & { durationMs: number; restart: number }) => void;
+  'module:deactivated': (e: ModuleEvent & { reason: 'stop' | 'unload' | 'swap' }) => void;
+  'module:failed': (e: ModuleEvent & { code: string; reason: string; error: Error; willRestart: boolean; attempt: number; delayMs?: number }) => void;
+  'module:swapped': (e: { id: string; from: string; to: string; stateful: boolean; durationMs: number; heldCalls: number }) => void;
+  'swap:failed': (e: { id: string; from: string; to?: string; code: string; reason: string; error: Error }) => void;
+  'catalog:changed': (e: { generation: number; added: string[]; removed: string[]; changed: string[] }) => void;
+  'client:changed': (e: { clients: readonly string[] | 'all' }) => void;
+  /** A watcher diagnostic: a broken edit (the old version serves on), a rebuild error. */
+  'module:diagnostic': (e: { id?: string; dir: string; code: string; message: string; diagnostics: readonly ManifestDiagnostic[] }) => void;
+}
+
+export interface InvokeOptions {
+  /** Per-call timeout; default the provider's callTimeoutMs. */
+  timeoutMs?: number;
+  /** Correlates logs and nested calls; generated when absent. */
+  requestId?: string;
+}
+
+export interface HostClient {
+  readonly clientId: string;
+  invoke(capability: string, method: string, input?: unknown, options?: InvokeOptions): Promise<unknown>;
+  /** UnifiedModuleConfig[] for this client, from the config source. */
+  modules(): Promise<UnifiedModuleConfig[]>;
+}
+
+export interface SwapResult {
+  id: string;
+  from: string;
+  to: string;
+  stateful: boolean;
+  durationMs: number;
+  /** True when nothing changed on disk and the swap was skipped as superseded. */
+  skipped?: boolean;
+}
+
+export interface Host {
+  start(): Promise<void>;
+  status(): ModuleStatus[];
+  /** A plan in activation order (or unresolved entries explaining why not) over the running catalog. */
+  resolve(moduleIds?: readonly string[]): Promise<unknown>;
+  client(clientId: string): HostClient;
+  swap(moduleId: string): Promise<SwapResult>;
+  on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
+  off<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
+  once<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
+  metrics(): HostMetricsSnapshot;
+  prometheus(): Promise<string>;
+  readonly legacy: unknown;
+  readonly unifier: unknown;
+  readonly migrator: unknown;
+  /** The host's container (advanced: resolve a part by its token). */
+  readonly container: DependencyContainer;
+  stop(): Promise<void>;
+}
+
+/** @internal Module-level configuration (ctx.config) by module id. */
+export interface ModuleConfigProvider {
+  get(moduleId: string): unknown;
+}
+
+/** @internal What the legacy bridge hands the host once wired. */
+export interface LegacyBridgeParts {
+  store?: unknown;
+  legacy?: unknown;
+  unifier?: unknown;
+  migrator?: unknown;
+  configSource?: ConfigSource;
+  close?(): Promise<void>;
+}
+
+/** @internal */
+export interface HostWatcher {
+  close(): Promise<void>;
+  /** Resolves when no change is pending (tests, `hotmod dev`). */
+  idle?(): Promise<void>;
+}
+
+/**
+ * @internal Creates the module-folder watcher for `watch: true` (src/runtime/watcher.ts):
+ * it reports typed events (watchEvents.ts) to `onEvent`, one folder at a time, waiting
+ * for the returned promise before the next event of that folder.
+ */
+export type WatcherFactory = (options: {
+  modulesDir: string;
+  logger: Logger;
+  onEvent(event: ModuleWatchEvent): Promise<void>;
+}) => Promise<HostWatcher>;
+
+/** @internal Builds the legacy bridge (store, legacy API, unifier, migrator, its ConfigSource). */
+export type LegacyBridgeFactory = (context: {
+  store: string;
+  logger: Logger;
+  /** The running catalog as config sources see it. */
+  catalog(): import('../types.js').CatalogView;
+}) => Promise<LegacyBridgeParts>;

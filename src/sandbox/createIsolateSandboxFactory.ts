@@ -1,0 +1,55 @@
+/**
+ * The isolate sandbox factory: one isolated-vm isolate per module version, in this
+ * process. The runtime gets a SandboxFactory and never sees isolated-vm.
+ */
+import { HotmodError } from '../errors.js';
+import { SandboxErrorCode } from './errors.js';
+import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
+import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
+
+export interface IsolateSandboxFactoryOptions {
+  /**
+   * 'sync' (default): enter the isolate with applySync, ~7 µs a call; a module's running
+   * code holds the host's event loop (bounded by its timeouts). 'async': enter with
+   * apply, ~100 µs a call, and the event loop stays free while module code runs (a
+   * pathological allocation fails within the call timeout). See docs/sandbox.md.
+   */
+  execution?: ExecutionMode;
+  /** Largest JSON text (characters) a value may have when it crosses the boundary. Default 8 MiB. */
+  maxPayloadLength?: number;
+  /** Most pending timers one module may hold. Default 1000. */
+  maxTimers?: number;
+}
+
+/** isolated-vm's floor for memoryLimit. */
+export const MIN_MEMORY_MB = 8;
+
+export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOptions = {}): SandboxFactory {
+  const settings: IsolateSandboxSettings = {
+    execution: options.execution ?? 'sync',
+    maxPayloadLength: options.maxPayloadLength ?? 8 * 1024 * 1024,
+    maxTimers: options.maxTimers ?? 1000,
+  };
+  if (settings.execution !== 'sync' && settings.execution !== 'async') {
+    throw optionsError(`execution must be 'sync' or 'async', got ${JSON.stringify(settings.execution)}`);
+  }
+  if (!(settings.maxPayloadLength > 0) || !(settings.maxTimers >= 0)) {
+    throw optionsError(`maxPayloadLength must be positive and maxTimers zero or more (got ${settings.maxPayloadLength}, ${settings.maxTimers})`);
+  }
+  return {
+    async create(sandboxOptions: SandboxOptions): Promise<Sandbox> {
+      const { limits, moduleId } = sandboxOptions;
+      for (const key of ['memoryMb', 'callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
+        if (!(typeof limits?.[key] === 'number' && limits[key] > 0)) {
+          throw optionsError(`module '${moduleId}': limits.${key} must be a positive number, got ${String(limits?.[key])}`);
+        }
+      }
+      if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
+      return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));
+    },
+  };
+}
+
+function optionsError(reason: string): HotmodError {
+  return new HotmodError(SandboxErrorCode.OPTIONS_INVALID, `isolate sandbox: ${reason}; fix the option`, {});
+}

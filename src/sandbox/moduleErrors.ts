@@ -1,0 +1,100 @@
+/**
+ * Turns what the bridge reports about a failure inside the isolate into a HotmodError.
+ * The bridge sends JSON text it built itself, but the text describes module values, so
+ * everything here treats it as untrusted: parsed defensively, fields type-checked.
+ */
+import { HotmodError } from '../errors.js';
+import { BRIDGE_FILENAME } from './bridgeSource.js';
+import { SandboxErrorCode } from './errors.js';
+
+/** What an operation was, for messages: a method call, activate, deactivate, a timer. */
+export interface OperationLabel {
+  moduleId: string;
+  version: string;
+  phase: 'call' | 'activate' | 'deactivate' | 'timer';
+  capability?: string;
+  method?: string;
+}
+
+interface ThrownInfo {
+  thrown?: string;
+  name?: string;
+  message?: string;
+  stack?: string;
+  code?: string | number;
+}
+
+export function describeOperation(label: OperationLabel): string {
+  switch (label.phase) {
+    case 'call':
+      return `method '${label.capability}.${label.method}'`;
+    case 'activate':
+      return 'activate';
+    case 'deactivate':
+      return 'deactivate';
+    case 'timer':
+      return 'a timer callback';
+  }
+}
+
+function parseInfo(text: string): ThrownInfo {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? (value as ThrownInfo) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The module's own stack frames (bridge frames dropped): the module's file names and lines. */
+function moduleFrames(stack: unknown): string[] {
+  if (typeof stack !== 'string') return [];
+  return stack.split('\n').filter((line) => /^\s+at /.test(line) && !line.includes(BRIDGE_FILENAME));
+}
+
+/** Module code threw (or rejected with) something: E_MODULE_THREW with its message, code and stack. */
+export function moduleThrew(label: OperationLabel, infoText: string): HotmodError {
+  const info = parseInfo(infoText);
+  const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
+  const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;
+  const name = typeof info.name === 'string' ? info.name : undefined;
+  const frames = moduleFrames(info.stack);
+  const message =
+    `module '${label.moduleId}@${label.version}' threw in ${describeOperation(label)}: ` +
+    `${name && name !== 'Error' ? `${name}: ` : ''}${reason}${moduleCode !== undefined ? ` (code ${moduleCode})` : ''}; ` +
+    'this is an error in the module: fix its code (the stack shows where)';
+  const error = new HotmodError(SandboxErrorCode.MODULE_THREW, message, {
+    moduleId: label.moduleId,
+    version: label.version,
+    phase: label.phase,
+    ...(label.capability === undefined ? {} : { capability: label.capability, method: label.method }),
+    ...(moduleCode === undefined ? {} : { moduleCode }),
+    ...(name === undefined ? {} : { moduleErrorName: name }),
+    thrown: typeof info.thrown === 'string' ? info.thrown : 'object',
+    moduleStack: frames.join('\n'),
+  });
+  // The stack a developer reads should point into the module, not into hotmod.
+  error.stack = `HotmodError: ${message}\n${frames.join('\n')}`;
+  return error;
+}
+
+/** The bridge refused a value or a name (not JSON, too large, unknown method, bad activate result). */
+export function bridgeRefused(label: OperationLabel, infoText: string): HotmodError {
+  const info = parseInfo(infoText) as { code?: unknown; message?: unknown };
+  const code = typeof info.code === 'string' && info.code.startsWith('E_') ? info.code : SandboxErrorCode.MODULE_THREW;
+  const reason = typeof info.message === 'string' ? info.message : 'the bridge refused the value';
+  const fix =
+    code === SandboxErrorCode.UNKNOWN_METHOD
+      ? 'call a method that activate returned for this capability'
+      : code === SandboxErrorCode.PAYLOAD_TOO_LARGE
+        ? 'return smaller values, or raise maxPayloadLength of the sandbox factory'
+        : code === SandboxErrorCode.ACTIVATE_INVALID
+          ? 'make activate return { "<capability>": { method() {…} } } for each capability in provides'
+          : 'return plain JSON values (no cycles, BigInt or functions)';
+  return new HotmodError(code, `module '${label.moduleId}@${label.version}' ${describeOperation(label)}: ${reason}; ${fix}`, {
+    moduleId: label.moduleId,
+    version: label.version,
+    phase: label.phase,
+    ...(label.capability === undefined ? {} : { capability: label.capability, method: label.method }),
+  });
+}

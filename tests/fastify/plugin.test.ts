@@ -1,0 +1,236 @@
+/**
+ * The Fastify plugin on an in-process Fastify with `inject`: a real host (real isolates,
+ * in-memory PGlite store) over the modules in tests/fixtures/fastify-plugin.
+ */
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHost, isHotmodError, type Host } from '../../src/index.js';
+import hotmodPlugin, { FastifyErrorCode, httpStatusForCode } from '../../src/fastify/index.js';
+
+const modulesDir = path.resolve(import.meta.dirname, '../fixtures/fastify-plugin');
+const CLIENT = 'client-a';
+const apps: FastifyInstance[] = [];
+
+async function appWithRoutes(prefix = '/hotmod'): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  apps.push(app);
+  await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' }, routes: { prefix } });
+  await app.ready();
+  return app;
+}
+
+function json(body: string): any {
+  return JSON.parse(body);
+}
+
+afterEach(async () => {
+  await Promise.allSettled(apps.splice(0).map((app) => app.close()));
+});
+
+describe('hotmodPlugin: host lifecycle', () => {
+  it('decorates fastify.hotmod, starts the host on register and stops it on close', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' } });
+    await app.ready();
+    const host: Host = app.hotmod;
+    expect(host.status().find((m) => m.id === 'echo')?.state).toBe('active');
+    expect(await host.client(CLIENT).invoke('echo.api', 'echo', { n: 1 })).toEqual({ n: 1 });
+    await app.close();
+    const after = await host.client(CLIENT).invoke('echo.api', 'echo', 1).then(
+      () => 'answered',
+      (error: unknown) => (isHotmodError(error) ? error.code : String(error)),
+    );
+    expect(after).toBe('E_HOST_NOT_RUNNING');
+  });
+
+  it('uses a host that is already started as it is, and closeHost: false leaves it running', async () => {
+    const host = await createHost({ modulesDir, store: 'memory' });
+    await host.start();
+    try {
+      const app = Fastify({ logger: false });
+      await app.register(hotmodPlugin, { host, closeHost: false });
+      await app.ready();
+      expect(app.hotmod).toBe(host);
+      await app.close();
+      expect(await host.client(CLIENT).invoke('echo.api', 'echo', 'still here')).toBe('still here');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('refuses both or neither of host / hostOptions, and a prefix that is not a path', async () => {
+    for (const options of [{}, { routes: { prefix: 'hotmod/' }, hostOptions: { modulesDir, store: 'memory' } }]) {
+      const app = Fastify({ logger: false });
+      const error = await app.register(hotmodPlugin, options).ready().then(() => undefined, (e: unknown) => e);
+      expect(isHotmodError(error, FastifyErrorCode.PLUGIN_OPTIONS_INVALID), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/hotmod plugin: (give exactly one|routes\.prefix)/);
+      await app.close().catch(() => undefined);
+    }
+  });
+
+  it('mounts no routes unless asked', async () => {
+    const app = Fastify({ logger: false });
+    apps.push(app);
+    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' } });
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    expect(response.statusCode).toBe(404);
+    expect(json(response.body).error).not.toHaveProperty('code', FastifyErrorCode.ROUTE_NOT_FOUND);
+  });
+});
+
+describe('hotmodPlugin: routes', () => {
+  it('GET /health reports the host state and module counts', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({ method: 'GET', url: '/hotmod/health' });
+    expect(response.statusCode).toBe(200);
+    const body = json(response.body);
+    expect(body).toMatchObject({ status: 'ok', state: 'running', modules: { total: 2, byState: { active: 2 } } });
+  });
+
+  it('GET /modules lists every module with its state', async () => {
+    const app = await appWithRoutes();
+    const body = json((await app.inject({ method: 'GET', url: '/hotmod/modules' })).body);
+    expect(body.modules.map((m: { id: string; state: string }) => `${m.id}:${m.state}`).sort()).toEqual(['echo:active', 'hidden:active']);
+  });
+
+  it('POST invoke passes the JSON body as input and answers { result }', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({
+      method: 'POST',
+      url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`,
+      payload: { total: 10, items: ['a'] },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(json(response.body)).toEqual({ result: { total: 10, items: ['a'] } });
+  });
+
+  it('POST invoke hands x-request-id to the module and echoes it; nothing returned answers null', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({
+      method: 'POST',
+      url: `/hotmod/clients/${CLIENT}/invoke/echo.api/whoami`,
+      headers: { 'x-request-id': 'req-42' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['x-request-id']).toBe('req-42');
+    expect(json(response.body).result).toMatchObject({ clientId: CLIENT, requestId: 'req-42', version: '1.0.0' });
+    const nothing = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/nothing` });
+    expect(json(nothing.body)).toEqual({ result: null });
+  });
+
+  it('maps E_CALL_TIMEOUT to 504, with the timeout from the query or the timeout-ms header', async () => {
+    const app = await appWithRoutes();
+    for (const request of [
+      { url: `/hotmod/clients/${CLIENT}/invoke/echo.api/hang?timeoutMs=150` },
+      { url: `/hotmod/clients/${CLIENT}/invoke/echo.api/hang`, headers: { 'timeout-ms': '150' } },
+    ]) {
+      const response = await app.inject({ method: 'POST', ...request });
+      expect(response.statusCode, response.body).toBe(504);
+      expect(json(response.body).error.code).toBe('E_CALL_TIMEOUT');
+      expect(json(response.body).error.message).toMatch(/echo/);
+    }
+  });
+
+  it('maps E_NOT_ENABLED to 403 and a capability no module provides to 404', async () => {
+    const app = await appWithRoutes();
+    const hidden = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
+    expect(hidden.statusCode).toBe(403);
+    expect(json(hidden.body).error).toMatchObject({ code: 'E_NOT_ENABLED' });
+    expect(json(hidden.body).error.message).toMatch(/hidden/);
+    const missing = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/nope.api/ping` });
+    expect(missing.statusCode).toBe(404);
+    expect(json(missing.body).error.code).toBe('E_NO_PROVIDER');
+  });
+
+  it('answers a method that throws with its HotmodError code, and the status of that code', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/fail`, payload: { x: 1 } });
+    const error = json(response.body).error;
+    expect(error.code).toMatch(/^E_[A-Z_]+$/);
+    expect(error.code).not.toBe(FastifyErrorCode.INTERNAL);
+    expect(error.message).toMatch(/echo failed on purpose/);
+    expect(response.statusCode).toBe(httpStatusForCode(error.code));
+    expect(response.statusCode).toBeGreaterThanOrEqual(500);
+  });
+
+  it('validates params, query, headers and bodies with E_BAD_REQUEST (400) and the JSON error shape', async () => {
+    const app = await appWithRoutes();
+    const cases = [
+      { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/1bad` },
+      { method: 'POST', url: `/hotmod/clients/-bad%20id/invoke/echo.api/echo` },
+      { method: 'GET', url: `/hotmod/clients/${'x'.repeat(201)}/modules` },
+      { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo?timeoutMs=soon` },
+      { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`, headers: { 'timeout-ms': '0' } },
+      { method: 'PUT', url: `/hotmod/clients/${CLIENT}/overrides`, payload: { modulesEnabled: [1] } },
+      { method: 'PUT', url: `/hotmod/clients/${CLIENT}/overrides`, payload: { modulesEnabled: ['echo'], extra: true } },
+      { method: 'PUT', url: `/hotmod/clients/${CLIENT}/overrides`, payload: { modules: ['echo'] } },
+      { method: 'POST', url: `/hotmod/clients/${CLIENT}/modules/echo/enable`, payload: { useAdvanced: 'yes' } },
+    ] as const;
+    for (const request of cases) {
+      const response = await app.inject(request as never);
+      expect(response.statusCode, `${request.method} ${request.url}: ${response.body}`).toBe(400);
+      const error = json(response.body).error;
+      expect(error.code).toBe(FastifyErrorCode.BAD_REQUEST);
+      expect(error.message).toMatch(/refused: .+; fix the (body|params|querystring|headers)/);
+      expect(error.details.validation.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('answers an unparsable JSON body with E_BAD_REQUEST and the Fastify code', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({
+      method: 'POST',
+      url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`,
+      headers: { 'content-type': 'application/json' },
+      payload: '{"total": ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(json(response.body).error).toMatchObject({ code: 'E_BAD_REQUEST', details: { fastifyCode: 'FST_ERR_CTP_INVALID_JSON_BODY' } });
+  });
+
+  it('answers an unknown route under the prefix with E_ROUTE_NOT_FOUND and leaves the application’s errors alone', async () => {
+    const app = Fastify({ logger: false });
+    apps.push(app);
+    app.get('/app/boom', async () => {
+      throw new Error('application error');
+    });
+    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' }, routes: { prefix: '/hotmod' } });
+    const unknown = await app.inject({ method: 'GET', url: '/hotmod/nope' });
+    expect(unknown.statusCode).toBe(404);
+    expect(json(unknown.body).error.code).toBe(FastifyErrorCode.ROUTE_NOT_FOUND);
+    const appError = await app.inject({ method: 'GET', url: '/app/boom' });
+    expect(appError.statusCode).toBe(500);
+    expect(json(appError.body)).toMatchObject({ message: 'application error' });
+  });
+
+  it('enables and disables a module for a client through the unifier', async () => {
+    const app = await appWithRoutes();
+    const before = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
+    expect(before.statusCode).toBe(403);
+
+    const enable = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/modules/hidden/enable` });
+    expect(enable.statusCode, enable.body).toBe(200);
+    expect(json(enable.body)).toMatchObject({ clientId: CLIENT, moduleId: 'hidden', enabled: true, module: { moduleId: 'hidden', enabled: true } });
+    const listed = json((await app.inject({ method: 'GET', url: `/hotmod/clients/${CLIENT}/modules` })).body);
+    expect(listed.modules.find((m: { moduleId: string }) => m.moduleId === 'hidden')).toMatchObject({ enabled: true });
+    const after = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
+    expect(json(after.body)).toEqual({ result: 'pong' });
+
+    const disable = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/modules/hidden/disable`, payload: {} });
+    expect(disable.statusCode, disable.body).toBe(200);
+    expect(json(disable.body)).toMatchObject({ enabled: false, module: { moduleId: 'hidden', enabled: false } });
+    const again = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
+    expect(again.statusCode).toBe(403);
+  });
+
+  it('GET /metrics answers Prometheus text', async () => {
+    const app = await appWithRoutes();
+    await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`, payload: { n: 1 } });
+    const response = await app.inject({ method: 'GET', url: '/hotmod/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(response.body).toMatch(/^# (HELP|TYPE) hotmod_/m);
+    expect(response.body).toMatch(/echo/);
+  });
+});

@@ -1,0 +1,218 @@
+import { beforeAll, expect, it } from 'vitest';
+import { loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
+import type { CatalogView } from '../../src/types.js';
+import { CLIENT_KINDS, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
+import { describeStores, MODULES_DIR } from './support/stores.js';
+
+const N = 2000;
+let catalog: CatalogView;
+beforeAll(async () => {
+  catalog = (await loadCatalogView(MODULES_DIR)).catalog;
+});
+
+async function effectiveSets(store: Store, m: ModuleDataMigrator, ids: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  // validateModuleMigration computes the effective set through the legacy bridge's view.
+  for (const id of ids) out.set(id, (await m.validateModuleMigration(id)).effective.join(','));
+  return out;
+}
+
+async function clientStatuses(store: Store, runId: string): Promise<Map<string, string>> {
+  const { rows } = await store.query<{ client_id: string; status: string }>('SELECT client_id, status FROM hotmod_migration_run_clients WHERE run_id = $1', [runId]);
+  return new Map(rows.map((r) => [r.client_id, r.status]));
+}
+
+function diffRows(before: Map<string, string>, after: Map<string, string>): string[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys].filter((k) => before.get(k) !== after.get(k));
+}
+
+describeStores('batch migration of 2,000 generated clients', (ctx) => {
+  it('merge: migrates every client once, keeps every effective set, lists the intended differences, leaves malformed rows untouched', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    const { ids, kindOf } = await generateClients(store, N);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    const sample = ids.filter((_, i) => i % 23 === 0);
+    const effectiveBefore = await effectiveSets(store, m, sample);
+
+    const progress: number[] = [];
+    const report = await m.runMigration({ clients: 'all', strategy: 'merge', batchSize: 128, onProgress: (p) => p.phase === 'migration' && progress.push(p.done) });
+    expect(report.status).toBe('completed');
+    expect(report.counts.total).toBe(N);
+    expect(report.counts.pending).toBe(0);
+    expect(report.counts.failed).toBe(0);
+    expect(report.counts.migrated + report.counts.skipped).toBe(N);
+    expect(progress.length).toBe(Math.ceil(N / 128));
+    expect(progress.at(-1)).toBe(N);
+    expect(report.verification).toMatchObject({ checked: report.counts.migrated, unchanged: report.counts.migrated, mismatches: [] });
+
+    // Exactly once: one backup per migrated client, every client has a final status.
+    const { rows: dup } = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM hotmod_migration_backups WHERE run_id = $1', [report.runId]);
+    expect(Number(dup[0]!.n)).toBe(report.counts.migrated);
+    const statuses = await clientStatuses(store, report.runId!);
+    expect(statuses.size).toBe(N);
+
+    // Effective sets through the legacy bridge's own view, before and after.
+    expect(await effectiveSets(store, m, sample)).toEqual(effectiveBefore);
+
+    // Legacy rows change only where the report lists an intended difference; malformed rows never.
+    const after = await snapshotRows(store);
+    const changedLegacy = diffRows(before.legacy, after.legacy);
+    const { rows: changedClients } = await store.query<{ client_id: string }>(
+      `SELECT client_id::text FROM client_app_overrides WHERE id::text = ANY($1::text[])`,
+      [changedLegacy],
+    );
+    const withDifferences = new Set(report.differences.map((d) => d.clientId));
+    for (const { client_id } of changedClients) {
+      expect(kindOf.get(client_id)!.malformed).not.toBe(true);
+      expect(withDifferences.has(client_id) || report.truncated?.differences).toBeTruthy();
+    }
+    const kinds = new Set(changedClients.map((c) => kindOf.get(c.client_id)!.name));
+    expect([...kinds].sort()).toEqual(['registry-disables-named', 'registry-only-enable']);
+    const added = report.differences.find((d) => kindOf.get(d.clientId)!.name === 'registry-only-enable')!;
+    expect(added.changes).toEqual([expect.objectContaining({ kind: 'legacy_entry_added', moduleId: 'notifications' })]);
+    const plain = ids.find((id) => kindOf.get(id)!.name === 'aliases')!;
+    expect((await m.validateModuleMigration(plain)).migrated.sort()).toEqual(['accounts', 'billing', 'notifications']);
+
+    // Malformed rows: unreadable lists are skipped with a coded reason; the valid entries of the others migrate.
+    expect(report.reasons).toMatchObject({ S_LEGACY_UNREADABLE: expect.any(Number), S_ALREADY_MIGRATED: expect.any(Number) });
+    const nonStrings = ids.find((id) => kindOf.get(id)!.name === 'non-strings')!;
+    expect(statuses.get(nonStrings)).toBe('migrated');
+    expect((await m.validateModuleMigration(nonStrings)).migrated).toEqual(['accounts']);
+    const object = ids.find((id) => kindOf.get(id)!.name === 'object')!;
+    expect(statuses.get(object)).toBe('skipped');
+
+    // A second run finds nothing left to do.
+    const again = await m.runMigration({ clients: 'all', strategy: 'merge', batchSize: 500 });
+    expect(again.status).toBe('completed');
+    expect(again.counts.migrated).toBe(0);
+    expect(diffRows(after.legacy, (await snapshotRows(store)).legacy)).toEqual([]);
+  });
+
+  it('rollback restores every legacy row and registry row byte for byte (merge and replace)', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    await generateClients(store, N);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    for (const strategy of ['merge', 'replace'] as const) {
+      const report = await m.runMigration({ strategy, batchSize: 300 });
+      expect(report.status).toBe('completed');
+      const middle = await snapshotRows(store);
+      expect(diffRows(before.legacy, middle.legacy).length + diffRows(before.registry, middle.registry).length).toBeGreaterThan(0);
+      const rolled = await m.rollbackRun(report.runId!);
+      expect(rolled.restored).toBe(report.counts.migrated);
+      const after = await snapshotRows(store);
+      expect(diffRows(before.legacy, after.legacy)).toEqual([]);
+      expect(diffRows(before.registry, after.registry)).toEqual([]);
+      expect((await m.getModuleMigrationProgress(report.runId!)).status).toBe('rolled_back');
+    }
+  });
+
+  it('preserve never touches a legacy row; replace rewrites only well-formed lists and skips malformed ones with a reason', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    const { ids, kindOf } = await generateClients(store, CLIENT_KINDS.length * 20);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+
+    const preserve = await m.runMigration({ strategy: 'preserve', batchSize: 100 });
+    expect(preserve.status).toBe('completed');
+    expect(preserve.verification!.mismatches).toEqual([]);
+    expect(diffRows(before.legacy, (await snapshotRows(store)).legacy)).toEqual([]);
+    // A module whose registry row and list disagree is not migrated: preserve would have to edit the list.
+    const registryOnly = ids.find((id) => kindOf.get(id)!.name === 'registry-only-enable')!;
+    const { rows: rc } = await store.query<{ changes: { skippedModules: unknown[] } }>('SELECT changes FROM hotmod_migration_run_clients WHERE run_id = $1 AND client_id = $2', [preserve.runId, registryOnly]);
+    expect(rc[0]!.changes.skippedModules).toEqual([{ moduleId: 'notifications', reason: 'S_MODULE_CONFLICT' }]);
+    expect((await m.validateModuleMigration(registryOnly)).unmigrated).toEqual(['notifications']);
+    await m.rollbackRun(preserve.runId!);
+
+    const replace = await m.runMigration({ strategy: 'replace', batchSize: 100 });
+    expect(replace.status).toBe('completed');
+    expect(replace.verification!.mismatches).toEqual([]);
+    const statuses = await clientStatuses(store, replace.runId!);
+    const after = await snapshotRows(store);
+    const changed = new Set(diffRows(before.legacy, after.legacy));
+    const { rows } = await store.query<{ id: string; client_id: string; m: string }>('SELECT id::text, client_id::text, modules_enabled::text AS m FROM client_app_overrides');
+    for (const row of rows) {
+      const kind = kindOf.get(row.client_id)!;
+      if (kind.malformed && kind.name !== 'duplicates') {
+        expect(changed.has(row.id)).toBe(false);
+        // theme-not-object has a clean list (nothing to rewrite): its modules migrate, the row stays as it is.
+        expect(statuses.get(row.client_id)).toBe(kind.name === 'theme-not-object' ? 'migrated' : 'skipped');
+      }
+      if (kind.name === 'aliases') expect(row.m).toBe('["accounts", "billing", "notifications"]');
+      if (kind.name === 'duplicates') expect(row.m).toBe('["accounts", "billing"]');
+    }
+    const noRow = ids.find((id) => kindOf.get(id)!.name === 'no-row')!;
+    const v = await m.validateModuleMigration(noRow);
+    expect(v.migrated.sort()).toEqual(catalog.modules().map((x) => x.id).sort());
+    expect(replace.differences.find((d) => d.clientId === noRow)!.changes.map((c) => c.kind)).toContain('default_pinned');
+    expect(replace.reasons).toMatchObject({ S_LEGACY_MALFORMED: expect.any(Number), S_LEGACY_UNREADABLE: expect.any(Number) });
+  });
+
+  it('rolls the whole run back automatically when more than --max-failure-rate of the clients fail', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    // Every 8th client has a migrated row out of step with its list: 12.5% fail.
+    const { ids } = await generateClients(store, N, { failEvery: 8 });
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    const report = await m.runMigration({ strategy: 'merge', batchSize: 100 });
+    expect(report.status).toBe('rolled_back');
+    expect(report.rollback).toMatchObject({ reason: MigrationErrorCode.FAILURE_RATE });
+    expect(report.rollback!.message).toMatch(/more than the allowed 10\.0%/);
+    expect(report.failures[0]).toMatchObject({ reason: MigrationErrorCode.OUT_OF_STEP });
+    expect(report.counts.migrated).toBe(0);
+    expect(report.counts.rolledBack).toBeGreaterThan(0);
+    const after = await snapshotRows(store);
+    expect(diffRows(before.legacy, after.legacy)).toEqual([]);
+    expect(diffRows(before.registry, after.registry)).toEqual([]);
+
+    // Allowed 20%: the run completes and lists every failure with its code.
+    const tolerant = await m.runMigration({ strategy: 'merge', batchSize: 250, maxFailureRate: 0.2 });
+    expect(tolerant.status).toBe('completed');
+    expect(tolerant.counts.failed).toBe(N / 8);
+    expect(tolerant.failures.every((f) => f.reason === MigrationErrorCode.OUT_OF_STEP && f.message.includes('disagree with modules_enabled'))).toBe(true);
+    expect(tolerant.failures.map((f) => f.clientId)).toContain(ids[0]);
+  });
+
+  it('keeps a batch all or nothing: a database error mid-batch leaves none of its writes, and splitting isolates the bad client', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    const { ids, kindOf } = await generateClients(store, 400);
+    // A real constraint in the database: this client's registry rows are refused.
+    const bad = ids.find((id, i) => i > 150 && kindOf.get(id)!.name === 'plain')!;
+    await store.exec(`
+      CREATE FUNCTION refuse_client() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.client_id = '${bad}' THEN RAISE EXCEPTION 'client % is frozen by policy', NEW.client_id; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_client BEFORE INSERT OR UPDATE ON hotmod_module_configs FOR EACH ROW EXECUTE FUNCTION refuse_client();`);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    const report = await m.runMigration({ strategy: 'merge', batchSize: 100, splitFailedBatches: false, maxFailureRate: 1 });
+    expect(report.status).toBe('completed');
+    const { rows } = await store.query<{ client_id: string; status: string; reason: string | null; batch: number }>(
+      'SELECT client_id, status, reason, batch FROM hotmod_migration_run_clients WHERE run_id = $1',
+      [report.runId],
+    );
+    const badBatch = rows.find((r) => r.client_id === bad)!.batch;
+    const inBadBatch = rows.filter((r) => r.batch === badBatch);
+    expect(inBadBatch.length).toBe(100);
+    expect(inBadBatch.every((r) => r.status === 'failed' && r.reason === MigrationErrorCode.CLIENT_WRITE_FAILED)).toBe(true);
+    expect(report.failures.find((f) => f.clientId === bad)!.message).toMatch(/frozen by policy/);
+    // Nothing of that batch was written: no backups, no registry rows, no legacy changes.
+    const badIds = inBadBatch.map((r) => r.client_id);
+    const { rows: backups } = await store.query('SELECT 1 FROM hotmod_migration_backups WHERE client_id = ANY($1::text[])', [badIds]);
+    expect(backups).toEqual([]);
+    const after = await snapshotRows(store);
+    for (const key of diffRows(before.registry, after.registry)) expect(badIds).not.toContain(key.split('/')[0]);
+    // Other batches committed.
+    expect(rows.filter((r) => r.status === 'migrated').length).toBeGreaterThan(0);
+
+    // With splitting (the default), only the refused client fails.
+    await m.rollbackRun(report.runId!);
+    const split = await m.runMigration({ strategy: 'merge', batchSize: 100, maxFailureRate: 1 });
+    expect(split.counts.failed).toBe(1);
+    expect(split.failures).toEqual([expect.objectContaining({ clientId: bad, reason: MigrationErrorCode.CLIENT_WRITE_FAILED })]);
+  });
+});

@@ -1,0 +1,73 @@
+import { cp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Host } from '../../src/index.js';
+import { createHostWatcherFactory } from '../../src/runtime/index.js';
+import { FIXTURES, copyFixture, expectCode, newHost, rewriteModule, stateOf, waitFor } from './helpers.js';
+
+async function watchingHost(modulesDir: string): Promise<{ host: Host; events: { type: string; e: Record<string, unknown> }[] }> {
+  const host = await newHost({ modulesDir, watch: true, overrides: { watcherFactory: createHostWatcherFactory({ settleMs: 50 }) } });
+  const events: { type: string; e: Record<string, unknown> }[] = [];
+  for (const type of ['module:swapped', 'swap:failed', 'module:diagnostic', 'module:activated', 'module:deactivated', 'catalog:changed'] as const)
+    host.on(type, (e: object) => events.push({ type, e: e as Record<string, unknown> }));
+  await host.start();
+  return { host, events };
+}
+
+describe('hot reload through the watcher', () => {
+  it('swaps on an edit of dist/, keeps serving through a broken edit, and swaps again when fixed', async () => {
+    const modulesDir = await copyFixture('watch');
+    const { host, events } = await watchingHost(modulesDir);
+    const client = host.client('acme');
+    expect(await client.invoke('welcome.api', 'welcome', { name: 'ada' })).toEqual({ welcome: 'hello ada' });
+
+    await rewriteModule(path.join(modulesDir, 'greeter'), {
+      version: '1.1.0',
+      code: "export async function activate(ctx) { return { 'greet.api': { async hello(i) { return { text: 'hi ' + i.name, version: ctx.module.version }; } } }; }",
+    });
+    await waitFor(() => events.some((x) => x.type === 'module:swapped' && x.e.to === '1.1.0'), 'the swap to 1.1.0');
+    expect(await client.invoke('welcome.api', 'welcome', { name: 'ada' })).toEqual({ welcome: 'hi ada' });
+
+    // A half-written package.json: a diagnostic, and 1.1.0 serves on.
+    await rewriteModule(path.join(modulesDir, 'greeter'), { raw: '{ "name": "@fixtures/greeter", "version": "1.2.0", ' });
+    const diag = await waitFor(() => events.find((x) => x.type === 'module:diagnostic'), 'a diagnostic');
+    expect(diag.e).toMatchObject({ id: 'greeter', dir: path.join(modulesDir, 'greeter') });
+    expect(String(diag.e.message)).toMatch(/JSON/);
+    expect(await client.invoke('greet.api', 'hello', { name: 'bo' })).toEqual({ text: 'hi bo', version: '1.1.0' });
+    expect(stateOf(host, 'greeter')).toBe('active');
+
+    await cp(path.join(FIXTURES, 'watch/greeter/package.json'), path.join(modulesDir, 'greeter/package.json'));
+    await rewriteModule(path.join(modulesDir, 'greeter'), { version: '1.2.0' });
+    await waitFor(() => events.some((x) => x.type === 'module:swapped' && x.e.to === '1.2.0'), 'the swap to 1.2.0');
+    expect(await client.invoke('greet.api', 'hello', { name: 'cy' })).toEqual({ text: 'hi cy', version: '1.2.0' });
+  });
+
+  it('rebuilds src/ with esbuild on an edit and swaps the rebuilt bundle in', async () => {
+    const modulesDir = await copyFixture('watch');
+    const { host, events } = await watchingHost(modulesDir);
+    const src = path.join(modulesDir, 'greeter/src/index.ts');
+    await writeFile(
+      src,
+      "export async function activate(ctx: { module: { version: string } }) {\n  return { 'greet.api': { async hello(input: { name: string }) { return { text: `bonjour ${input.name}`, version: ctx.module.version }; } } };\n}\n",
+    );
+    await waitFor(() => events.some((x) => x.type === 'module:swapped' && x.e.id === 'greeter'), 'the swap after the src/ rebuild');
+    expect(await host.client('acme').invoke('greet.api', 'hello', { name: 'di' })).toEqual({ text: 'bonjour di', version: '1.0.0' });
+  });
+
+  it('activates an added folder and unloads a removed one (its dependents become unresolved)', async () => {
+    const modulesDir = await copyFixture('watch');
+    const { host, events } = await watchingHost(modulesDir);
+    await cp(path.join(FIXTURES, 'swap/svc'), path.join(modulesDir, 'svc'), { recursive: true });
+    await waitFor(() => events.some((x) => x.type === 'module:activated' && x.e.id === 'svc'), 'svc activated');
+    expect(await host.client('acme').invoke('svc.api', 'get', { n: 1 })).toEqual({ version: '1.0.0', n: 1 });
+
+    await rm(path.join(modulesDir, 'greeter'), { recursive: true, force: true });
+    await waitFor(() => stateOf(host, 'needs-greeter') === 'unresolved', 'needs-greeter unresolved');
+    expect(stateOf(host, 'greeter')).toBeUndefined();
+    const status = host.status().find((s) => s.id === 'needs-greeter')!;
+    expect(status.reason).toMatch(/greet\.api/);
+    expect(events.some((x) => x.type === 'module:deactivated' && x.e.id === 'greeter' && x.e.reason === 'unload')).toBe(true);
+    await expectCode(host.client('acme').invoke('greet.api', 'hello', { name: 'x' }), 'E_NO_PROVIDER');
+    await expectCode(host.client('acme').invoke('welcome.api', 'welcome', { name: 'x' }), 'E_NO_PROVIDER');
+  });
+});

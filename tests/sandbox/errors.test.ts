@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { HotmodError } from '../../src/errors.js';
+import { context, fixturePath, sandboxTracker, waitFor } from './support.js';
+
+async function failure(promise: Promise<unknown>): Promise<HotmodError> {
+  const error = await promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HotmodError);
+  return error as HotmodError;
+}
+
+describe('isolate sandbox: errors thrown by module code', () => {
+  const sandboxes = sandboxTracker();
+
+  it("carries the module's message, code and a stack with the module's file name", async () => {
+    const { sandbox } = await sandboxes.activated('throwing');
+    const error = await failure(sandbox.call('demo.fail', 'coded', { amount: 10 }, context));
+    expect(error.code).toBe('E_MODULE_THREW');
+    expect(error.message).toContain("module 'demo@1.0.0' threw in method 'demo.fail.coded': PaymentError: card declined for 10 (code CARD_DECLINED)");
+    expect(error.details).toMatchObject({ moduleId: 'demo', capability: 'demo.fail', method: 'coded', moduleCode: 'CARD_DECLINED', moduleErrorName: 'PaymentError' });
+    expect(error.stack).toContain(fixturePath('throwing'));
+    expect(error.stack).toMatch(/at chargeCard \(.*throwing\/index\.js:11:/);
+    expect(error.stack).not.toContain('hotmod:sandbox-bridge');
+    expect(String(error.details.moduleStack)).toContain('throwing/index.js');
+  });
+
+  it('reports an async rejection the same way', async () => {
+    const { sandbox } = await sandboxes.activated('throwing');
+    const error = await failure(sandbox.call('demo.fail', 'rejects', null, context));
+    expect(error.code).toBe('E_MODULE_THREW');
+    expect(error.message).toContain('TypeError: async failure');
+  });
+
+  it.each([
+    ['throwString', 'a non-Error value was thrown: a plain string', 'string'],
+    ['throwObject', 'looks like an error (code 42)', 'object'],
+    ['throwUndefined', 'a non-Error value was thrown: undefined', 'undefined'],
+    ['throwNull', 'a non-Error value was thrown: null', 'object'],
+    ['throwSymbol', 'a non-Error value was thrown: a Symbol', 'symbol'],
+    ['throwGetterTrap', 'an error whose properties could not be read was thrown', 'object'],
+  ])('turns %s into E_MODULE_THREW', async (method, text, thrown) => {
+    const { sandbox } = await sandboxes.activated('throwing');
+    const error = await failure(sandbox.call('demo.fail', method, null, context));
+    expect(error.code).toBe('E_MODULE_THREW');
+    expect(error.message).toContain(text);
+    expect(error.details.thrown).toBe(thrown);
+    await expect(sandbox.call('demo.fail', 'ok', null, context)).resolves.toBe('still fine');
+  });
+
+  it('turns a stack overflow into E_MODULE_THREW and keeps the isolate usable', async () => {
+    const { sandbox } = await sandboxes.activated('throwing');
+    const error = await failure(sandbox.call('demo.fail', 'recurse', null, context));
+    expect(error.code).toBe('E_MODULE_THREW');
+    expect(error.message).toContain('RangeError: Maximum call stack size exceeded');
+    await expect(sandbox.call('demo.fail', 'ok', null, context)).resolves.toBe('still fine');
+  });
+
+  it('answers the call and logs a promise rejection the module left unhandled', async () => {
+    const { sandbox, logs } = await sandboxes.activated('throwing');
+    await expect(sandbox.call('demo.fail', 'unhandled', null, context)).resolves.toBe('answered');
+    expect(logs.some((l) => l.level === 'error' && l.message.includes('left a promise rejection unhandled') && l.message.includes('nobody listens'))).toBe(true);
+    await expect(sandbox.call('demo.fail', 'ok', null, context)).resolves.toBe('still fine');
+  });
+
+  it('logs a timer callback that throws and counts it as an error', async () => {
+    const { sandbox, logs } = await sandboxes.activated('throwing');
+    await expect(sandbox.call('demo.fail', 'timerThrows', null, context)).resolves.toBe('scheduled');
+    await waitFor(() => logs.some((l) => l.level === 'error' && l.message.includes('timer callback failed')));
+    expect(logs.find((l) => l.message.includes('timer callback failed'))!.message).toContain('threw in a timer callback');
+    expect(sandbox.metrics().errors).toBe(1);
+  });
+});
+
+describe('isolate sandbox: capability calls from module code', () => {
+  const sandboxes = sandboxTracker();
+
+  it('hands each outgoing call to callCapability with the right caller, even with 64 calls in flight', async () => {
+    const made = await sandboxes.activated('basic', {
+      callCapability: async (call) => {
+        // Answer in a scrambled order so that calls overlap inside the isolate.
+        await new Promise((resolve) => setTimeout(resolve, (call.input as { n: number }).n % 5));
+        return { caller: call.caller.requestId, client: call.caller.clientId, n: (call.input as { n: number }).n, module: call.moduleId };
+      },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, n) =>
+        made.sandbox.call('demo.calls', 'forward', { n }, { clientId: `client-${n % 3}`, requestId: `req-${n}`, settings: {} }),
+      ),
+    );
+    results.forEach((result, n) => expect(result).toEqual({ forwarded: { caller: `req-${n}`, client: `client-${n % 3}`, n, module: 'demo' } }));
+  });
+
+  it('passes capability, method and a copied input', async () => {
+    const { sandbox, outgoing } = await sandboxes.activated('basic');
+    const result = await sandbox.call('demo.calls', 'forward', { total: 10 }, context);
+    expect(result).toEqual({ forwarded: { ok: true, capability: 'other.service', method: 'run', input: { total: 10 } } });
+    expect(outgoing).toEqual([{ moduleId: 'demo', capability: 'other.service', method: 'run', input: { total: 10 }, caller: context }]);
+  });
+
+  it("surfaces the host's rejection inside the module as a catchable Error with code and message", async () => {
+    const { sandbox } = await sandboxes.activated('basic', {
+      callCapability: async (call) => {
+        throw new HotmodError('E_UNDECLARED_CAPABILITY', `module '${call.moduleId}' called '${call.capability}', which it did not declare`);
+      },
+    });
+    const result = await sandbox.call('demo.calls', 'forwardCatching', { capability: 'secret.admin', payload: 1 }, context);
+    expect(result).toEqual({
+      caught: { message: "module 'demo' called 'secret.admin', which it did not declare", code: 'E_UNDECLARED_CAPABILITY', isError: true },
+    });
+  });
+
+  it('fails the outer call with E_MODULE_THREW when the module does not catch the rejection', async () => {
+    const { sandbox } = await sandboxes.activated('basic', {
+      callCapability: () => Promise.reject(new HotmodError('E_NOT_ENABLED', 'not enabled for client-1')),
+    });
+    const error = await failure(sandbox.call('demo.calls', 'forward', 1, context));
+    expect(error.code).toBe('E_MODULE_THREW');
+    expect(error.details.moduleCode).toBe('E_NOT_ENABLED');
+    expect(error.message).toContain('not enabled for client-1');
+  });
+});
