@@ -24,17 +24,14 @@ const store = process.env.HOTMOD_STORE ?? `pglite://${path.join(root, '.hotmod/d
 const watch = process.argv.includes('--watch') || process.env.HOTMOD_WATCH === '1';
 const startedAt = performance.now();
 
-const host = await createHost({ modulesDir, store, watch, logger: watch ? 'info' : 'warn' });
+// The host's own log (pino JSON) only for warnings; what happens is printed below as lines.
+const hostLogLevel = (process.env.HOTMOD_LOG_LEVEL ?? 'warn') as 'warn';
+const host = await createHost({ modulesDir, store, watch, logger: hostLogLevel });
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
 await app.register(hotmodPlugin, { host, routes: true });
 await app.ready(); // starts the host (the plugin does)
 // The legacy tables and demo clients, created on first run (what `hotmod db init --demo` does).
 const demo = await prepareDemoStore(host);
-
-// Hot reload is visible in the console: which module swapped to which version.
-host.on('module:swapped', (e) => console.log(`swapped ${e.id} ${e.from} -> ${e.to} (${Math.round(e.durationMs)} ms)`));
-host.on('swap:failed', (e) => console.log(`swap of ${e.id} refused, ${e.from} serves on: ${e.reason}`));
-host.on('module:failed', (e) => console.log(`module ${e.id}@${e.version} failed: ${e.reason}`));
 
 const address = await app.listen({ port, host: listenHost });
 const url = address.replace('[::1]', 'localhost');
@@ -45,6 +42,16 @@ const call = await pickDemoCall(host, demo.clientIds);
 if (call) {
   console.log(`try:  curl -s -X POST ${url}/clients/${call.clientId}/invoke/${call.capability}/${call.method} -H 'content-type: application/json' -d '${JSON.stringify(call.input)}'`);
 }
+// What hot reload does, as it happens (registered after start: the startup itself was summed up above).
+const at = () => new Date().toISOString().slice(11, 19);
+host.on('module:activated', (e) => console.log(`${at()} activated ${e.id}@${e.version}${e.restart ? ` (restart ${e.restart})` : ''}`));
+host.on('module:swapped', (e) => console.log(`${at()} swapped ${e.id} ${e.from} -> ${e.to} (${e.stateful ? 'stateful, ' : ''}${Math.round(e.durationMs)} ms, ${e.heldCalls} calls held)`));
+host.on('swap:failed', (e) => console.log(`${at()} swap of ${e.id} failed, ${e.from} serves on: ${e.reason}`));
+host.on('module:failed', (e) => console.log(`${at()} module ${e.id}@${e.version} failed: ${e.reason}${e.willRestart ? ' (restarting)' : ''}`));
+host.on('module:diagnostic', (e) => console.log(`${at()} ${e.id ?? e.dir}: ${e.diagnostics.map((d) => d.message).join('; ')}`));
+host.on('catalog:changed', (e) => {
+  if (e.removed.length > 0) console.log(`${at()} removed ${e.removed.join(', ')}`);
+});
 console.log(`      curl -s ${url}/health    ·    curl -s ${url}/clients/${demo.clientIds[0] ?? 'CLIENT_ID'}/modules    ·    Ctrl-C stops`);
 
 // Stop cleanly: close Fastify (in-flight requests finish), which stops the host (drain,

@@ -45,11 +45,13 @@ interface Decision {
   readonly cell: Pending;
   readonly candidates: (ModulePackage | null)[];
   next: number;
-  readonly conflictSet: Set<number>;
-  readonly failures: Reason[];
+  /** Earlier decisions that share the blame for failed candidates (allocated on first conflict). */
+  conflictSet: Set<number> | null;
+  /** Reasons of failed candidates (allocated on first conflict: most decisions never fail). */
+  failures: Reason[] | null;
   selectedId: string;
   /** For a requested id with no usable version at all: why (it is excluded at once). */
-  readonly preReason?: Reason;
+  preReason: Reason | null;
 }
 
 interface Selection {
@@ -147,34 +149,34 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {
-        decide(cell, [null], new Set(), reason);
+        decide(cell, [null], null, reason);
         return null;
       }
       return { culprits: [cell.level], reason };
     }
     if (t.kind === 'root' && options.excludable) candidates.push(null);
-    decide(cell, candidates, new Set());
+    decide(cell, candidates, null);
     return null;
   }
 
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
-    const blockers = new Set<number>();
+    let blockers: Set<number> | null = null;
     for (const entry of index.providers(t.name)) {
       if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
       const current = lookup(entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
       else if (current.pkg === entry.pkg) return null;
-      else if (current.level >= 0) blockers.add(current.level);
+      else if (current.level >= 0) (blockers ??= new Set()).add(current.level);
     }
-    if (candidates.length === 0) return { culprits: [cell.level, ...blockers], reason: noProviderReason(t) };
+    if (candidates.length === 0) return { culprits: [cell.level, ...(blockers ?? [])], reason: noProviderReason(t) };
     // The candidate list depended on the blockers' choices: if they all fail, the blockers share the blame.
     decide(cell, candidates, blockers);
     return null;
   }
 
-  function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number>, preReason?: Reason): void {
-    const d: Decision = { cell, candidates, next: 0, conflictSet, failures: [], selectedId: '', ...(preReason ? { preReason } : {}) };
+  function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
+    const d: Decision = { cell, candidates, next: 0, conflictSet, failures: null, selectedId: '', preReason };
     levels.push(d);
     assign(d, levels.length - 1);
   }
@@ -205,7 +207,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       while (levels.length - 1 > h) selected.delete(levels.pop()!.selectedId);
       const d = levels[h]!;
       selected.delete(d.selectedId);
-      d.failures.push(reason);
+      (d.failures ??= []).push(reason);
+      d.conflictSet ??= new Set();
       for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
       d.next++;
       if (++backtracks > budget)
@@ -216,14 +219,15 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       }
       levels.pop();
       reason = exhaustedReason(d);
-      culprits = [...d.conflictSet, d.cell.level];
+      culprits = [...(d.conflictSet ?? []), d.cell.level];
     }
   }
 
   function exhaustedReason(d: Decision): Reason {
     if (d.preReason) return d.preReason;
     const t = d.cell.t;
-    const kinds = new Set(d.failures.map((f) => f.kind));
+    const failures = d.failures ?? [];
+    const kinds = new Set(failures.map((f) => f.kind));
     const kind: ReasonKind = kinds.has('budget') ? 'budget' : kinds.size === 1 ? [...kinds][0]! : 'conflict';
     const chain: string[] = [];
     if (t.kind !== 'root') {
@@ -231,7 +235,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       chain.push(tried.length > 1 ? `${describe(t)}; tried ${tried.join(', ')}` : describe(t));
     }
     const seen = new Set(chain);
-    for (const f of d.failures) for (const clause of f.chain) if (!seen.has(clause)) (seen.add(clause), chain.push(clause));
+    for (const f of failures) for (const clause of f.chain) if (!seen.has(clause)) (seen.add(clause), chain.push(clause));
     if (chain.length > MAX_CLAUSES) chain.splice(MAX_CLAUSES, chain.length - MAX_CLAUSES, `… (${chain.length - MAX_CLAUSES} more)`);
     return { kind, chain };
   }

@@ -44,7 +44,7 @@ export interface DemoClient {
 export const DEMO_CLIENTS: readonly DemoClient[] = [
   { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000001', name: 'Acme Corp', modulesEnabledJson: '["accounts", "billing", "notifications"]', themeOverridesJson: '{"primaryColor": "#0a7"}', note: 'plain legacy list; billing pulls in payments implicitly' },
   { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000002', name: 'Globex', modulesEnabledJson: '["accounts", "payments", "analytics"]', note: 'plain legacy list' },
-  { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000003', name: 'Initech', modulesEnabledJson: '["accounts", "billing-v1", "notify"]', note: 'legacy ids (aliases) of billing and notifications' },
+  { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000003', name: 'Initech', modulesEnabledJson: '["accounts-legacy", "billing-v1", "notify"]', note: 'legacy ids (aliases) of accounts, billing and notifications' },
   { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000004', name: 'Umbrella', modulesEnabledJson: '["accounts", "Billing", " payments ", "accounts", 42, "crm-classic"]', note: 'bad data: wrong case, stray whitespace, duplicate, a number, a module with no package' },
   { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000005', name: 'Hooli', modulesEnabledJson: '{"billing": true}', note: 'bad data: an object instead of an array (catalog defaults apply)' },
   { id: '0d7c9f3e-1a2b-4c5d-8e6f-000000000006', name: 'Stark Industries', note: 'no legacy row: catalog defaults' },

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { DEFAULT_STORE_URL, loadCatalogView, ModuleSystemUnifier, openStore, type ModuleUnificationResult, type Store, type ViewDiagnostic } from '../../legacy-bridge/index.js';
+import type { CatalogView } from '../../types.js';
+import { parseArgs, stringFlag, UsageError } from '../args.js';
+import { printJson, table, type CliIO } from '../io.js';
+import type { Command } from '../main.js';
+
+const USAGE = `hotmod clients show <client-id> [--modules DIR] [--store URL] [--json]
+hotmod clients enable <client-id> <module> [<module>…] [--advanced] [--modules DIR] [--store URL] [--json]
+hotmod clients disable <client-id> <module> [<module>…] [--modules DIR] [--store URL] [--json]
+
+  show      the client's unified view: every module with enabled, source, implicit and
+            warnings, then conflicts and recommendations
+  enable    enables modules for the client; without --advanced through the legacy list
+            (client_app_overrides.modules_enabled), with --advanced as hotmod_module_configs
+            rows; migrated modules are written to both
+  disable   disables modules in both systems
+  --modules default ./modules   --store default ${DEFAULT_STORE_URL}`;
+
+async function open(args: ReturnType<typeof parseArgs>): Promise<{ store: Store; catalog: CatalogView; unifier: ModuleSystemUnifier; modulesDir: string }> {
+  const modulesDir = stringFlag(args, 'modules') ?? 'modules';
+  const { catalog } = await loadCatalogView(modulesDir);
+  const store = await openStore(stringFlag(args, 'store') ?? DEFAULT_STORE_URL);
+  return { store, catalog, unifier: new ModuleSystemUnifier(store, { catalog: () => catalog }), modulesDir };
+}
+
+function findings(title: string, list: readonly ViewDiagnostic[]): string[] {
+  if (list.length === 0) return [];
+  return ['', `${title}:`, ...list.map((d) => `  ${d.code}${d.moduleId !== undefined ? ` [${d.moduleId.length > 40 ? `${d.moduleId.slice(0, 37)}...` : d.moduleId}]` : ''} ${d.message}`)];
+}
+
+export function renderClient(result: ModuleUnificationResult, where: string): string {
+  const rows = result.modules.map((m) => [
+    m.moduleId.length > 40 ? `${m.moduleId.slice(0, 37)}...` : m.moduleId,
+    m.enabled ? 'yes' : 'no',
+    m.source,
+    m.implicit ? 'yes' : '',
+    result.effective.includes(m.moduleId) ? 'yes' : 'no',
+    (m.warnings ?? []).map((w) => w.code).join(', '),
+  ]);
+  return [
+    `client ${result.clientId} (${where})`,
+    '',
+    table(['MODULE', 'ENABLED', 'SOURCE', 'IMPLICIT', 'RUNNABLE', 'WARNINGS'], rows),
+    '',
+    `effective: ${result.effective.join(', ') || '(none)'}`,
+    ...findings('warnings', result.warnings),
+    ...findings('conflicts', result.conflicts),
+    ...findings('recommendations', result.recommendations),
+  ].join('\n');
+}
+
+export const command: Command = {
+  summary: "Show or change a client's modules (the unified view over client_app_overrides and hotmod_module_configs)",
+  usage: USAGE,
+  async run(argv: string[], io: CliIO): Promise<number> {
+    const args = parseArgs(argv, { values: ['modules', 'store'], booleans: ['advanced'] });
+    const [sub, clientId, ...modules] = args.positionals;
+    if (sub !== 'show' && sub !== 'enable' && sub !== 'disable') {
+      throw new UsageError(sub === undefined ? 'missing subcommand (show, enable, disable)' : `unknown subcommand '${sub}' (show, enable, disable)`);
+    }
+    if (clientId === undefined) throw new UsageError('missing <client-id>');
+    if (sub === 'show' && modules.length > 0) throw new UsageError(`unexpected argument '${modules[0]}'`);
+    if (sub !== 'show' && modules.length === 0) throw new UsageError('missing <module>');
+    if (sub !== 'enable' && args.flags.advanced) throw new UsageError('--advanced is for enable');
+
+    const { store, catalog, unifier, modulesDir } = await open(args);
+    try {
+      const where = `store ${store.displayUrl}, ${catalog.modules().length} modules in ${path.relative(process.cwd(), path.resolve(modulesDir)) || '.'}`;
+      const changes: { module: string; changed: boolean }[] = [];
+      for (const moduleId of modules) {
+        const changed = sub === 'enable' ? await unifier.enableModule(clientId, moduleId, args.flags.advanced === true) : await unifier.disableModule(clientId, moduleId);
+        changes.push({ module: moduleId, changed });
+      }
+      const result = await unifier.unifyModuleSystems(clientId);
+      if (args.flags.json) {
+        printJson(io, sub === 'show' ? result : { action: sub, changes, ...result });
+        return 0;
+      }
+      const lines: string[] = [];
+      for (const c of changes) {
+        const verb = sub === 'enable' ? 'enabled' : 'disabled';
+        lines.push(c.changed ? `${verb} ${c.module}${sub === 'enable' ? (args.flags.advanced ? ' (hotmod_module_configs)' : ' (legacy list, or both when migrated)') : ''}` : `${c.module}: already ${verb}, nothing written`);
+      }
+      if (lines.length > 0) lines.push('');
+      lines.push(renderClient(result, where));
+      io.out(lines.join('\n'));
+      return 0;
+    } finally {
+      unifier.dispose();
+      await store.close();
+    }
+  },
+};

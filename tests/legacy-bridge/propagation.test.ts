@@ -1,0 +1,139 @@
+import pg from 'pg';
+import { expect, it } from 'vitest';
+import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { createCatalogView } from '../../src/registry/index.js';
+import { demoCatalog } from './support/catalog.js';
+import { ACME, GLOBEX, seedClient } from './support/seed.js';
+import { describeStores, waitFor } from './support/stores.js';
+
+const catalog = demoCatalog();
+/** DESIGN/issue 5: another host serves the new set within one second. */
+const PROPAGATION_BUDGET_MS = 1000;
+
+function recorder() {
+  const events: (readonly string[] | 'all')[] = [];
+  return {
+    events,
+    listener: (clients: readonly string[] | 'all') => void events.push(clients),
+    saw: (id: string) => events.some((e) => e === 'all' || e.includes(id)),
+  };
+}
+
+async function enabled(source: Awaited<ReturnType<typeof createUnifiedConfigSource>>, id: string): Promise<string[]> {
+  return [...(await source.clientModuleSet(id, catalog)).enabled].sort();
+}
+
+describeStores('change propagation', (ctx) => {
+  async function setup(): Promise<Store> {
+    const store = await ctx.open();
+    await initLegacySchema(store);
+    await seedClient(store, ACME, '["accounts"]');
+    await seedClient(store, GLOBEX, '["accounts"]');
+    return store;
+  }
+
+  it('caches a client set per catalog generation and recomputes for a new generation', async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const first = await source.clientModuleSet(ACME, catalog);
+    expect(await source.clientModuleSet(ACME, catalog)).toBe(first);
+    expect(source.peekClientModuleSet(ACME, catalog.generation)).toBe(first);
+    const next = createCatalogView(catalog.modules(), catalog.generation + 1);
+    expect(source.peekClientModuleSet(ACME, next.generation)).toBeUndefined();
+    expect(await source.clientModuleSet(ACME, next)).not.toBe(first);
+    await source.close();
+  });
+
+  it('reports a write through the legacy API or the unifier at once (in-process), before the next read', async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const rec = recorder();
+    source.onChange(rec.listener);
+    expect(await enabled(source, ACME)).toEqual(['accounts']);
+    await createLegacyApi(store, { catalog: () => catalog }).saveModuleOverrides(ACME, ['accounts', 'billing']);
+    expect(rec.saw(ACME)).toBe(true); // synchronous: no waiting
+    expect(await enabled(source, ACME)).toEqual(['accounts', 'billing', 'payments']);
+    rec.events.length = 0;
+    await new ModuleSystemUnifier(store, { catalog: () => catalog }).enableModule(GLOBEX, 'analytics', true);
+    expect(rec.saw(GLOBEX)).toBe(true);
+    expect(await enabled(source, GLOBEX)).toEqual(['accounts', 'analytics']);
+    await source.close();
+  });
+
+  it('carries a direct SQL UPDATE of client_app_overrides to onChange (trigger + NOTIFY)', async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const rec = recorder();
+    source.onChange(rec.listener);
+    expect(await enabled(source, ACME)).toEqual(['accounts']);
+    await store.query(`UPDATE client_app_overrides SET modules_enabled = '["analytics"]' WHERE client_id = $1`, [ACME]);
+    await waitFor(() => rec.saw(ACME), PROPAGATION_BUDGET_MS, 'NOTIFY of the direct update');
+    expect(await enabled(source, ACME)).toEqual(['accounts', 'analytics']);
+    await store.query('DELETE FROM client_app_overrides WHERE client_id = $1', [ACME]);
+    await waitFor(async () => (await enabled(source, ACME)).join() === 'accounts,notifications', PROPAGATION_BUDGET_MS, 'defaults after DELETE');
+    await source.close();
+  });
+
+  it('stops reporting after close()', async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const rec = recorder();
+    source.onChange(rec.listener);
+    await source.close();
+    await createLegacyApi(store).saveModuleOverrides(ACME, ['billing']);
+    await store.query(`UPDATE client_app_overrides SET modules_enabled = '[]' WHERE client_id = $1`, [GLOBEX]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rec.events).toEqual([]);
+  });
+
+  if (ctx.target === 'postgres') {
+    it('two hosts on one database: a change through one, and a direct SQL update, reach the other within 1 s', async () => {
+      const a = await setup();
+      const b = await ctx.open();
+      const sourceA = await createUnifiedConfigSource(a);
+      const sourceB = await createUnifiedConfigSource(b);
+      const recB = recorder();
+      sourceB.onChange(recB.listener);
+      expect(await enabled(sourceB, ACME)).toEqual(['accounts']);
+
+      await new ModuleSystemUnifier(a, { catalog: () => catalog }).enableModule(ACME, 'billing');
+      await waitFor(async () => (await enabled(sourceB, ACME)).includes('billing'), PROPAGATION_BUDGET_MS, 'host B to serve billing');
+      expect(recB.saw(ACME)).toBe(true);
+
+      // A third party (psql, another application) updates the legacy table directly.
+      const direct = new pg.Client({ connectionString: ctx.url() });
+      await direct.connect();
+      try {
+        expect(await enabled(sourceA, GLOBEX)).toEqual(['accounts']);
+        await direct.query(`UPDATE client_app_overrides SET modules_enabled = '["accounts", "notify"]' WHERE client_id = $1`, [GLOBEX]);
+        await waitFor(async () => (await enabled(sourceB, GLOBEX)).includes('notifications'), PROPAGATION_BUDGET_MS, 'host B to see the direct update');
+        await waitFor(async () => (await enabled(sourceA, GLOBEX)).includes('notifications'), PROPAGATION_BUDGET_MS, 'host A to see the direct update');
+      } finally {
+        await direct.end();
+      }
+      await Promise.all([sourceA.close(), sourceB.close()]);
+    });
+
+    it("recovers from a lost LISTEN connection: reports 'all', then keeps propagating", async () => {
+      const store = await ctx.open({ listenReconnectMs: 50 });
+      await initLegacySchema(store);
+      await seedClient(store, ACME, '["accounts"]');
+      const source = await createUnifiedConfigSource(store);
+      const rec = recorder();
+      source.onChange(rec.listener);
+      const admin = new pg.Client({ connectionString: ctx.url() });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`);
+        expect(rowCount).toBe(1);
+        await waitFor(() => rec.events.includes('all'), 10_000, "the 'all' change after reconnecting");
+        rec.events.length = 0;
+        await admin.query(`UPDATE client_app_overrides SET modules_enabled = '["payments"]' WHERE client_id = $1`, [ACME]);
+        await waitFor(() => rec.saw(ACME), 5000, 'a notification on the new connection');
+      } finally {
+        await admin.end();
+      }
+      await source.close();
+    });
+  }
+});
