@@ -4,6 +4,18 @@ export type { UnifiedModuleConfig, ConfigSource, CatalogView, ClientModuleSet } 
 export type { ModuleManifest, ModulePackage, ManifestDiagnostic, Permission } from './registry/index.js';
 export { HOTMOD_VERSION } from './version.js';
 export {
+  ModuleDataMigrator,
+  createModuleDataMigrator,
+  MigrationErrorCode,
+  type MigrationStrategy,
+  type ClientMigrationPlan,
+  type ModuleMigrationResult,
+  type ModuleMigrationValidation,
+  type ModuleMigrationProgress,
+  type MigrationRunOptions,
+  type MigrationRunReport,
+} from './legacy-bridge/index.js';
+export {
   createHost,
   createFileConfigSource,
   createAllEnabledConfigSource,

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
+import type { Template } from './solver.js';
 
 // Shared across resolves: version strings and ranges repeat across catalogs and reloads,
 // and semver parses its input on every call. Bounded so a long-lived host cannot grow them forever.
@@ -49,6 +50,22 @@ export function satisfies(version: string, range: string): boolean {
   return ok;
 }
 
+const indexCache = new WeakMap<readonly ModulePackage[], ResolveIndex>();
+
+/**
+ * The index of a package list, reused while the same frozen list is resolved again (a
+ * catalog snapshot or a scan result: the host resolves one snapshot many times). Lists
+ * that are not frozen could change under the cache, so they are indexed every time.
+ */
+export function resolveIndexFor(packages: readonly ModulePackage[], hostVersion: string): ResolveIndex {
+  if (!Object.isFrozen(packages)) return new ResolveIndex(packages, hostVersion);
+  const cached = indexCache.get(packages);
+  if (cached?.hostVersion === hostVersion) return cached;
+  const index = new ResolveIndex(packages, hostVersion);
+  indexCache.set(packages, index);
+  return index;
+}
+
 export interface ProviderEntry {
   readonly pkg: ModulePackage;
   readonly capabilityVersion: string;
@@ -68,41 +85,46 @@ export class ResolveIndex {
   readonly #versions = new Map<string, ModulePackage[]>();
   readonly #usable = new Map<string, ModulePackage[]>();
   readonly #providers = new Map<string, ProviderEntry[]>();
-  readonly #engineOk = new Set<ModulePackage>();
+  readonly #engineRejected = new Set<ModulePackage>();
+  /** Each package's dependsOn and requires as solver obligations, built on first use. */
+  readonly #obligations = new Map<ModulePackage, readonly Template[]>();
 
   constructor(packages: readonly ModulePackage[], hostVersion: string) {
     this.hostVersion = hostVersion;
+    // One pass over the packages: big catalogs are bound by memory traffic, not arithmetic.
     for (const pkg of packages) {
-      const engines = pkg.manifest.engines.hotmod;
-      if (engines === undefined || this.satisfies(hostVersion, engines)) this.#engineOk.add(pkg);
-      let list = this.#versions.get(pkg.manifest.id);
-      if (!list) this.#versions.set(pkg.manifest.id, (list = []));
+      const m = pkg.manifest;
+      const engines = m.engines.hotmod;
+      const engineOk = engines === undefined || satisfies(hostVersion, engines);
+      let list = this.#versions.get(m.id);
+      if (!list) {
+        this.#versions.set(m.id, (list = []));
+        this.#usable.set(m.id, []);
+      }
       list.push(pkg);
-    }
-    for (const [id, list] of this.#versions) {
-      list.sort((a, b) => this.compareVersions(b.manifest.version, a.manifest.version));
-      this.#usable.set(id, list.filter((p) => this.#engineOk.has(p)));
-    }
-    this.ids = [...this.#versions.keys()].sort();
-    for (const id of this.ids) {
-      for (const pkg of this.#versions.get(id)!) {
-        const provides = pkg.manifest.provides;
-        for (const name in provides) {
-          let list = this.#providers.get(name);
-          if (!list) this.#providers.set(name, (list = []));
-          list.push({ pkg, capabilityVersion: provides[name]!, engineOk: this.#engineOk.has(pkg) });
-        }
+      if (engineOk) this.#usable.get(m.id)!.push(pkg);
+      else this.#engineRejected.add(pkg);
+      const provides = m.provides;
+      for (const name in provides) {
+        let entries = this.#providers.get(name);
+        if (!entries) this.#providers.set(name, (entries = []));
+        entries.push({ pkg, capabilityVersion: provides[name]!, engineOk });
       }
     }
+    const byVersionDesc = (a: ModulePackage, b: ModulePackage) => compareVersions(b.manifest.version, a.manifest.version);
+    for (const list of this.#versions.values()) if (list.length > 1) list.sort(byVersionDesc);
+    for (const list of this.#usable.values()) if (list.length > 1) list.sort(byVersionDesc);
+    this.ids = [...this.#versions.keys()].sort();
     // Highest capability version first, then module id, then module version: the order
     // in which providers are tried, so the plan prefers the newest implementation.
     for (const list of this.#providers.values())
-      list.sort(
-        (a, b) =>
-          this.compareVersions(b.capabilityVersion, a.capabilityVersion) ||
-          (a.pkg.manifest.id < b.pkg.manifest.id ? -1 : a.pkg.manifest.id > b.pkg.manifest.id ? 1 : 0) ||
-          this.compareVersions(b.pkg.manifest.version, a.pkg.manifest.version),
-      );
+      if (list.length > 1)
+        list.sort(
+          (a, b) =>
+            compareVersions(b.capabilityVersion, a.capabilityVersion) ||
+            (a.pkg.manifest.id < b.pkg.manifest.id ? -1 : a.pkg.manifest.id > b.pkg.manifest.id ? 1 : 0) ||
+            compareVersions(b.pkg.manifest.version, a.pkg.manifest.version),
+        );
   }
 
   compareVersions(a: string, b: string): number {
@@ -119,12 +141,24 @@ export class ResolveIndex {
     return this.#usable.get(id) ?? [];
   }
 
+  /** A package's obligations never change (packages are immutable): built once per index. */
+  obligationsOf(pkg: ModulePackage): readonly Template[] {
+    let list = this.#obligations.get(pkg);
+    if (list) return list;
+    const built: Template[] = [];
+    const m = pkg.manifest;
+    for (const id in m.dependsOn) built.push({ kind: 'dep', id, range: m.dependsOn[id]!, from: pkg });
+    for (const name in m.requires) built.push({ kind: 'cap', name, range: m.requires[name]!, from: pkg, optional: false });
+    this.#obligations.set(pkg, (list = built));
+    return list;
+  }
+
   providers(capability: string): readonly ProviderEntry[] {
     return this.#providers.get(capability) ?? [];
   }
 
   engineOk(pkg: ModulePackage): boolean {
-    return this.#engineOk.has(pkg);
+    return !this.#engineRejected.has(pkg);
   }
 
   satisfies(version: string, range: string): boolean {

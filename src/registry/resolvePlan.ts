@@ -1,6 +1,6 @@
 import { HotmodError } from '../errors.js';
 import { ResolveErrorCode } from './errors.js';
-import { ResolveIndex } from './resolveIndex.js';
+import { resolveIndexFor, type ResolveIndex } from './resolveIndex.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
@@ -57,7 +57,7 @@ function strictError(unresolved: readonly { id: string; error: HotmodError }[]):
  * it, is listed in `unresolved` with its explanation.
  */
 export function resolvePlan(packages: readonly ModulePackage[], options: ResolveOptions): ResolvePlan {
-  const index = new ResolveIndex(packages, options.hostVersion);
+  const index = resolveIndexFor(packages, options.hostVersion);
   const mode = options.mode ?? 'strict';
   const requested = options.request ? [...new Set(options.request)].sort() : [...index.ids];
   const roots: Obligation[] = requested.map((id) => ({ kind: 'root', id }));
@@ -91,7 +91,10 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 
 /** Pulls in a provider for each optional requirement no module in the plan serves, when one resolves without changing the plan. */
 function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModulePackage>): void {
-  const queue = [...selected.values()].sort(byId);
+  // Only modules with optional requirements matter; most catalogs have few.
+  const queue: ModulePackage[] = [];
+  for (const pkg of selected.values()) if (hasKeys(pkg.manifest.optionalRequires)) queue.push(pkg);
+  queue.sort(byId);
   for (let i = 0; i < queue.length; i++) {
     const pkg = queue[i]!;
     for (const [name, range] of Object.entries(pkg.manifest.optionalRequires)) {
@@ -122,9 +125,9 @@ interface Node {
   /** Ids this module needs (dependsOn + required providers), sorted, unique. */
   readonly needs: string[];
   /** What must activate after this one (mandatory and ordered optional edges). */
-  readonly after: Set<Node>;
+  after: Node[];
   /** What needs this one (mandatory). */
-  readonly dependents: Set<Node>;
+  dependents: Node[];
   /** Incoming order edges. */
   inDegree: number;
   /** Scratch counter of orderLevels. */
@@ -137,8 +140,8 @@ function buildPlan(
   mode: 'strict' | 'partial',
 ): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[] } {
   const nodes = new Map<string, Node>();
-  for (const id of [...selected.keys()].sort()) {
-    const pkg = selected.get(id)!;
+  // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
+  for (const [id, pkg] of selected) {
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
@@ -150,20 +153,21 @@ function buildPlan(
     for (const name in optional) optionalBindings[name] = findProvider(index, selected, name, optional[name]!) ?? null;
     for (const dep in pkg.manifest.dependsOn) needSet.add(dep);
     const needs = [...needSet].sort();
-    nodes.set(id, { id, pkg, bindings, optionalBindings, needs, after: new Set(), dependents: new Set(), inDegree: 0, waiting: 0 });
+    nodes.set(id, { id, pkg, bindings, optionalBindings, needs, after: [], dependents: [], inDegree: 0, waiting: 0 });
   }
   for (const node of nodes.values()) {
     for (const need of node.needs) {
       const provider = nodes.get(need)!;
-      provider.after.add(node);
-      provider.dependents.add(node);
+      provider.after.push(node);
+      provider.dependents.push(node);
       node.inDegree++;
     }
   }
 
   const unresolved: { id: string; error: HotmodError }[] = [];
   // A cycle leaves nodes that Kahn's algorithm never reaches: only then look for the cycles themselves.
-  const cyclic = orderLevels(nodes, false).placed < nodes.size ? findCycles(nodes) : [];
+  const firstOrder = orderLevels(nodes, true);
+  const cyclic = firstOrder.placed < nodes.size ? findCycles(nodes) : [];
   if (cyclic.length > 0) {
     const text = cyclic.map((c) => c.text).join('; ');
     const fix = 'to fix: remove one of these requirements (move shared code into a module both can depend on, or make one requirement optional)';
@@ -189,14 +193,19 @@ function buildPlan(
       });
     for (const id of removed.keys()) {
       const node = nodes.get(id)!;
-      for (const need of node.needs) nodes.get(need)?.after.delete(node);
-      for (const need of node.needs) nodes.get(need)?.dependents.delete(node);
+      for (const need of node.needs) {
+        const provider = nodes.get(need);
+        if (!provider) continue;
+        provider.after = provider.after.filter((n) => n !== node);
+        provider.dependents = provider.dependents.filter((n) => n !== node);
+      }
       nodes.delete(id);
     }
     for (const node of nodes.values()) node.inDegree = node.needs.length;
   }
 
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
+  let reordered = cyclic.length > 0;
   for (const node of nodes.values()) {
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
@@ -205,13 +214,14 @@ function buildPlan(
         node.optionalBindings[name] = null;
         continue;
       }
-      if (p.after.has(node) || reaches(node, p)) continue;
-      p.after.add(node);
+      if (p.after.includes(node) || reaches(node, p)) continue;
+      p.after.push(node);
       node.inDegree++;
+      reordered = true;
     }
   }
 
-  const { levels } = orderLevels(nodes, true);
+  const { levels } = reordered ? orderLevels(nodes, true) : firstOrder;
   const modules: ResolvedModule[] = [];
   for (const level of levels)
     for (const id of level) {
@@ -358,6 +368,11 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
 }
 
 function byId(a: ModulePackage, b: ModulePackage): number {

@@ -29,7 +29,8 @@ export interface Reason {
   readonly chain: readonly string[];
 }
 
-type Template =
+/** @internal exported for ResolveIndex, which caches each package's obligations. */
+export type Template =
   | { readonly kind: 'root'; readonly id: string }
   | { readonly kind: 'dep'; readonly id: string; readonly range: string; readonly from: ModulePackage }
   | { readonly kind: 'cap'; readonly name: string; readonly range: string; readonly from: ModulePackage; readonly optional: boolean };
@@ -78,20 +79,6 @@ const MAX_CLAUSES = 24;
 const DEFAULT_BUDGET = 200_000;
 
 export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
-
-/** A package's obligations never change (packages are immutable): computed once per package. */
-const templates = new WeakMap<ModulePackage, Template[]>();
-
-function templatesOf(pkg: ModulePackage): Template[] {
-  let list = templates.get(pkg);
-  if (list) return list;
-  list = [];
-  const m = pkg.manifest;
-  for (const id in m.dependsOn) list.push({ kind: 'dep', id, range: m.dependsOn[id]!, from: pkg });
-  for (const name in m.requires) list.push({ kind: 'cap', name, range: m.requires[name]!, from: pkg, optional: false });
-  templates.set(pkg, list);
-  return list;
-}
 
 export function solve(index: ResolveIndex, initial: readonly Obligation[], options: SolveOptions): SolveResult {
   const selected = new Map<string, Selection>();
@@ -193,7 +180,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     d.selectedId = candidate.manifest.id;
     selected.set(candidate.manifest.id, { pkg: candidate, level });
     let list = d.cell.next;
-    const ts = templatesOf(candidate);
+    const ts = index.obligationsOf(candidate) as readonly Template[];
     for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
     pending = list;
   }
@@ -232,7 +219,13 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     const chain: string[] = [];
     if (t.kind !== 'root') {
       const tried = d.candidates.filter((c): c is ModulePackage => c !== null).map((c) => `${c.manifest.id} ${c.manifest.version}`);
-      chain.push(tried.length > 1 ? `${describe(t)}; tried ${tried.join(', ')}` : describe(t));
+      chain.push(
+        tried.length === 1
+          ? describe(t)
+          : tried.length === 2
+            ? `${describe(t)}, but neither ${tried[0]} nor ${tried[1]} can be used`
+            : `${describe(t)}, but none of ${list(tried)} can be used`,
+      );
     }
     const seen = new Set(chain);
     for (const f of failures) for (const clause of f.chain) if (!seen.has(clause)) (seen.add(clause), chain.push(clause));

@@ -74,13 +74,13 @@ export class ActivationEngine {
   }
 
   /** Compiles `pkg` in a fresh sandbox. `onFatal` reaches `fatal` only while the sandbox is current. */
-  async createSandbox(pkg: ModulePackage, fatal: (error: Error) => void): Promise<Sandbox> {
+  async createSandbox(pkg: ModulePackage, fatal: (error: Error) => void, knownCode?: string): Promise<{ sandbox: Sandbox; code: string }> {
     const d = this.#deps;
     const isolation = pkg.manifest.isolation ?? d.defaultIsolation;
     const factory = isolation === 'process' ? d.processFactory() : d.isolateFactory;
     let code: string;
     try {
-      code = await readFile(pkg.entryPath, 'utf8');
+      code = knownCode ?? (await readFile(pkg.entryPath, 'utf8'));
     } catch (error) {
       throw wrapError(
         error,
@@ -90,7 +90,7 @@ export class ActivationEngine {
       );
     }
     const log = d.logger.child({ module: pkg.manifest.id, version: pkg.manifest.version });
-    return factory.create({
+    const sandbox = await factory.create({
       moduleId: pkg.manifest.id,
       version: pkg.manifest.version,
       code,
@@ -101,23 +101,34 @@ export class ActivationEngine {
       callCapability: (call) => d.callCapability(pkg, call),
       onFatal: fatal,
     });
+    return { sandbox, code };
   }
 
   /**
    * Creates and activates one instance of `pkg`. On any failure the sandbox is disposed
    * and the error (coded) is thrown; nothing about the record changes here.
    */
-  async startInstance(pkg: ModulePackage, previousState: unknown, onFatal: (i: ModuleInstance, e: Error) => void): Promise<ModuleInstance> {
+  async startInstance(
+    pkg: ModulePackage,
+    previousState: unknown,
+    onFatal: (i: ModuleInstance, e: Error) => void,
+    /** The bundle text, when it must not be re-read from disk (a rollback: disk holds the new version). */
+    knownCode?: string,
+  ): Promise<ModuleInstance> {
     const holder: { instance?: ModuleInstance; early?: Error } = {};
-    const sandbox = await this.createSandbox(pkg, (error) => {
-      if (holder.instance) onFatal(holder.instance, error);
-      else holder.early = error;
-    });
+    const { sandbox, code } = await this.createSandbox(
+      pkg,
+      (error) => {
+        if (holder.instance) onFatal(holder.instance, error);
+        else holder.early = error;
+      },
+      knownCode,
+    );
     try {
       const activated = await sandbox.activate({ config: this.#deps.moduleConfig.get(pkg.manifest.id), previousState });
       checkProvides(pkg, activated);
       if (holder.early) throw holder.early;
-      const instance = new ModuleInstance(pkg, sandbox, activated, this.#deps.clock.now());
+      const instance = new ModuleInstance(pkg, sandbox, activated, this.#deps.clock.now(), code);
       holder.instance = instance;
       return instance;
     } catch (error) {

@@ -395,6 +395,7 @@ class HotmodHost implements Host {
         restarts: r.restarts,
         ...(r.state.name === 'failed' && r.state.restartAt !== undefined ? { nextRestartAt: new Date(r.state.restartAt).toISOString() } : {}),
         stateful: r.serving?.stateful ?? false,
+        holdingCalls: r.gate !== undefined,
         metrics: this.#metrics.module(id, sm && { heapUsedBytes: sm.heapUsedBytes, heapLimitBytes: sm.heapLimitBytes, cpuTimeNs: sm.cpuTimeNs }),
       });
     }

@@ -18,6 +18,8 @@ export class ModuleInstance {
     readonly sandbox: Sandbox,
     readonly activated: ActivatedModule,
     readonly activatedAt: number,
+    /** The bundle this instance runs: a rollback re-creates it from here, never from disk. */
+    readonly code: string,
   ) {}
 
   get version(): string {

@@ -268,7 +268,7 @@ export class SwapCoordinator {
     old.retired = true;
     void old.sandbox.dispose().catch(() => {});
     try {
-      const again = await d.engine.startInstance(old.pkg, state, (i, e) => d.engine.onFatal(record, i, e));
+      const again = await d.engine.startInstance(old.pkg, state, (i, e) => d.engine.onFatal(record, i, e), old.code);
       record.state = { name: 'active', instance: again };
       record.serving = again;
     } catch (error) {

@@ -99,6 +99,8 @@ export interface ModuleStatus {
   /** When a restart is scheduled (failed with backoff). */
   nextRestartAt?: string;
   stateful: boolean;
+  /** True while a stateful swap holds this module's new calls. */
+  holdingCalls: boolean;
   metrics: ModuleMetricsSnapshot;
 }
 

@@ -56,6 +56,10 @@ interface PendingOperation {
 }
 
 const TIMED_OUT = 'Script execution timed out.';
+/** Shared results buffer: 64 KiB of UTF-16 code units, a 4-unit header. */
+const SHARED_UNITS = 32768;
+const SHARED_HEADER = 4;
+const KIND_BY_CODE: Record<number, string> = { 111: 'o', 117: 'u', 101: 'e', 69: 'E' };
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /** A timeout, a memory death or some other throw out of an entry, sorted. */
@@ -72,7 +76,10 @@ export class IsolateSandbox implements Sandbox {
   readonly #entries: Record<EntryName, EntryRef>;
   readonly #module: ivm.Module;
   readonly #heapLimitBytes: number;
-  readonly #defaultCallRun: { result: { copy: true }; timeout: number };
+  readonly #defaultCallRun: { timeout: number };
+  /** 'sync' execution: the results buffer shared with the bridge (see bridgeSource.ts). */
+  readonly #shared: Uint16Array | undefined;
+  readonly #sharedText: Buffer | undefined;
 
   #nextId = 1;
   /** Operations waiting for an outbox entry, by id. */
@@ -83,8 +90,13 @@ export class IsolateSandbox implements Sandbox {
   /** Filled by #deliver when the outbox held the entering operation's own result. */
   #ownKind = '';
   #ownPayload = '';
-  readonly #hostTimers = new Map<number, NodeJS.Timeout>();
+  readonly #hostTimers = new Map<number, NodeJS.Timeout | NodeJS.Immediate>();
   readonly #settingsText = new WeakMap<object, string>();
+  /** What the bridge holds from the previous call (sync execution): sent again only when it changes. */
+  #sentClientId: string | undefined;
+  #sentSettingsText: string | undefined;
+  /** capability -> method -> index in the bridge's method list (from activate's summary). */
+  #methodIndex = new Map<string, Map<string, number>>();
   #entering = 0;
   #fatalError: HotmodError | undefined;
 
@@ -103,7 +115,10 @@ export class IsolateSandbox implements Sandbox {
     this.#settings = settings;
     this.#isolate = new ivm.Isolate({ memoryLimit: memoryMb });
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
-    this.#defaultCallRun = { result: { copy: true }, timeout: toTimeout(options.limits.callTimeoutMs) };
+    this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
+    const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
+    this.#shared = sharedBuffer && new Uint16Array(sharedBuffer);
+    this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
     try {
       this.#context = this.#isolate.createContextSync();
       const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) =>
@@ -119,6 +134,7 @@ export class IsolateSandbox implements Sandbox {
           options.permissions.includes('timers'),
           settings.maxPayloadLength,
           settings.maxTimers,
+          sharedBuffer ? new ivm.ExternalCopy(sharedBuffer).copyInto({ release: true }) : null,
         ],
         { result: { reference: true }, filename: BRIDGE_FILENAME, timeout: toTimeout(options.limits.activateTimeoutMs) },
       ) as ivm.Reference<Record<EntryName | 'install', unknown>>;
@@ -218,6 +234,12 @@ export class IsolateSandbox implements Sandbox {
     try {
       const id = this.#nextId++;
       const summary = (await this.#operate('activate', [id, configText, previousText], id, label, undefined, this.#options.limits.activateTimeoutMs)) as ActivatedModule;
+      let index = 0;
+      const methodIndex = new Map<string, Map<string, number>>();
+      for (const [capability, methods] of Object.entries(summary.capabilities)) {
+        methodIndex.set(capability, new Map(methods.map((name) => [name, index++])));
+      }
+      this.#methodIndex = methodIndex;
       if (this.#state === 'activating') this.#state = 'active';
       return { capabilities: summary.capabilities, hasDeactivate: summary.hasDeactivate };
     } catch (error) {
@@ -238,15 +260,28 @@ export class IsolateSandbox implements Sandbox {
       return Promise.reject(this.#tooLarge(`the input of '${capability}.${method}'`, inputText.length));
     }
     const settings = context.settings;
-    let settingsText = this.#settingsText.get(settings);
+    let settingsText: string | undefined = this.#settingsText.get(settings);
     if (settingsText === undefined) {
       settingsText = JSON.stringify(settings ?? {});
       if (settings !== null && typeof settings === 'object') this.#settingsText.set(settings, settingsText);
     }
-    const id = this.#nextId++;
     this.#calls++;
     const label: OperationLabel = { moduleId: this.moduleId, version: this.version, phase: 'call', capability, method };
-    const args = [id, capability, method, inputText, context.clientId, context.requestId, settingsText];
+    const index = this.#methodIndex.get(capability)?.get(method);
+    if (index === undefined) {
+      this.#errors++;
+      return Promise.reject(bridgeRefused(label, JSON.stringify({ code: SandboxErrorCode.UNKNOWN_METHOD, message: `capability '${capability}' has no method '${method}'` })));
+    }
+    const id = this.#nextId++;
+    // Sync execution enters one call at a time, so the bridge can keep what did not change.
+    let clientId: string | undefined = context.clientId;
+    if (this.#shared !== undefined) {
+      if (clientId === this.#sentClientId) clientId = undefined;
+      else this.#sentClientId = clientId;
+      if (settingsText === this.#sentSettingsText) settingsText = undefined;
+      else this.#sentSettingsText = settingsText;
+    }
+    const args = [id, index, inputText, context.requestId, clientId, settingsText];
     return this.#operate('call', args, id, label, context, timeoutMs ?? this.#options.limits.callTimeoutMs);
   }
 
@@ -301,39 +336,19 @@ export class IsolateSandbox implements Sandbox {
    * common case returns an already settled promise from one applySync.
    */
   #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
-    if (this.#settings.execution === 'async') return this.#operateAsync(entry, args, id, label, context, timeoutMs);
+    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs);
     const started = performance.now();
-    const run: { result: { copy: true }; timeout: number } =
-      entry === 'call' && timeoutMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { result: { copy: true }, timeout: toTimeout(timeoutMs) };
+    const run: { timeout: number } = entry === 'call' && timeoutMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(timeoutMs) };
     this.#syncId = id;
     this.#syncContext = context;
-    this.#entering++;
-    let box: Outbox | undefined;
-    let failure: EntryFailure | undefined;
-    try {
-      box = this.#entries[entry].applySync(undefined, args, run) as Outbox;
-    } catch (error) {
-      failure = this.#classify(error);
-    } finally {
-      this.#entering--;
-    }
-    if (failure !== undefined) {
-      box = this.#recover(failure, label);
-      if (failure.kind === 'timeout') {
-        this.#syncId = 0;
-        this.#syncContext = undefined;
-        return Promise.reject(this.#timeoutError(label, timeoutMs, true));
-      }
-      if (box === undefined) {
-        this.#syncId = 0;
-        this.#syncContext = undefined;
-        this.#errors++;
-        return Promise.reject(this.#fatalError ?? this.#disposedError());
-      }
-    }
-    const own = this.#deliver(box!, id);
+    const own = this.#enterSync(entry, args, run, id, label);
     this.#syncId = 0;
     this.#syncContext = undefined;
+    if (own === 'timeout') return Promise.reject(this.#timeoutError(label, timeoutMs, true));
+    if (own === 'gone') {
+      this.#errors++;
+      return Promise.reject(this.#fatalError ?? this.#disposedError());
+    }
     if (own) {
       try {
         return Promise.resolve(this.#result(this.#ownKind, this.#ownPayload, label));
@@ -346,6 +361,67 @@ export class IsolateSandbox implements Sandbox {
       op.timer = setTimeout(this.#onTimeout, Math.max(1, timeoutMs - (performance.now() - started)), id, op);
       this.#pending.set(id, op);
     });
+  }
+
+  /**
+   * Sync execution: one applySync, then the records from the shared buffer (and the
+   * overflow, if flagged). Returns whether the record of `ownId` was among them, or why
+   * the entry produced nothing: it timed out, or the sandbox is gone.
+   */
+  #enterSync(entry: EntryName, args: EntryArgs, run: { timeout: number }, ownId: number, label: OperationLabel): boolean | 'timeout' | 'gone' {
+    let failure: EntryFailure | undefined;
+    this.#entering++;
+    try {
+      this.#entries[entry].applySync(undefined, args, run);
+    } catch (error) {
+      failure = this.#classify(error);
+    } finally {
+      this.#entering--;
+    }
+    if (failure === undefined) return this.#collect(ownId, false);
+    if (failure.kind === 'fatal') {
+      this.#die(failure.error);
+      return 'gone';
+    }
+    if (failure.kind === 'disposed' || this.#state === 'disposed') return 'gone';
+    // Records written before the throw are still in the buffer; a timeout loses the rest.
+    const own = this.#collect(ownId, true);
+    if (failure.kind === 'other') this.#reportUnhandled(failure.error, label);
+    // Even if this call's own answer got out, the entry it started ran away: report that.
+    if (failure.kind === 'timeout') return 'timeout';
+    return own;
+  }
+
+  /** Delivers the shared buffer's records, then the overflow when flagged (or after a throw). */
+  #collect(ownId: number, drain: boolean): boolean {
+    const shared = this.#shared!;
+    let own = false;
+    const used = shared[0]! | (shared[1]! << 16);
+    const end = Math.min(SHARED_HEADER + used, shared.length);
+    let at = SHARED_HEADER;
+    while (at + 5 <= end) {
+      const id = (shared[at]! | (shared[at + 1]! << 16)) >>> 0;
+      const kind = KIND_BY_CODE[shared[at + 2]!] ?? '?';
+      const length = shared[at + 3]! | (shared[at + 4]! << 16);
+      at += 5;
+      if (length < 0 || at + length > end) break;
+      const payload = this.#sharedText!.toString('utf16le', at * 2, (at + length) * 2);
+      at += length;
+      if (this.#record(id, kind, payload, ownId)) own = true;
+    }
+    if (drain || shared[2] === 1) {
+      shared[2] = 0;
+      let box: Outbox | undefined;
+      try {
+        box = this.#entries.drain.applySync(undefined, [], { result: { copy: true }, timeout: 1000 }) as Outbox;
+      } catch (error) {
+        const failure = this.#classify(error);
+        if (failure.kind === 'fatal') this.#die(failure.error);
+        return own;
+      }
+      if (this.#deliver(box, ownId)) own = true;
+    }
+    return own;
   }
 
   #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
@@ -394,51 +470,18 @@ export class IsolateSandbox implements Sandbox {
   /** Synchronous entry for work the host starts on its own (timers, capability answers). */
   #enter(entry: EntryName, args: EntryArgs, label: OperationLabel): void {
     if (this.#state === 'disposed') return;
-    if (this.#settings.execution === 'async') {
+    if (this.#shared === undefined) {
       void this.#enterAsync(entry, args, this.#options.limits.callTimeoutMs, label);
       return;
     }
-    let box: Outbox | undefined;
-    this.#entering++;
-    try {
-      box = this.#entries[entry].applySync(undefined, args, { result: { copy: true }, timeout: toTimeout(this.#options.limits.callTimeoutMs) }) as Outbox;
-    } catch (error) {
-      const failure = this.#classify(error);
-      if (failure.kind === 'timeout') {
-        this.#timeouts++;
-        this.#log('error', `${describeOperation(label)} ran longer than ${this.#options.limits.callTimeoutMs} ms and was stopped`);
-      }
-      box = this.#recover(failure, label);
-    } finally {
-      this.#entering--;
+    const outcome = this.#enterSync(entry, args, { timeout: toTimeout(this.#options.limits.callTimeoutMs) }, 0, label);
+    if (outcome === 'timeout') {
+      this.#timeouts++;
+      this.#log('error', `${describeOperation(label)} ran longer than ${this.#options.limits.callTimeoutMs} ms and was stopped`);
     }
-    if (box !== undefined) this.#deliver(box, 0);
   }
 
-  /** After an entry threw: a fatal death shuts down; otherwise fetch what settled before the throw. */
-  #recover(failure: EntryFailure, label: OperationLabel): Outbox | undefined {
-    if (failure.kind === 'fatal') {
-      this.#die(failure.error);
-      return undefined;
-    }
-    if (failure.kind === 'disposed' || this.#state === 'disposed') return undefined;
-    let box: Outbox | undefined;
-    try {
-      box = this.#entries.drain.applySync(undefined, [], { result: { copy: true }, timeout: 1000 }) as Outbox;
-    } catch (error) {
-      const again = this.#classify(error);
-      if (again.kind === 'fatal') this.#die(again.error);
-      return undefined;
-    }
-    if (failure.kind === 'other') this.#reportUnhandled(failure.error, label);
-    return box;
-  }
-
-  /**
-   * Settles every operation in the outbox; the one with id `ownId` (entered synchronously)
-   * is left in #ownKind/#ownPayload instead. The outbox comes from the isolate: every
-   * field is type-checked, unknown ids are ignored (a late answer after a timeout).
-   */
+  /** Delivers an outbox array (async execution, or the overflow); see #record. */
   #deliver(box: Outbox, ownId: number): boolean {
     let own = false;
     if (!Array.isArray(box)) return false;
@@ -447,34 +490,49 @@ export class IsolateSandbox implements Sandbox {
       const kind = box[i + 1];
       const payload = box[i + 2];
       if (typeof id !== 'number' || typeof kind !== 'string' || typeof payload !== 'string') continue;
-      if (id === ownId && ownId !== 0) {
-        own = true;
-        this.#ownKind = kind;
-        this.#ownPayload = payload;
-        continue;
-      }
-      if (id === 0) {
-        this.#timerFailed(kind, payload);
-        continue;
-      }
-      const op = this.#pending.get(id);
-      if (op === undefined) continue;
-      this.#pending.delete(id);
-      clearTimeout(op.timer);
-      try {
-        op.resolve(this.#result(kind, payload, op.label));
-      } catch (error) {
-        op.reject(error as Error);
-      }
+      if (this.#record(id, kind, payload, ownId)) own = true;
     }
     return own;
+  }
+
+  /**
+   * One settled operation. The record of `ownId` (the operation being entered
+   * synchronously) is left in #ownKind/#ownPayload; id 0 is a timer callback's failure;
+   * any other id settles a pending operation, and an unknown id is a late answer after a
+   * timeout: ignored. Records come from the isolate, so every field was checked.
+   */
+  #record(id: number, kind: string, payload: string, ownId: number): boolean {
+    if (id === ownId && ownId !== 0) {
+      this.#ownKind = kind;
+      this.#ownPayload = payload;
+      return true;
+    }
+    if (id === 0) {
+      this.#timerFailed(kind, payload);
+      return false;
+    }
+    const op = this.#pending.get(id);
+    if (op === undefined) return false;
+    this.#pending.delete(id);
+    clearTimeout(op.timer);
+    try {
+      op.resolve(this.#result(kind, payload, op.label));
+    } catch (error) {
+      op.reject(error as Error);
+    }
+    return false;
   }
 
   /** Decodes one outbox result: a value, or throws the coded error it describes. */
   #result(kind: string, payload: string, label: OperationLabel): unknown {
     switch (kind) {
       case 'o':
-        return JSON.parse(payload);
+        try {
+          return JSON.parse(payload);
+        } catch (error) {
+          this.#errors++;
+          throw this.#notJson(`the result of ${describeOperation(label)}`, error);
+        }
       case 'u':
         return undefined;
       case 'e':
@@ -569,7 +627,7 @@ export class IsolateSandbox implements Sandbox {
   #shutDown(reason: HotmodError): void {
     this.#state = 'disposed';
     this.metrics();
-    for (const timer of this.#hostTimers.values()) clearTimeout(timer);
+    for (const timer of this.#hostTimers.values()) clearHostTimer(timer);
     this.#hostTimers.clear();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
@@ -611,7 +669,7 @@ export class IsolateSandbox implements Sandbox {
       case 'clear': {
         const timer = this.#hostTimers.get(a as number);
         if (timer) {
-          clearTimeout(timer);
+          clearHostTimer(timer);
           this.#hostTimers.delete(a as number);
         }
         return;
@@ -683,7 +741,8 @@ export class IsolateSandbox implements Sandbox {
   #setTimer(timerId: number, delay: number): void {
     if (typeof timerId !== 'number') return;
     const ms = Number.isFinite(delay) ? Math.min(Math.max(0, delay), MAX_TIMER_DELAY) : 0;
-    const timer = setTimeout(this.#fireTimer, ms, timerId);
+    // Node's setTimeout waits at least 1 ms; a module's setTimeout(fn, 0) is a "next turn".
+    const timer = ms < 1 ? setImmediate(this.#fireTimer, timerId) : setTimeout(this.#fireTimer, ms, timerId);
     // A module's timer must not keep the host process alive.
     timer.unref();
     this.#hostTimers.set(timerId, timer);
@@ -788,6 +847,11 @@ function thrownInfo(error: unknown): Record<string, unknown> {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function clearHostTimer(timer: NodeJS.Timeout | NodeJS.Immediate): void {
+  if (typeof (timer as NodeJS.Timeout).refresh === 'function') clearTimeout(timer as NodeJS.Timeout);
+  else clearImmediate(timer as NodeJS.Immediate);
 }
 
 function toTimeout(ms: number): number {

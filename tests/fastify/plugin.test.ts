@@ -6,6 +6,8 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost, isHotmodError, type Host } from '../../src/index.js';
+import { tokens } from '../../src/index.js';
+import { initLegacySchema, type Store } from '../../src/legacy-bridge/index.js';
 import hotmodPlugin, { FastifyErrorCode, httpStatusForCode } from '../../src/fastify/index.js';
 
 const modulesDir = path.resolve(import.meta.dirname, '../fixtures/fastify-plugin');
@@ -159,7 +161,7 @@ describe('hotmodPlugin: routes', () => {
     const cases = [
       { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/1bad` },
       { method: 'POST', url: `/hotmod/clients/-bad%20id/invoke/echo.api/echo` },
-      { method: 'GET', url: `/hotmod/clients/${'x'.repeat(201)}/modules` },
+      { method: 'GET', url: `/hotmod/clients/bad!id/modules` },
       { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo?timeoutMs=soon` },
       { method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`, headers: { 'timeout-ms': '0' } },
       { method: 'PUT', url: `/hotmod/clients/${CLIENT}/overrides`, payload: { modulesEnabled: [1] } },
@@ -222,6 +224,41 @@ describe('hotmodPlugin: routes', () => {
     expect(json(disable.body)).toMatchObject({ enabled: false, module: { moduleId: 'hidden', enabled: false } });
     const again = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
     expect(again.statusCode).toBe(403);
+  });
+
+  it('GET / PUT /clients/:id/overrides and POST .../reset go through the legacy API', async () => {
+    const app = await appWithRoutes();
+    await initLegacySchema(app.hotmod.container.resolve(tokens.STORE) as Store, { demo: true });
+    const stark = '0d7c9f3e-1a2b-4c5d-8e6f-000000000006'; // a demo client without a legacy row
+
+    const missing = await app.inject({ method: 'GET', url: `/hotmod/clients/${stark}/overrides` });
+    expect(missing.statusCode).toBe(404);
+    expect(json(missing.body).error).toMatchObject({ code: FastifyErrorCode.OVERRIDES_NOT_FOUND, details: { clientId: stark } });
+    expect(json(missing.body).error.message).toMatch(/PUT \/clients\/.+\/overrides/);
+
+    const put = await app.inject({ method: 'PUT', url: `/hotmod/clients/${stark}/overrides`, payload: { modulesEnabled: ['echo', 'hidden'] } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(json(put.body)).toMatchObject({ client_id: stark, modules_enabled: ['echo', 'hidden'] });
+    const got = await app.inject({ method: 'GET', url: `/hotmod/clients/${stark}/overrides` });
+    expect(json(got.body)).toMatchObject({ client_id: stark, modules_enabled: ['echo', 'hidden'] });
+    // The legacy write reaches the running host: hidden is now callable for this client.
+    const ping = await app.inject({ method: 'POST', url: `/hotmod/clients/${stark}/invoke/hidden.api/ping` });
+    expect(json(ping.body)).toEqual({ result: 'pong' });
+
+    const reset = await app.inject({ method: 'POST', url: `/hotmod/clients/${stark}/overrides/reset` });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect(json(reset.body)).toMatchObject({ client_id: stark, modules_enabled: ['echo'] }); // the defaultEnabled set
+
+    const notUuid = await app.inject({ method: 'PUT', url: `/hotmod/clients/${CLIENT}/overrides`, payload: { modulesEnabled: [] } });
+    expect(notUuid.statusCode).toBe(400);
+    expect(json(notUuid.body).error.code).toBe('E_CLIENT_ID_INVALID');
+    const unknown = await app.inject({
+      method: 'PUT',
+      url: '/hotmod/clients/00000000-0000-4000-8000-000000000000/overrides',
+      payload: { modulesEnabled: [] },
+    });
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    expect(json(unknown.body).error.code).toBe('E_CLIENT_NOT_FOUND');
   });
 
   it('GET /metrics answers Prometheus text', async () => {

@@ -48,7 +48,7 @@ describe('openStore URLs', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // two PGlite starts from disk: slow on a loaded machine
 });
 
 describeStores('store', (ctx) => {

@@ -87,6 +87,20 @@ describe('resolvePlan: explained failures (strict)', () => {
     expect(error.details.moduleId).toBe('billing');
   });
 
+  it('explains why each candidate version fails', async () => {
+    const packages = await catalog('explain-versions');
+    const error = resolveError(() => resolvePlan(packages, { hostVersion: HOST, request: ['billing'] }));
+    expect(error.code).toBe('E_RESOLVE_CONFLICT');
+    expect(error.details.chain).toEqual([
+      'billing 1.4.0 requires payments.charge ^2.0.0, but neither payments 2.1.0 nor payments 2.0.0 can be used',
+      'payments 2.1.0 depends on accounts ^4.0.0, but the catalog has accounts 3.0.0, which does not satisfy ^4.0.0',
+      'payments 2.0.0 requires fraud.check ^1.0.0, but no module in the catalog provides fraud.check',
+    ]);
+    expect(error.message).toBe(`cannot resolve module 'billing': ${(error.details.chain as string[]).join('; ')}; to fix: align the version ranges with the versions in the catalog (hotmod ls lists them)`);
+    // payments alone still resolves: 1.0.0 is the newest version that works.
+    expect(versions(resolvePlan(packages, { hostVersion: HOST, request: ['payments'] }))).toEqual({ payments: '1.0.0' });
+  });
+
   it('explains two modules that need incompatible versions of a third', async () => {
     const error = resolveError(() => resolvePlan(vitestCatalog.conflictDepends, { hostVersion: HOST }));
     expect(error.code).toBe('E_RESOLVE_CONFLICT');

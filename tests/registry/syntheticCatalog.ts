@@ -64,17 +64,22 @@ export function syntheticPackageJsons(n: number, options: SyntheticOptions = {})
       if (newest && i % brokenEvery === 3) (hotmod.requires as Record<string, string>)[`missing${i}.api`] = '^1.0.0';
       out.push({
         folder: `${id}-${version}`,
-        json: {
+        // Through JSON, like a package.json read from disk (flat strings, not concatenations).
+        json: jsonRoundTrip({
           name: `@synthetic/${id}`,
           version,
           main: 'dist/index.js',
           engines: { hotmod: newest && i % engineEvery === 5 ? '^2.0.0' : '^1.0.0' },
           hotmod,
-        },
+        }),
       });
     });
   }
   return out;
+}
+
+function jsonRoundTrip<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** The same catalog as validated in-memory packages (no disk). */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyFixture, expectCode, newHost, rewriteModule, stateOf } from './helpers.js';
+import { copyFixture, expectCode, newHost, rewriteModule, stateOf, waitFor } from './helpers.js';
 
 /** Runs `callers` loops of calls until `stop()`; counts successes and failures (with their errors). */
 function load(call: (n: number) => Promise<unknown>, callers: number) {
@@ -94,9 +94,11 @@ describe('zero-downtime swap', () => {
     const client = host.client('acme');
     for (let i = 0; i < 3; i++) await client.invoke('counter.api', 'inc', {});
     await rewriteModule(path.join(modulesDir, 'counter'), { version: '2.0.0', hotmod: (h) => ((h.provides as Record<string, string>)['counter.api'] = '1.1.0') });
-    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 200 });
+    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 500 });
     await new Promise((r) => setTimeout(r, 30));
     const swap = host.swap('counter');
+    // Once the swap holds calls (it is draining the in-flight one), a new call waits for the new version.
+    await waitFor(() => host.status().find((s) => s.id === 'counter')!.holdingCalls, 'the swap to hold calls');
     const held = client.invoke('counter.api', 'inc', {});
     expect(await inFlight).toEqual({ count: 4, version: '1.0.0' });
     expect(await swap).toMatchObject({ stateful: true, from: '1.0.0', to: '2.0.0' });
@@ -116,11 +118,16 @@ describe('zero-downtime swap', () => {
       version: '2.0.0',
       code: `export async function activate(ctx) { throw new Error('schema migration failed at ' + JSON.stringify(ctx.previousState)); }\nexport async function deactivate() { return {}; }`,
     });
+    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 300 });
+    await new Promise((r) => setTimeout(r, 30));
     const swap = host.swap('counter');
+    await waitFor(() => host.status().find((s) => s.id === 'counter')!.holdingCalls, 'the swap to hold calls');
     const held = client.invoke('counter.api', 'inc', {});
     const err = await expectCode(swap, 'E_SWAP_FAILED');
-    expect(err.message).toMatch(/swap of module 'counter' from 1.0.0 to 2.0.0 failed: .*schema migration failed at \{"count":2\}.*version 1.0.0 resumed/);
-    expect(await held).toEqual({ count: 3, version: '1.0.0' });
+    expect(err.message).toMatch(/swap of module 'counter' from 1.0.0 to 2.0.0 failed: .*schema migration failed at \{"count":3\}.*version 1.0.0 resumed/);
+    expect(await inFlight).toEqual({ count: 3, version: '1.0.0' });
+    // The held call reaches the resumed old version, which kept its state.
+    expect(await held).toEqual({ count: 4, version: '1.0.0' });
     expect(failures).toEqual([expect.objectContaining({ id: 'counter', code: 'E_SWAP_FAILED' })]);
     expect(stateOf(host, 'counter')).toBe('active');
     expect(host.status().find((s) => s.id === 'counter')!.version).toBe('1.0.0');

@@ -23,8 +23,10 @@ export const command: Command = {
     if (dir === undefined) throw new UsageError('missing the directory to check');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
-    // A folder with a package.json is one package; anything else is a modules directory.
-    const single = await exists(path.join(dir, 'package.json'));
+    // A folder with a package.json (or the dist/ or src/ of a package that lost it) is one
+    // package; anything else is a modules directory.
+    const single =
+      (await exists(path.join(dir, 'package.json'))) || (await exists(path.join(dir, 'dist'))) || (await exists(path.join(dir, 'src')));
     let packages: readonly ModulePackage[];
     let diagnostics: readonly ManifestDiagnostic[];
     if (single) {

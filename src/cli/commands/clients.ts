@@ -24,14 +24,20 @@ async function open(args: ReturnType<typeof parseArgs>): Promise<{ store: Store;
   return { store, catalog, unifier: new ModuleSystemUnifier(store, { catalog: () => catalog }), modulesDir };
 }
 
+/** Ids as people can read them: quoted when they hold spaces or unusual characters, shortened when long. */
+function showId(id: string): string {
+  const shown = /^[\x21-\x7e]+$/.test(id) ? id : JSON.stringify(id);
+  return shown.length > 40 ? `${shown.slice(0, 37)}...` : shown;
+}
+
 function findings(title: string, list: readonly ViewDiagnostic[]): string[] {
   if (list.length === 0) return [];
-  return ['', `${title}:`, ...list.map((d) => `  ${d.code}${d.moduleId !== undefined ? ` [${d.moduleId.length > 40 ? `${d.moduleId.slice(0, 37)}...` : d.moduleId}]` : ''} ${d.message}`)];
+  return ['', `${title}:`, ...list.map((d) => `  ${d.code}${d.moduleId !== undefined ? ` [${showId(d.moduleId)}]` : ''} ${d.message}`)];
 }
 
 export function renderClient(result: ModuleUnificationResult, where: string): string {
   const rows = result.modules.map((m) => [
-    m.moduleId.length > 40 ? `${m.moduleId.slice(0, 37)}...` : m.moduleId,
+    showId(m.moduleId),
     m.enabled ? 'yes' : 'no',
     m.source,
     m.implicit ? 'yes' : '',

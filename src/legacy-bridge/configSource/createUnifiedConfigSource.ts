@@ -95,6 +95,9 @@ export async function createUnifiedConfigSource(store: Store, options: UnifiedCo
       return (await clientView(clientId, catalog)).modules;
     },
     async clientModuleSet(clientId: string, catalog: CatalogView): Promise<ClientModuleSet> {
+      // The hot path: a cached id as given skips validation (only valid ids are cached).
+      const hit = cache.peek(clientId, catalog.generation);
+      if (hit) return hit;
       const id = normalizeClientId(clientId, 'config source');
       const cached = cache.peek(id, catalog.generation);
       if (cached) return cached;

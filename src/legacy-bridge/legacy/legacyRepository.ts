@@ -47,11 +47,40 @@ export async function readModuleConfigRows(q: Queryable, clientId: string): Prom
  * the legacy read (no table in this database); non-uuid client ids never have a legacy row.
  */
 export async function loadClientState(q: Queryable, clientId: string, options: { legacyTable: boolean; legacyClient: boolean }): Promise<ClientConfigState> {
-  const [legacy, registry] = await Promise.all([
-    options.legacyTable && options.legacyClient ? readLegacyRow(q, clientId) : Promise.resolve({ row: null, count: 0 }),
-    readModuleConfigRows(q, clientId),
-  ]);
-  return { clientId, legacy: legacy.row, legacyRowCount: legacy.count, registry };
+  if (!options.legacyTable || !options.legacyClient) {
+    return { clientId, legacy: null, legacyRowCount: 0, registry: await readModuleConfigRows(q, clientId) };
+  }
+  // One round trip for both tables: the registry rows ride along as a JSON column.
+  const { rows } = await q.query<LegacyOverridesRow & { hotmod_row_count: number; hotmod_registry: RegistryJson[] }>(
+    `SELECT o.*, (count(o.client_id) OVER ())::int AS hotmod_row_count,
+            (SELECT coalesce(json_agg(json_build_object('module_id', r.module_id, 'enabled', r.enabled, 'custom_settings', r.custom_settings,
+                      'source', r.source, 'migrated_at', r.migrated_at, 'updated_at', r.updated_at) ORDER BY r.module_id), '[]'::json)
+               FROM hotmod_module_configs r WHERE r.client_id = $2) AS hotmod_registry
+       FROM (SELECT 1) AS one LEFT JOIN client_app_overrides o ON o.client_id = $1::uuid
+      ORDER BY o.updated_at DESC NULLS LAST, o.id LIMIT 1`,
+    [clientId, clientId],
+  );
+  const first = rows[0]!;
+  const { hotmod_row_count: count, hotmod_registry: registryJson, ...row } = first;
+  const registry: ModuleConfigRow[] = (registryJson ?? []).map((r) => ({
+    client_id: clientId,
+    module_id: r.module_id,
+    enabled: r.enabled,
+    custom_settings: r.custom_settings,
+    source: r.source,
+    migrated_at: r.migrated_at === null ? null : new Date(r.migrated_at),
+    updated_at: r.updated_at === null ? null : new Date(r.updated_at),
+  }));
+  return { clientId, legacy: count > 0 ? (row as LegacyOverridesRow) : null, legacyRowCount: count, registry };
+}
+
+interface RegistryJson {
+  module_id: string;
+  enabled: boolean;
+  custom_settings: unknown;
+  source: string;
+  migrated_at: string | null;
+  updated_at: string | null;
 }
 
 /**

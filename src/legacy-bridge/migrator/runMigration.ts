@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CatalogView } from '../../types.js';
 import { HotmodError } from '../../errors.js';
@@ -135,6 +135,11 @@ function validateOptions(options: MigrationRunOptions): { strategy: MigrationStr
     throw new HotmodError(MigrationErrorCode.OPTIONS_INVALID, `migration: no clients given; pass 'all' or a non-empty list of client ids`, {});
   }
   return { strategy, batchSize, maxFailureRate };
+}
+
+/** Identifies a run's client selection, so a re-run resumes only the run it would have started. */
+function clientsKey(clients: 'all' | readonly string[]): string {
+  return clients === 'all' ? 'all' : createHash('sha1').update([...new Set(clients)].sort().join('\n')).digest('hex').slice(0, 16);
 }
 
 export function newRunId(): string {
@@ -404,8 +409,9 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
   } else {
     run = await findUnfinishedRun(store);
     if (run) {
-      if (options.strategy !== undefined && run.strategy !== asked) {
-        throw new HotmodError(MigrationErrorCode.RUN_IN_PROGRESS, `migration: run '${run.run_id}' (strategy ${run.strategy}) did not finish; resume it with --run ${run.run_id} or roll it back (hotmod migrate rollback --run ${run.run_id}) before starting a ${asked} run`, { runId: run.run_id, strategy: run.strategy });
+      const sameClients = (run.options as { clientsKey?: string }).clientsKey === clientsKey(clients);
+      if ((options.strategy !== undefined && run.strategy !== asked) || !sameClients) {
+        throw new HotmodError(MigrationErrorCode.RUN_IN_PROGRESS, `migration: run '${run.run_id}' (strategy ${run.strategy}, ${String((run.options as { clients?: unknown }).clients)} clients) did not finish; resume it with --run ${run.run_id} or roll it back (hotmod migrate rollback --run ${run.run_id}) before starting another run`, { runId: run.run_id, strategy: run.strategy });
       }
       resumed = true;
     }
@@ -413,7 +419,7 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
   if (!run) {
     const runId = newRunId();
     await store.transaction(async (tx) => {
-      await insertRun(tx, { runId, kind: 'batch', strategy: asked, batchSize, maxFailureRate, options: { clients: clients === 'all' ? 'all' : clients.length } });
+      await insertRun(tx, { runId, kind: 'batch', strategy: asked, batchSize, maxFailureRate, options: { clients: clients === 'all' ? 'all' : clients.length, clientsKey: clientsKey(clients) } });
       await insertRunClients(tx, runId, clients, tables);
     });
     run = (await getRun(store, runId))!;

@@ -123,10 +123,10 @@ export function readLegacyList(value: unknown, catalog: CatalogView, present = t
     const near = trimmed !== entry ? catalog.resolveId(trimmed) : undefined;
     const nearCase = near === undefined ? catalog.resolveId(trimmed.toLowerCase()) : undefined;
     if (near !== undefined) {
-      warnings.push({ code: ViewWarningCode.LEGACY_ENTRY_WHITESPACE, index, moduleId: near, message: `modules_enabled[${index}] '${show(entry)}' has stray whitespace: it does not enable '${near}' (ids match exactly)` });
+      warnings.push({ code: ViewWarningCode.LEGACY_ENTRY_WHITESPACE, index, moduleId: entry, message: `modules_enabled[${index}] '${show(entry)}' has stray whitespace: it does not enable '${near}' (ids match exactly)` });
       recommendations.push({ code: ViewRecommendationCode.FIX_LEGACY_ENTRY, moduleId: near, message: `replace '${show(entry)}' with '${near}' in modules_enabled if '${near}' was meant` });
     } else if (nearCase !== undefined) {
-      warnings.push({ code: ViewWarningCode.LEGACY_ENTRY_CASE, index, moduleId: nearCase, message: `modules_enabled[${index}] '${show(entry)}' differs from module '${nearCase}' only in case: it does not enable it (ids match exactly)` });
+      warnings.push({ code: ViewWarningCode.LEGACY_ENTRY_CASE, index, moduleId: entry, message: `modules_enabled[${index}] '${show(entry)}' differs from module '${nearCase}' only in case: it does not enable it (ids match exactly)` });
       recommendations.push({ code: ViewRecommendationCode.FIX_LEGACY_ENTRY, moduleId: nearCase, message: `replace '${show(entry)}' with '${nearCase}' in modules_enabled if '${nearCase}' was meant` });
     }
     if (unknownSeen.has(entry)) {

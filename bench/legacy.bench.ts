@@ -1,0 +1,151 @@
+/**
+ * The legacy bridge: (1) the cached client-view lookup the invoke path makes, against a
+ * plain Map.get in the same run; (2) unifyModuleSystems over 10,000 clients (with legacy
+ * rows of every kind, bad ones included, and registry rows for a third of them) on PGlite
+ * and on PostgreSQL (when HOTMOD_TEST_PG_URL is set: a fresh database, dropped after),
+ * against the bare legacy read (SELECT * … WHERE client_id = $1) in the same run.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createUnifiedConfigSource, initLegacySchema, loadCatalogView, ModuleSystemUnifier, openStore, type Store } from '../src/legacy-bridge/index.js';
+import type { CatalogView } from '../src/types.js';
+import { nsPerOp, nsPerOpSync, round, timeMs, type Benchmark, type BenchReport, type BenchRow } from './harness.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PG_URL = process.env.HOTMOD_TEST_PG_URL;
+
+const LISTS = [
+  '["accounts", "billing"]',
+  '["accounts-legacy", "billing-v1", "notify"]',
+  '["payments", "analytics"]',
+  '{"billing": true}',
+  '["Billing", 42, "crm-classic", "accounts", "accounts"]',
+  'null',
+];
+
+async function seed(store: Store, clients: number): Promise<string[]> {
+  await initLegacySchema(store);
+  await store.query(`INSERT INTO clients (id, name) SELECT gen_random_uuid(), 'bench ' || g FROM generate_series(1, $1::int) g`, [clients]);
+  await store.query(
+    `INSERT INTO client_app_overrides (client_id, modules_enabled)
+       SELECT id, ($1::jsonb[])[1 + (abs(hashtext(id::text)) % $2::int)] FROM clients`,
+    [LISTS, LISTS.length],
+  );
+  await store.query(
+    `INSERT INTO hotmod_module_configs (client_id, module_id, enabled, custom_settings)
+       SELECT id::text, 'analytics', true, '{"sampling": 0.5}'::jsonb FROM clients WHERE abs(hashtext(id::text)) % 3 = 0`,
+  );
+  const { rows } = await store.query<{ id: string }>('SELECT id FROM clients ORDER BY id');
+  return rows.map((r) => r.id);
+}
+
+async function unifyRows(name: string, store: Store, catalog: CatalogView, ids: string[], log: (line: string) => void): Promise<BenchRow[]> {
+  const unifier = new ModuleSystemUnifier(store, { catalog: () => catalog });
+  let warnings = 0;
+  const baselineMs = await timeMs(async () => {
+    for (const id of ids) await store.query('SELECT * FROM client_app_overrides WHERE client_id = $1', [id]);
+  });
+  const unifyMs = await timeMs(async () => {
+    for (const id of ids) warnings += (await unifier.unifyModuleSystems(id)).warnings.length;
+  });
+  // Eight callers at once: what several requests for different clients do.
+  const concurrentMs = await timeMs(async () => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < ids.length) await unifier.unifyModuleSystems(ids[next++]!);
+      }),
+    );
+  });
+  unifier.dispose();
+  log(`${name}: ${ids.length} clients, ${warnings} warnings in total`);
+  const perSec = (ms: number) => round((ids.length / ms) * 1000, 0);
+  return [
+    { store: name, operation: 'baseline: SELECT * legacy row', clients: ids.length, 'clients/s': perSec(baselineMs), 'vs baseline': 1 },
+    { store: name, operation: 'unifyModuleSystems, serial', clients: ids.length, 'clients/s': perSec(unifyMs), 'vs baseline': round(baselineMs / unifyMs, 2) },
+    { store: name, operation: 'unifyModuleSystems, 8 concurrent', clients: ids.length, 'clients/s': perSec(concurrentMs), 'vs baseline': round(baselineMs / concurrentMs, 2) },
+  ];
+}
+
+async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = new URL(PG_URL!);
+  admin.pathname = '/postgres';
+  const name = `hotmod_bench_${randomBytes(5).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(PG_URL!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const d = new pg.Client({ connectionString: admin.toString() });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+const bench: Benchmark = {
+  name: 'legacy',
+  description: 'cached client-view lookup vs Map.get; unifyModuleSystems over 10,000 clients on PGlite and PostgreSQL',
+  async run(ctx) {
+    const clients = ctx.quick ? 500 : 10_000;
+    const { catalog } = await loadCatalogView(path.join(root, 'modules'));
+    const reports: BenchReport[] = [];
+
+    // (1) The cached lookup.
+    const store = await openStore('memory');
+    const ids = await seed(store, ctx.quick ? 200 : 1000);
+    const source = await createUnifiedConfigSource(store);
+    for (const id of ids) await source.clientModuleSet(id, catalog);
+    const baseline = new Map(ids.map((id) => [id, source.peekClientModuleSet(id, catalog.generation)!]));
+    let i = 0;
+    const mapNs = nsPerOpSync(() => baseline.get(ids[i++ % ids.length]!));
+    i = 0;
+    const peekNs = nsPerOpSync(() => source.peekClientModuleSet(ids[i++ % ids.length]!, catalog.generation));
+    i = 0;
+    const mapAsyncNs = await nsPerOp(async () => baseline.get(ids[i++ % ids.length]!));
+    i = 0;
+    const asyncNs = await nsPerOp(() => source.clientModuleSet(ids[i++ % ids.length]!, catalog));
+    reports.push({
+      title: 'Cached client-view lookup (the invoke path)',
+      rows: [
+        { lookup: 'baseline: Map.get', ns: round(mapNs, 1), 'vs baseline': 1 },
+        { lookup: 'peekClientModuleSet (sync, cached)', ns: round(peekNs, 1), 'vs baseline': round(peekNs / mapNs, 2) },
+        { lookup: 'baseline: await Map.get', ns: round(mapAsyncNs, 1), 'vs baseline': 1 },
+        { lookup: 'await clientModuleSet (cached)', ns: round(asyncNs, 1), 'vs baseline': round(asyncNs / mapAsyncNs, 2) },
+      ],
+      notes: [`${ids.length} clients cached; ratios: lower is better (1 = as fast as a Map lookup).`],
+    });
+    await source.close();
+    await store.close();
+
+    // (2) unifyModuleSystems over many clients.
+    const rows: BenchRow[] = [];
+    const pglite = await openStore('memory');
+    rows.push(...(await unifyRows('pglite (memory)', pglite, catalog, await seed(pglite, clients), ctx.log)));
+    await pglite.close();
+    const notes = ['vs baseline: the bare legacy read is 1; unifying reads both tables and computes the view.'];
+    if (PG_URL) {
+      const db = await freshPgDatabase();
+      try {
+        const server = await openStore(db.url);
+        rows.push(...(await unifyRows('postgres', server, catalog, await seed(server, clients), ctx.log)));
+        await server.close();
+      } finally {
+        await db.drop();
+      }
+    } else {
+      notes.push('PostgreSQL: SKIPPED (set HOTMOD_TEST_PG_URL to measure it).');
+    }
+    reports.push({ title: `unifyModuleSystems over ${clients} clients`, rows, notes });
+    return reports;
+  },
+};
+
+export default bench;

@@ -1,0 +1,112 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { DEMO_CLIENTS } from '../../src/legacy-bridge/index.js';
+import { createTestDatabase, PG_URL } from './support/stores.js';
+
+const MODULES = path.resolve(import.meta.dirname, '../fixtures/legacy-bridge/modules');
+const ACME = DEMO_CLIENTS[0]!.id; // ["accounts", "billing", "notifications"]
+const UMBRELLA = DEMO_CLIENTS[3]!.id; // bad data
+
+function capture(): CliIO & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    isTTY: false,
+    out(text: string) {
+      io.stdout += text.endsWith('\n') ? text : `${text}\n`;
+    },
+    err(text: string) {
+      io.stderr += text.endsWith('\n') ? text : `${text}\n`;
+    },
+  };
+  return io;
+}
+
+async function run(...argv: string[]) {
+  const io = capture();
+  const code = await main(argv, io);
+  return { code, ...io };
+}
+
+const targets: { name: string; setup(): Promise<{ url: string; cleanup(): Promise<void> }> }[] = [
+  {
+    name: 'pglite',
+    async setup() {
+      const dir = await mkdtemp(path.join(tmpdir(), 'hotmod-cli-'));
+      return { url: `pglite://${path.join(dir, 'db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  },
+];
+if (PG_URL) targets.push({ name: 'postgres', setup: async () => { const db = await createTestDatabase(); return { url: db.url, cleanup: db.drop }; } });
+
+for (const target of targets) {
+  describe(`hotmod db / clients [${target.name}]`, () => {
+    let url = '';
+    let cleanup: () => Promise<void> = async () => {};
+    beforeAll(async () => {
+      ({ url, cleanup } = await target.setup());
+    });
+    afterAll(() => cleanup());
+
+    it('db init --demo creates the legacy tables and demo clients, and is idempotent', async () => {
+      const first = await run('db', 'init', '--demo', '--store', url, '--json');
+      expect(first.code).toBe(0);
+      const report = JSON.parse(first.stdout);
+      expect(report).toMatchObject({ created: ['clients', 'client_app_overrides'], triggerAdded: true, schema: { core: 1 } });
+      expect(report.demoClients).toHaveLength(DEMO_CLIENTS.length);
+      const again = await run('db', 'init', '--demo', '--store', url);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('clients and client_app_overrides exist: used as they are');
+      expect(again.stdout).toContain('demo clients exist already');
+    }, 120_000);
+
+    it('clients show prints module, enabled, source, implicit and warnings', async () => {
+      const json = await run('clients', 'show', ACME, '--modules', MODULES, '--store', url, '--json');
+      expect(json.code).toBe(0);
+      const result = JSON.parse(json.stdout);
+      expect(result.effective).toEqual(['accounts', 'billing', 'payments']);
+      expect(result.modules.find((m: { moduleId: string }) => m.moduleId === 'payments')).toMatchObject({ enabled: true, implicit: true, source: 'registry' });
+      expect(result.modules.find((m: { moduleId: string }) => m.moduleId === 'notifications')).toMatchObject({ enabled: true, source: 'legacy' });
+
+      const human = await run('clients', 'show', UMBRELLA, '--modules', MODULES, '--store', url);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/MODULE\s+ENABLED\s+SOURCE\s+IMPLICIT\s+RUNNABLE\s+WARNINGS/);
+      expect(human.stdout).toMatch(/Billing\s+yes\s+legacy\s+no\s+W_LEGACY_ENTRY_CASE/);
+      expect(human.stdout).toContain('W_LEGACY_ENTRY_NOT_STRING');
+      expect(human.stdout).toContain('effective: accounts');
+    }, 120_000);
+
+    it('clients enable / disable change the client and print the new view', async () => {
+      const enabled = await run('clients', 'enable', ACME, 'analytics', '--modules', MODULES, '--store', url);
+      expect(enabled.code).toBe(0);
+      expect(enabled.stdout).toContain('enabled analytics');
+      expect(enabled.stdout).toContain('effective: accounts, analytics, billing, payments');
+      const disabled = await run('clients', 'disable', ACME, 'billing-v1', 'analytics', '--modules', MODULES, '--store', url, '--json');
+      expect(disabled.code).toBe(0);
+      expect(JSON.parse(disabled.stdout)).toMatchObject({ action: 'disable', changes: [{ module: 'billing-v1', changed: true }, { module: 'analytics', changed: true }], effective: ['accounts'] });
+    }, 120_000);
+
+    it('fails with the error code for a bad client id or an unknown module (exit 1)', async () => {
+      const badId = await run('clients', 'show', "x'; DROP TABLE clients; --", '--modules', MODULES, '--store', url, '--json');
+      expect(badId.code).toBe(1);
+      expect(JSON.parse(badId.stdout).error.code).toBe('E_CLIENT_ID_INVALID');
+      const unknown = await run('clients', 'enable', ACME, 'crm', '--modules', MODULES, '--store', url);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('error E_MODULE_UNKNOWN');
+    }, 120_000);
+  });
+}
+
+describe('hotmod db / clients usage', () => {
+  it('exits 2 with the usage for missing or unknown arguments', async () => {
+    for (const argv of [['clients'], ['clients', 'show'], ['clients', 'enable', ACME], ['clients', 'frob', ACME], ['db'], ['db', 'drop'], ['clients', 'show', ACME, '--advanced']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toContain('Usage:');
+    }
+  });
+});
