@@ -5,6 +5,7 @@
  * (their rows read in batches and the unified view computed), the floor of any migration.
  * Target: 100,000 clients in under 60 s on PostgreSQL on this machine.
  *
+ * HOTMOD_BENCH_MIGRATION_TARGETS=postgres|pglite limits the run to one store.
  * PostgreSQL: HOTMOD_BENCH_PG_URL or HOTMOD_TEST_PG_URL (a fresh database is created and
  * dropped per size), default postgres://postgres@127.0.0.1:5432/test; skipped, with a
  * note, when the server cannot be reached.
@@ -96,7 +97,9 @@ const bench: Benchmark = {
     const { catalog } = await loadCatalogView(MODULES);
     const rows: BenchRow[] = [];
     const notes: string[] = [];
-    for (const size of sizes) {
+    // HOTMOD_BENCH_MIGRATION_TARGETS=postgres (or pglite) measures one store only.
+    const only = process.env.HOTMOD_BENCH_MIGRATION_TARGETS;
+    for (const size of only === 'postgres' ? [] : sizes) {
       rows.push(
         await measure('pglite (memory)', async () => {
           const store = await openStore('memory');
@@ -104,11 +107,14 @@ const bench: Benchmark = {
         }, size, catalog, ctx.log),
       );
     }
-    let pgReachable = true;
+    let pgReachable = only !== 'pglite';
+    if (!pgReachable) notes.push('PostgreSQL not measured (HOTMOD_BENCH_MIGRATION_TARGETS=pglite)');
     try {
-      const c = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-      await c.connect();
-      await c.end();
+      if (pgReachable) {
+        const c = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
+        await c.connect();
+        await c.end();
+      }
     } catch (error) {
       pgReachable = false;
       notes.push(`PostgreSQL SKIPPED: ${PG_URL.replace(/:[^:@/]*@/, ':***@')} not reachable (${(error as Error).message}); set HOTMOD_BENCH_PG_URL`);

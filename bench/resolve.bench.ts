@@ -10,6 +10,7 @@
  */
 import toposort from 'toposort';
 import semver from 'semver';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolvePlan, type ModulePackage } from '../src/registry/index.js';
 import { syntheticPackages } from '../tests/registry/syntheticCatalog.js';
@@ -91,7 +92,7 @@ const bench: Benchmark = {
           'resolve: a fresh package list each run (index built every time), strict mode. "same snapshot again": the frozen list resolved again (index reused).',
           'baseline: toposort of the same graph with the newest version of each id (no version choice, no explanations).',
           '"older versions chosen": modules whose newest version was broken or built for another hotmod, so the resolver backtracked.',
-          'The machine is shared: compare the ratio across runs, not the milliseconds.',
+          `The machine is shared (load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} cores): compare the ratio across runs, not the milliseconds.`,
         ],
       },
     ];

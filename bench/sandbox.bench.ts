@@ -121,7 +121,8 @@ const benchmark: Benchmark = {
       ],
       notes: [
         `target: settles-in-microtasks <= 1.25x raw applySync with copy; measured ${round(figures.settle! / base, 2)}x`,
-        'raw ivm figures copy the input object (structured clone); the sandbox sends JSON text and copies the outbox out',
+        'raw ivm figures copy the input object (structured clone); the sandbox sends JSON text in and reads results from a shared buffer',
+        'figures are wall-clock on a shared machine: compare ratios from the same run',
       ],
     };
 

@@ -30,4 +30,7 @@ if (!process.execArgv.includes('--no-node-snapshot') && process.env.HOTMOD_NO_RE
   });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
-  
+  const { tsImport } = await import('tsx/esm/api');
+  const { main } = await tsImport('../src/cli/main.ts', import.meta.url);
+  process.exitCode = await main(process.argv.slice(2));
+}

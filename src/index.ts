@@ -1,9 +1,71 @@
-// hotmod's public API. Only what embedding applications and module tooling use.
+// hotmod's public API: what embedding applications, operators' scripts and module tooling
+// use. Everything else is internal and may change. `hotmod/fastify` is the Fastify plugin.
 export { HotmodError, isHotmodError } from './errors.js';
-export type { UnifiedModuleConfig, ConfigSource, CatalogView, ClientModuleSet } from './types.js';
-export type { ModuleManifest, ModulePackage, ManifestDiagnostic, Permission } from './registry/index.js';
 export { HOTMOD_VERSION } from './version.js';
+export type { UnifiedModuleConfig, ConfigSource, CatalogView, ClientModuleSet } from './types.js';
+
+// The host (docs/runtime.md).
 export {
+  createHost,
+  createFileConfigSource,
+  createAllEnabledConfigSource,
+  createHostWatcherFactory,
+  RuntimeErrorCode,
+  tokens,
+  type Host,
+  type HostOptions,
+  type HostOverrides,
+  type HostLimits,
+  type RestartPolicy,
+  type HostClient,
+  type HostEvents,
+  type ModuleEvent,
+  type ModuleStatus,
+  type ModuleStateName,
+  type InvokeOptions,
+  type SwapResult,
+  type HostMetricsSnapshot,
+  type ModuleMetricsSnapshot,
+  type Clock,
+  type HotmodConfigFile,
+} from './runtime/index.js';
+
+// The catalog and the resolver (docs/manifest.md): for tooling that checks or plans modules without a host.
+export {
+  scanCatalog,
+  loadModulePackage,
+  validateManifest,
+  resolvePlan,
+  ManifestErrorCode,
+  CatalogErrorCode,
+  ResolveErrorCode,
+  type ModuleManifest,
+  type ModulePackage,
+  type ManifestDiagnostic,
+  type Permission,
+  type ResolvePlan,
+  type ResolvedModule,
+} from './registry/index.js';
+
+// Sandboxes (docs/sandbox.md, docs/process-isolation.md): the error codes a caller can meet.
+export { SandboxErrorCode } from './sandbox/index.js';
+
+// Module authoring (docs/module-authoring.md): what `hotmod build` runs.
+export { bundleModule, type BundleOptions, type BundleResult } from './runtime/bundleModule.js';
+
+// The legacy bridge and the migrator (docs/legacy-bridge.md, docs/migration.md).
+export {
+  openStore,
+  initLegacySchema,
+  createLegacyApi,
+  createLegacyBridge,
+  ModuleSystemUnifier,
+  LegacyBridgeErrorCode,
+  DEFAULT_STORE_URL,
+  type Store,
+  type LegacyApi,
+  type LegacyBridge,
+  type ModuleUnificationResult,
   ModuleDataMigrator,
   createModuleDataMigrator,
   MigrationErrorCode,
@@ -15,23 +77,3 @@ export {
   type MigrationRunOptions,
   type MigrationRunReport,
 } from './legacy-bridge/index.js';
-export {
-  createHost,
-  createFileConfigSource,
-  createAllEnabledConfigSource,
-  RuntimeErrorCode,
-  tokens,
-  type Host,
-  type HostOptions,
-  type HostOverrides,
-  type HostClient,
-  type HostEvents,
-  type ModuleStatus,
-  type ModuleStateName,
-  type InvokeOptions,
-  type SwapResult,
-  type HostMetricsSnapshot,
-  type ModuleMetricsSnapshot,
-  type Clock,
-  type HotmodConfigFile,
-} from './runtime/index.js';

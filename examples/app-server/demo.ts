@@ -33,15 +33,13 @@ export interface DemoCall {
   input: unknown;
 }
 
-/** A quote from billing for Acme Corp (legacy list: accounts, billing, notifications). */
+/** A quote from billing for the first demo client that has billing (Acme Corp). */
 export async function pickDemoCall(host: Host, clientIds: readonly string[]): Promise<DemoCall | undefined> {
   const input = { lines: [{ description: 'Pro plan', quantity: 2, unitPriceCents: 1500 }] };
   for (const clientId of [...clientIds, 'demo']) {
-    try {
-      await host.client(clientId).invoke('billing.invoices', 'quote', input, { timeoutMs: 2000 });
+    const modules = await host.client(clientId).modules();
+    if (modules.some((m) => m.moduleId === 'billing' && m.enabled)) {
       return { clientId, capability: 'billing.invoices', method: 'quote', input };
-    } catch {
-      // Not enabled for this client (or billing is not running): try the next one.
     }
   }
   return undefined;

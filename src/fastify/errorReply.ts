@@ -89,7 +89,12 @@ export function toHttpError(error: unknown, request: FastifyRequest): HttpError 
   };
 }
 
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * Answers `error` in the plugin's shape with the status of its code. The plugin's routes
+ * use it; an application can too, for its own routes that call the host:
+ * `app.setErrorHandler(hotmodErrorHandler)`.
+ */
+export function hotmodErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const http = toHttpError(error, request);
   if (http.unexpected) request.log.error({ err: error }, 'hotmod route failed');
   else if (http.status >= 500) request.log.warn({ code: http.body.error.code }, http.body.error.message);

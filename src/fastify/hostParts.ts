@@ -1,8 +1,7 @@
 /**
  * The parts of a host's `legacy` and `unifier` that the routes call. The Host types them
- * loosely (they come from the legacy bridge); the plugin checks at register time that
- * they are there, so a host without a store fails early with a clear error rather than
- * on the first request.
+ * loosely (they come from the legacy bridge, built when the host starts); a route checks
+ * they are there and answers E_HOST_NOT_READY with the reason when they are not.
  */
 export interface LegacyOverridesApi {
   /** The row in its legacy shape, or null. */

@@ -5,4 +5,4 @@ export default hotmodPlugin;
 export { hotmodPlugin, type HotmodPluginOptions } from './plugin.js';
 export { FastifyErrorCode } from './errors.js';
 export { httpStatusForCode } from './httpStatus.js';
-export { toHttpError, type ErrorBody } from './errorReply.js';
+export { hotmodErrorHandler, toHttpError, type ErrorBody, type HttpError } from './errorReply.js';

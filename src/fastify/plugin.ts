@@ -86,8 +86,8 @@ async function hotmodPluginImpl(fastify: FastifyInstance, options: HotmodPluginO
       prefix,
       host,
       lifecycle,
-      legacy: asLegacyOverridesApi(host.legacy),
-      unifier: asEnablementApi(host.unifier),
+      legacy: () => asLegacyOverridesApi(host.legacy),
+      unifier: () => asEnablementApi(host.unifier),
     });
   }
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HotmodError, HOTMOD_VERSION, type Host, type InvokeOptions } from '../index.js';
 import { FastifyErrorCode } from './errors.js';
-import { sendError } from './errorReply.js';
+import { hotmodErrorHandler } from './errorReply.js';
 import type { HostLifecycle } from './lifecycle.js';
 import type { EnablementApi, LegacyOverridesApi } from './hostParts.js';
 import {
@@ -23,8 +23,10 @@ import { createValidatorCompiler } from './validatorCompiler.js';
 export interface RouteContext {
   host: Host;
   lifecycle: HostLifecycle;
-  legacy: LegacyOverridesApi | undefined;
-  unifier: EnablementApi | undefined;
+  /** The host's legacy API; read per request because the host builds it at start. */
+  legacy(): LegacyOverridesApi | undefined;
+  /** The host's unifier; read per request because the host builds it at start. */
+  unifier(): EnablementApi | undefined;
   /** The URL prefix the routes are mounted under ('' for the root). */
   prefix: string;
 }
@@ -62,12 +64,12 @@ function missingPart(part: 'legacy' | 'unifier', route: string): HotmodError {
 export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { host, lifecycle } = ctx;
   app.setValidatorCompiler(createValidatorCompiler());
-  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setErrorHandler(hotmodErrorHandler);
   // A 404 handler of our own only under a prefix: at the root it would take over the
   // application's 404s.
   if (ctx.prefix !== '') {
     app.setNotFoundHandler((request, reply) =>
-      sendError(
+      hotmodErrorHandler(
         new HotmodError(
           FastifyErrorCode.ROUTE_NOT_FOUND,
           `no hotmod route for ${request.method} ${request.url.split('?')[0]}; the routes are listed in docs/fastify.md`,
@@ -117,7 +119,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   const setEnabled = (enabled: boolean) =>
     async (request: FastifyRequest<{ Params: ClientModuleParams; Body: { useAdvanced?: boolean } | null }>) => {
       const { id: clientId, moduleId } = request.params;
-      const unifier = ctx.unifier;
+      const unifier = ctx.unifier();
       if (!unifier) throw missingPart('unifier', `${request.method} ${request.url}`);
       const changed = enabled
         ? await unifier.enableModule(clientId, moduleId, request.body?.useAdvanced)
@@ -154,7 +156,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
 
   app.get<{ Params: ClientParams }>('/clients/:id/overrides', { schema: { params: clientParams } }, async (request) => {
     const clientId = request.params.id;
-    const legacy = ctx.legacy;
+    const legacy = ctx.legacy();
     if (!legacy) throw missingPart('legacy', `GET ${request.url}`);
     const row = await legacy.getModuleOverrides(clientId);
     if (row === null || row === undefined) {
@@ -172,7 +174,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     { schema: { params: clientParams, body: overridesBody } },
     async (request) => {
       const clientId = request.params.id;
-      const legacy = ctx.legacy;
+      const legacy = ctx.legacy();
       if (!legacy) throw missingPart('legacy', `PUT ${request.url}`);
       return legacy.saveModuleOverrides(clientId, request.body.modulesEnabled);
     },
@@ -183,7 +185,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     { schema: { params: clientParams } },
     async (request) => {
       const clientId = request.params.id;
-      const legacy = ctx.legacy;
+      const legacy = ctx.legacy();
       if (!legacy) throw missingPart('legacy', `POST ${request.url}`);
       return legacy.resetToDefaults(clientId);
     },

@@ -6,6 +6,7 @@ export { isUuid, normalizeClientId, normalizeLegacyClientId, assertModuleId } fr
 
 export type { Store, StoreKind, Queryable, QueryResult, OpenStoreOptions, GapHandler } from './store/types.js';
 export { openStore, DEFAULT_STORE_URL } from './store/openStore.js';
+export { storeFromPgPool } from './store/postgresStore.js';
 export {
   applyMigrations,
   CORE_MIGRATIONS,
@@ -40,3 +41,6 @@ export { createUnifiedConfigSource, type UnifiedConfigSource, type UnifiedConfig
 
 // The migrator (docs/migration.md).
 export * from './migrator/index.js';
+
+// The composition a host uses (the runtime's LegacyBridgeFactory seam).
+export { createLegacyBridge, type LegacyBridge, type LegacyBridgeContext } from './createLegacyBridge.js';

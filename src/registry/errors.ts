@@ -54,6 +54,8 @@ export const CatalogErrorCode = {
   UNKNOWN_KEY: 'E_CATALOG_UNKNOWN_KEY',
   /** The modules directory does not exist or is not a directory. */
   DIR_MISSING: 'E_CATALOG_DIR_MISSING',
+  /** Warning: a legacy id is another module's id, or two modules claim the same legacy id. */
+  LEGACY_ID_CLASH: 'E_CATALOG_LEGACY_ID_CLASH',
 } as const;
 
 export const ResolveErrorCode = {

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
 import type { Template } from './solver.js';
+import { manifestFacts } from './manifestFacts.js';
 
 // Shared across resolves: version strings and ranges repeat across catalogs and reloads,
 // and semver parses its input on every call. Bounded so a long-lived host cannot grow them forever.
@@ -68,15 +69,17 @@ export function resolveIndexFor(packages: readonly ModulePackage[], hostVersion:
 
 export interface ProviderEntry {
   readonly pkg: ModulePackage;
+  /** The provider's module id as a slot number (see ResolveIndex.slotOf). */
+  readonly slot: number;
   readonly capabilityVersion: string;
   /** engines.hotmod admits the host version. */
   readonly engineOk: boolean;
 }
 
 /**
- * Everything the resolver looks up, computed once per resolve: versions per id (highest
- * first), providers per capability, engine compatibility, and a memo of semver checks
- * (semver.satisfies parses its range on every call, which dominates big catalogs).
+ * Everything the resolver looks up, computed once per package list (see resolveIndexFor):
+ * versions per id (highest first), the usable ones (engines.hotmod admits the host),
+ * providers per capability in the order they are tried, and each package's obligations.
  */
 export class ResolveIndex {
   readonly hostVersion: string;
@@ -85,7 +88,8 @@ export class ResolveIndex {
   readonly #versions = new Map<string, ModulePackage[]>();
   readonly #usable = new Map<string, ModulePackage[]>();
   readonly #providers = new Map<string, ProviderEntry[]>();
-  readonly #engineRejected = new Set<ModulePackage>();
+  /** Module id -> a small integer: the solver keeps its choices in an array, not a map. */
+  readonly #slots = new Map<string, number>();
   /** Each package's dependsOn and requires as solver obligations, built on first use. */
   readonly #obligations = new Map<ModulePackage, readonly Template[]>();
 
@@ -100,15 +104,15 @@ export class ResolveIndex {
       if (!list) {
         this.#versions.set(m.id, (list = []));
         this.#usable.set(m.id, []);
+        this.#slots.set(m.id, this.#slots.size);
       }
+      const slot = this.#slots.get(m.id)!;
       list.push(pkg);
       if (engineOk) this.#usable.get(m.id)!.push(pkg);
-      else this.#engineRejected.add(pkg);
-      const provides = m.provides;
-      for (const name in provides) {
+      for (const [name, capabilityVersion] of manifestFacts(m).provides) {
         let entries = this.#providers.get(name);
         if (!entries) this.#providers.set(name, (entries = []));
-        entries.push({ pkg, capabilityVersion: provides[name]!, engineOk });
+        entries.push({ pkg, slot, capabilityVersion, engineOk });
       }
     }
     const byVersionDesc = (a: ModulePackage, b: ModulePackage) => compareVersions(b.manifest.version, a.manifest.version);
@@ -146,19 +150,25 @@ export class ResolveIndex {
     let list = this.#obligations.get(pkg);
     if (list) return list;
     const built: Template[] = [];
-    const m = pkg.manifest;
-    for (const id in m.dependsOn) built.push({ kind: 'dep', id, range: m.dependsOn[id]!, from: pkg });
-    for (const name in m.requires) built.push({ kind: 'cap', name, range: m.requires[name]!, from: pkg, optional: false });
+    const f = manifestFacts(pkg.manifest);
+    for (const [id, range] of f.dependsOn) built.push({ kind: 'dep', id, range, from: pkg, usable: this.usable(id), slot: this.slotOf(id) });
+    for (const [name, range] of f.requires) built.push({ kind: 'cap', name, range, from: pkg, optional: false, providers: this.providers(name) });
     this.#obligations.set(pkg, (list = built));
     return list;
   }
 
-  providers(capability: string): readonly ProviderEntry[] {
-    return this.#providers.get(capability) ?? [];
+  /** How many module ids the index knows (slots are 0 … slotCount - 1). */
+  get slotCount(): number {
+    return this.#slots.size;
   }
 
-  engineOk(pkg: ModulePackage): boolean {
-    return !this.#engineRejected.has(pkg);
+  /** The slot of a module id, or -1 for an id no package has. */
+  slotOf(id: string): number {
+    return this.#slots.get(id) ?? -1;
+  }
+
+  providers(capability: string): readonly ProviderEntry[] {
+    return this.#providers.get(capability) ?? [];
   }
 
   satisfies(version: string, range: string): boolean {

@@ -1,6 +1,7 @@
 import { HotmodError } from '../errors.js';
 import { ResolveErrorCode } from './errors.js';
-import { resolveIndexFor, type ResolveIndex } from './resolveIndex.js';
+import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
+import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
@@ -64,12 +65,16 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
   const unresolved: { id: string; error: HotmodError }[] = [];
 
   let selected: Map<string, ModulePackage>;
-  const joint = solve(index, roots, { excludable: false });
+  const budget = options.maxBacktracks;
+  const joint = solve(index, roots, { excludable: false, ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
+  } else if (joint.reason.kind === 'budget' && mode === 'strict') {
+    // A greedy second pass would blame some module for a conflict that more search might solve.
+    throw unresolvedError(requested.join(', '), joint.reason, index.hostVersion);
   } else {
     // Some requested module cannot be had: find out which (greedily, in id order), each with its reason.
-    const partial = solve(index, roots, { excludable: true });
+    const partial = solve(index, roots, { excludable: true, ...(budget === undefined ? {} : { budget }) });
     if (!partial.ok) {
       const error = unresolvedError(requested.join(', '), partial.reason, index.hostVersion);
       if (mode === 'strict') throw error;
@@ -93,11 +98,11 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModulePackage>): void {
   // Only modules with optional requirements matter; most catalogs have few.
   const queue: ModulePackage[] = [];
-  for (const pkg of selected.values()) if (hasKeys(pkg.manifest.optionalRequires)) queue.push(pkg);
+  for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
   queue.sort(byId);
   for (let i = 0; i < queue.length; i++) {
     const pkg = queue[i]!;
-    for (const [name, range] of Object.entries(pkg.manifest.optionalRequires)) {
+    for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires) {
       if (index.providers(name).length === 0 || findProvider(index, selected, name, range)) continue;
       const extra = solve(index, [{ kind: 'cap', name, range, from: pkg, optional: true }], { excludable: false, locked: selected, budget: 10_000 });
       if (!extra.ok) continue;
@@ -109,11 +114,15 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
   }
 }
 
-/** The provider a consumer binds to: highest capability version, then module id. */
+/** Is some module in the plan a provider of `name` in `range`? */
 function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModulePackage>, name: string, range: string): string | undefined {
-  for (const e of index.providers(name)) {
-    if (selected.get(e.pkg.manifest.id) === e.pkg && index.satisfies(e.capabilityVersion, range)) return e.pkg.manifest.id;
-  }
+  for (const e of index.providers(name)) if (satisfies(e.capabilityVersion, range) && selected.get(e.pkg.manifest.id) === e.pkg) return e.pkg.manifest.id;
+  return undefined;
+}
+
+/** The provider a consumer binds to: highest capability version, then module id (the entries' order). */
+function pickProvider(entries: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[], range: string): ProviderEntry | undefined {
+  for (const e of entries) if (chosen[e.slot] === e.pkg && satisfies(e.capabilityVersion, range)) return e;
   return undefined;
 }
 
@@ -123,7 +132,7 @@ interface Node {
   readonly bindings: Record<string, string>;
   readonly optionalBindings: Record<string, string | null>;
   /** Ids this module needs (dependsOn + required providers), sorted, unique. */
-  readonly needs: string[];
+  needs: string[];
   /** What must activate after this one (mandatory and ordered optional edges). */
   after: Node[];
   /** What needs this one (mandatory). */
@@ -139,29 +148,42 @@ function buildPlan(
   selected: Map<string, ModulePackage>,
   mode: 'strict' | 'partial',
 ): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[] } {
+  // Slots (ResolveIndex.slotOf) instead of id lookups: on big catalogs every map probe is a cache miss.
+  const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
+  for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
   const nodes = new Map<string, Node>();
+  const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
+  const needSlots = new Map<Node, number[]>();
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   for (const [id, pkg] of selected) {
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
-    const needSet = new Set<string>();
-    const requires = pkg.manifest.requires;
-    for (const name in requires) needSet.add((bindings[name] = findProvider(index, selected, name, requires[name]!)!));
+    const slots: number[] = [];
+    for (const t of index.obligationsOf(pkg)) {
+      if (t.kind === 'cap') {
+        const entry = pickProvider(t.providers!, chosen, t.range)!;
+        bindings[t.name] = entry.pkg.manifest.id;
+        if (!slots.includes(entry.slot)) slots.push(entry.slot);
+      } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
+    }
     const optionalBindings: Record<string, string | null> = Object.create(null);
-    const optional = pkg.manifest.optionalRequires;
-    for (const name in optional) optionalBindings[name] = findProvider(index, selected, name, optional[name]!) ?? null;
-    for (const dep in pkg.manifest.dependsOn) needSet.add(dep);
-    const needs = [...needSet].sort();
-    nodes.set(id, { id, pkg, bindings, optionalBindings, needs, after: [], dependents: [], inDegree: 0, waiting: 0 });
+    for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
+      optionalBindings[name] = pickProvider(index.providers(name), chosen, range)?.pkg.manifest.id ?? null;
+    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0 };
+    nodes.set(id, node);
+    nodeBySlot[index.slotOf(id)] = node;
+    needSlots.set(node, slots);
   }
-  for (const node of nodes.values()) {
-    for (const need of node.needs) {
-      const provider = nodes.get(need)!;
+  for (const [node, slots] of needSlots) {
+    for (const slot of slots) {
+      const provider = nodeBySlot[slot]!;
       provider.after.push(node);
       provider.dependents.push(node);
+      node.needs.push(provider.id);
       node.inDegree++;
     }
+    node.needs.sort();
   }
 
   const unresolved: { id: string; error: HotmodError }[] = [];
@@ -207,6 +229,7 @@ function buildPlan(
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
   let reordered = cyclic.length > 0;
   for (const node of nodes.values()) {
+    if (manifestFacts(node.pkg.manifest).optionalRequires.length === 0) continue;
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
       const p = nodes.get(provider);
@@ -231,9 +254,10 @@ function buildPlan(
           id,
           version: n.pkg.manifest.version,
           pkg: n.pkg,
-          bindings: Object.freeze(n.bindings),
-          optionalBindings: Object.freeze(n.optionalBindings),
-          dependsOn: Object.freeze(Object.keys(n.pkg.manifest.dependsOn).sort()),
+          // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
+          bindings: n.bindings,
+          optionalBindings: n.optionalBindings,
+          dependsOn: Object.freeze(manifestFacts(n.pkg.manifest).dependsOn.map(([id]) => id).sort()),
           dependents: Object.freeze([...n.dependents].map((d) => d.id).sort()),
         }),
       );
@@ -368,11 +392,6 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
-}
-
-function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
-  for (const _ in record) return true;
-  return false;
 }
 
 function byId(a: ModulePackage, b: ModulePackage): number {

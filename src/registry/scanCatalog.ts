@@ -61,8 +61,32 @@ export async function scanCatalog(modulesDir: string): Promise<CatalogScan> {
     }
     byKey.set(pkg.key, pkg);
   }
+  const packages = [...byKey.values()].sort(comparePackages);
+  diagnostics.push(...legacyIdClashes(packages));
   return Object.freeze({
-    packages: Object.freeze([...byKey.values()].sort(comparePackages)),
+    packages: Object.freeze(packages),
     diagnostics: Object.freeze(sortDiagnostics(diagnostics)),
   });
+}
+
+/**
+ * Legacy `modules_enabled` lists name modules by id or legacy id; a name that means two
+ * modules is ambiguous. A module's own id wins (createCatalogView), so these are warnings.
+ */
+function legacyIdClashes(packages: readonly ModulePackage[]): ManifestDiagnostic[] {
+  const ids = new Set(packages.map((p) => p.manifest.id));
+  const claimedBy = new Map<string, string>();
+  const out: ManifestDiagnostic[] = [];
+  for (const pkg of packages) {
+    pkg.manifest.legacyIds.forEach((legacy, i) => {
+      const at = { code: CatalogErrorCode.LEGACY_ID_CLASH, dir: pkg.dir, file: pkg.packageJsonPath, jsonPath: `$.hotmod.legacyIds[${i}]`, severity: 'warning' as const };
+      const owner = claimedBy.get(legacy);
+      if (ids.has(legacy))
+        out.push({ ...at, message: `legacy id '${legacy}' of ${pkg.key} is the id of another module, which wins in legacy lists`, fix: `Remove '${legacy}' from legacyIds.` });
+      else if (owner !== undefined && owner !== pkg.manifest.id)
+        out.push({ ...at, message: `legacy id '${legacy}' is claimed by both '${owner}' and '${pkg.manifest.id}'; legacy lists resolve it to '${owner}'`, fix: 'Keep the legacy id in one module only.' });
+      else claimedBy.set(legacy, pkg.manifest.id);
+    });
+  }
+  return out;
 }

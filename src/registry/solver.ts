@@ -19,7 +19,7 @@
  */
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
-import type { ResolveIndex } from './resolveIndex.js';
+import type { ProviderEntry, ResolveIndex } from './resolveIndex.js';
 
 export type ReasonKind = 'missing' | 'conflict' | 'engine' | 'budget';
 
@@ -32,8 +32,23 @@ export interface Reason {
 /** @internal exported for ResolveIndex, which caches each package's obligations. */
 export type Template =
   | { readonly kind: 'root'; readonly id: string }
-  | { readonly kind: 'dep'; readonly id: string; readonly range: string; readonly from: ModulePackage }
-  | { readonly kind: 'cap'; readonly name: string; readonly range: string; readonly from: ModulePackage; readonly optional: boolean };
+  // `usable` / `providers`: the index's lists, looked up once per package instead of once per step.
+  | {
+      readonly kind: 'dep';
+      readonly id: string;
+      readonly range: string;
+      readonly from: ModulePackage;
+      readonly usable?: readonly ModulePackage[];
+      readonly slot?: number;
+    }
+  | {
+      readonly kind: 'cap';
+      readonly name: string;
+      readonly range: string;
+      readonly from: ModulePackage;
+      readonly optional: boolean;
+      readonly providers?: readonly ProviderEntry[];
+    };
 
 interface Pending {
   readonly t: Template;
@@ -50,7 +65,10 @@ interface Decision {
   conflictSet: Set<number> | null;
   /** Reasons of failed candidates (allocated on first conflict: most decisions never fail). */
   failures: Reason[] | null;
-  selectedId: string;
+  /** The slot (module id) this decision currently fills; -1 for a requested id no package has. */
+  slot: number;
+  /** What it chose: the current candidate, or the exclusion of a requested id. */
+  selection: Selection | null;
   /** For a requested id with no usable version at all: why (it is excluded at once). */
   preReason: Reason | null;
 }
@@ -81,11 +99,12 @@ const DEFAULT_BUDGET = 200_000;
 export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
 
 export function solve(index: ResolveIndex, initial: readonly Obligation[], options: SolveOptions): SolveResult {
-  const selected = new Map<string, Selection>();
+  // Choices by slot (ResolveIndex.slotOf): an array read is the hot path's one lookup.
+  const selected: (Selection | undefined)[] = new Array<Selection | undefined>(index.slotCount);
   const locked = options.locked;
   // Locked modules are looked up, never copied: the optional pass calls solve once per requirement.
-  const lookup = (id: string): Selection | undefined => {
-    const s = selected.get(id);
+  const lookup = (slot: number, id: string): Selection | undefined => {
+    const s = slot >= 0 ? selected[slot] : undefined;
     if (s !== undefined || locked === undefined) return s;
     const pkg = locked.get(id);
     return pkg === undefined ? undefined : { pkg, level: -1 };
@@ -106,11 +125,13 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       if (failure !== null) return { ok: false, reason: failure };
     }
   }
+  // Decisions in order: the same order every run.
   const out = new Map<string, ModulePackage>();
   const excluded = new Map<string, Reason>();
-  for (const [id, s] of selected) {
-    if (s.pkg !== null) out.set(id, s.pkg);
-    else excluded.set(id, s.excludedReason!);
+  for (const d of levels) {
+    const s = d.selection!;
+    if (s.pkg !== null) out.set(s.pkg.manifest.id, s.pkg);
+    else excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
   }
   return { ok: true, selected: out, excluded };
 
@@ -118,7 +139,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     const t = cell.t;
     if (t.kind === 'cap') return stepCapability(cell, t);
     const range = t.kind === 'dep' ? t.range : undefined;
-    const current = lookup(t.id);
+    const slot = t.kind === 'dep' && t.slot !== undefined ? t.slot : index.slotOf(t.id);
+    const current = lookup(slot, t.id);
     if (current) {
       if (current.pkg === null)
         return {
@@ -132,7 +154,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       };
     }
     const candidates: (ModulePackage | null)[] = [];
-    for (const pkg of index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
+    for (const pkg of (t.kind === 'dep' ? t.usable : undefined) ?? index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {
@@ -149,9 +171,9 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
     let blockers: Set<number> | null = null;
-    for (const entry of index.providers(t.name)) {
+    for (const entry of t.providers ?? index.providers(t.name)) {
       if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
-      const current = lookup(entry.pkg.manifest.id);
+      const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
       else if (current.pkg === entry.pkg) return null;
       else if (current.level >= 0) (blockers ??= new Set()).add(current.level);
@@ -163,7 +185,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   }
 
   function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
-    const d: Decision = { cell, candidates, next: 0, conflictSet, failures: null, selectedId: '', preReason };
+    const d: Decision = { cell, candidates, next: 0, conflictSet, failures: null, slot: -1, selection: null, preReason };
     levels.push(d);
     assign(d, levels.length - 1);
   }
@@ -171,14 +193,15 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function assign(d: Decision, level: number): void {
     const candidate = d.candidates[d.next]!;
     if (candidate === null) {
-      const id = (d.cell.t as { id: string }).id;
-      d.selectedId = id;
-      selected.set(id, { pkg: null, level, excludedReason: exhaustedReason(d) });
+      d.slot = index.slotOf((d.cell.t as { id: string }).id);
+      d.selection = { pkg: null, level, excludedReason: exhaustedReason(d) };
+      if (d.slot >= 0) selected[d.slot] = d.selection;
       pending = d.cell.next;
       return;
     }
-    d.selectedId = candidate.manifest.id;
-    selected.set(candidate.manifest.id, { pkg: candidate, level });
+    d.slot = index.slotOf(candidate.manifest.id);
+    d.selection = { pkg: candidate, level };
+    selected[d.slot] = d.selection;
     let list = d.cell.next;
     const ts = index.obligationsOf(candidate) as readonly Template[];
     for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
@@ -191,9 +214,9 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       let h = -1;
       for (const c of culprits) if (c > h) h = c;
       if (h < 0) return reason;
-      while (levels.length - 1 > h) selected.delete(levels.pop()!.selectedId);
+      while (levels.length - 1 > h) unselect(levels.pop()!);
       const d = levels[h]!;
-      selected.delete(d.selectedId);
+      unselect(d);
       (d.failures ??= []).push(reason);
       d.conflictSet ??= new Set();
       for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
@@ -231,6 +254,11 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     for (const f of failures) for (const clause of f.chain) if (!seen.has(clause)) (seen.add(clause), chain.push(clause));
     if (chain.length > MAX_CLAUSES) chain.splice(MAX_CLAUSES, chain.length - MAX_CLAUSES, `… (${chain.length - MAX_CLAUSES} more)`);
     return { kind, chain };
+  }
+
+  function unselect(d: Decision): void {
+    if (d.slot >= 0) selected[d.slot] = undefined;
+    d.selection = null;
   }
 
   function why(level: number): string {
@@ -273,7 +301,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
         clauses.push(`${p.id} ${p.version} provides ${t.name} ${e.capabilityVersion} but needs hotmod ${p.engines.hotmod} (this host is hotmod ${index.hostVersion})`);
         continue;
       }
-      const current = lookup(p.id);
+      const current = lookup(e.slot, p.id);
       blocked = true;
       if (current?.pkg === null) clauses.push(`${p.id} ${p.version} would provide ${t.name} ${e.capabilityVersion}, but ${p.id} cannot be resolved`);
       else if (current?.pkg)

@@ -127,4 +127,6 @@ export interface ResolveOptions {
   readonly hostVersion: string;
   /** strict (default): throw when a requested module cannot be resolved. partial: report it in `unresolved`. */
   readonly mode?: 'strict' | 'partial';
+  /** Give up (E_RESOLVE_TOO_COMPLEX) after this many backtracks; default 200,000. */
+  readonly maxBacktracks?: number;
 }

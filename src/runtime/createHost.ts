@@ -12,10 +12,12 @@ import { pino, type Logger } from 'pino';
 import { EventEmitter } from 'eventemitter3';
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
-import { createCatalogView, loadModulePackage, scanCatalog, type ModulePackage } from '../registry/index.js';
+import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/types.js';
 import { createIsolateSandboxFactory } from '../sandbox/index.js';
-import { createProcessSandboxFactory } from '../sandbox/process/index.js';
+import { createProcessSandboxFactory } from '../sandbox/index.js';
+import type { LegacyApi, ModuleDataMigrator, ModuleSystemUnifier } from '../legacy-bridge/index.js';
+import { normalizeClientId } from '../legacy-bridge/clientId.js';
 import { HOTMOD_VERSION } from '../version.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CallMetrics, type HostMetricsSnapshot } from './callMetrics.js';
@@ -47,6 +49,7 @@ import type {
   HostOptions,
   HostWatcher,
   InvokeOptions,
+  LegacyBridgeFactory,
   LegacyBridgeParts,
   ModuleStatus,
   RestartPolicy,
@@ -56,7 +59,8 @@ import { assertNeverWatchEvent, type ModuleWatchEvent } from './watchEvents.js';
 
 const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
 const DEFAULT_RESTART: Required<RestartPolicy> = { maxRestarts: 3, baseDelayMs: 200, maxDelayMs: 10_000, windowMs: 5 * 60_000 };
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$/;
+/** DESIGN.md's default store; 'none' opts out of the store and the legacy bridge. */
+const DEFAULT_STORE = 'pglite://.hotmod/db';
 
 type HostPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -90,12 +94,12 @@ function composeContainer(options: HostOptions): DependencyContainer {
     useFactory: instanceCachingFactory((cc) => {
       if (o.processSandboxFactory) return o.processSandboxFactory;
       const log = cc.resolve(LOGGER);
-      return createProcessSandboxFactory({ logger: { log: (level: 'info' | 'warn' | 'error', message: string, data?: unknown) => log[level]({ data }, message) } as never });
+      return createProcessSandboxFactory({ logger: { log: (level, message, data) => log[level](data ?? {}, message) } });
     }),
   });
   if (o.configSource) c.register(CONFIG_SOURCE, { useValue: o.configSource });
   if (o.moduleConfig) c.register(MODULE_CONFIG, { useValue: o.moduleConfig });
-  if (o.legacyBridge) c.register(LEGACY_BRIDGE_FACTORY, { useValue: o.legacyBridge });
+  c.register(LEGACY_BRIDGE_FACTORY, { useValue: o.legacyBridge ?? defaultLegacyBridge });
   if (o.watcherFactory) c.register(WATCHER_FACTORY, { useValue: o.watcherFactory });
   options.register?.(c);
   return c;
@@ -151,14 +155,14 @@ class HotmodHost implements Host {
     return this;
   }
 
-  get legacy(): unknown {
-    return this.#bridge?.legacy;
+  get legacy(): LegacyApi | undefined {
+    return this.#bridge?.legacy as LegacyApi | undefined;
   }
-  get unifier(): unknown {
-    return this.#bridge?.unifier;
+  get unifier(): ModuleSystemUnifier | undefined {
+    return this.#bridge?.unifier as ModuleSystemUnifier | undefined;
   }
-  get migrator(): unknown {
-    return this.#bridge?.migrator;
+  get migrator(): ModuleDataMigrator | undefined {
+    return this.#bridge?.migrator as ModuleDataMigrator | undefined;
   }
 
   start(): Promise<void> {
@@ -178,8 +182,9 @@ class HotmodHost implements Host {
     const c = this.container;
     this.#isolateFactory = c.resolve(ISOLATE_SANDBOX_FACTORY);
     // Sources: an explicit CONFIG_SOURCE, else the legacy bridge's, else hotmod.config.json, else everything enabled.
-    if (o.store !== undefined && c.isRegistered(LEGACY_BRIDGE_FACTORY)) {
-      this.#bridge = await c.resolve(LEGACY_BRIDGE_FACTORY)({ store: o.store, logger: this.#logger, catalog: () => this.#catalog });
+    const store = o.store ?? DEFAULT_STORE;
+    if (store !== 'none') {
+      this.#bridge = await c.resolve(LEGACY_BRIDGE_FACTORY)({ store, logger: this.#logger, catalog: () => this.#catalog });
       if (this.#bridge.store !== undefined) c.register(STORE, { useValue: this.#bridge.store });
     }
     const configFile = o.configFile === false ? undefined : (o.configFile ?? path.join(path.dirname(o.modulesDir), 'hotmod.config.json'));
@@ -204,7 +209,6 @@ class HotmodHost implements Host {
     this.#router = new Router(this.#engine, this.#source, this.#metrics);
     this.#swaps = new SwapCoordinator({
       engine: this.#engine,
-      router: this.#router,
       events: this.#events,
       metrics: this.#metrics,
       clock: this.#clock,
@@ -304,7 +308,8 @@ class HotmodHost implements Host {
         return;
       case 'changed': {
         const record = this.#engine.records.get(event.pkg.manifest.id);
-        if (record === undefined || record.pkg.dir !== event.dir) {
+        // Not running from this folder, or unresolved: nothing to hand over from; resolve again.
+        if (record === undefined || record.pkg.dir !== event.dir || record.state.name === 'unresolved') {
           this.#packages.set(event.dir, event.pkg);
           await this.#serial(async () => this.#reconcile([], [], [event.pkg.manifest.id]));
           return;
@@ -402,18 +407,14 @@ class HotmodHost implements Host {
     return out;
   }
 
-  async resolve(moduleIds?: readonly string[]): Promise<CatalogPlan> {
+  async resolve(moduleIds?: readonly string[]): Promise<ResolvePlan> {
     const packages = this.#packages.size ? [...this.#packages.values()] : (await scanCatalog(this.#options.modulesDir)).packages;
-    return planCatalog(packages, HOTMOD_VERSION, moduleIds);
+    return resolvePlan(packages, { ...(moduleIds ? { request: [...moduleIds] } : {}), hostVersion: HOTMOD_VERSION, mode: 'partial' });
   }
 
   client(clientId: string): HostClient {
-    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId))
-      throw new HotmodError(
-        RuntimeErrorCode.HOST_OPTIONS_INVALID,
-        `client id ${JSON.stringify(clientId)} is invalid: use 1-200 characters of letters, digits and . _ : @ - (starting with a letter or digit)`,
-        { clientId },
-      );
+    // One rule for client ids across hotmod: uuids (legacy clients, lower-cased) or plain ids.
+    clientId = normalizeClientId(clientId, 'host.client');
     const host = this;
     return {
       clientId,
@@ -473,6 +474,8 @@ class HotmodHost implements Host {
     const steps: (() => Promise<unknown> | undefined)[] = [
       () => this.#watcher?.close(),
       () => this.#serial(async () => {}),
+      // Swaps in progress finish (or roll back) before their modules are taken down.
+      () => this.#engine && Promise.allSettled([...this.#engine.records.values()].map((r) => r.swapQueue)),
       () => this.#engine?.stopAll(),
       () => this.#processFactory?.close?.(),
       () => this.#isolateFactory?.close?.(),
@@ -491,6 +494,12 @@ class HotmodHost implements Host {
 function notStarted(): HotmodError {
   return new HotmodError(RuntimeErrorCode.HOST_NOT_RUNNING, 'the host is not running: await host.start() first (and do not use it after stop())', {});
 }
+
+/** The legacy bridge, loaded on first use: PGlite and pg stay out of hosts with store 'none'. */
+const defaultLegacyBridge: LegacyBridgeFactory = async (context) => {
+  const { createLegacyBridge } = await import('../legacy-bridge/createLegacyBridge.js');
+  return createLegacyBridge({ store: context.store, catalog: context.catalog });
+};
 
 async function defaultWatcherFactory(): Promise<import('./types.js').WatcherFactory> {
   const { createHostWatcherFactory } = await import('./watcherAdapter.js');

@@ -13,6 +13,8 @@ export class ModuleRecord {
   serving: ModuleInstance | undefined;
   /** Set while a stateful swap holds new calls; the router awaits it then re-reads `serving`. */
   gate: Promise<void> | undefined;
+  /** Calls waiting at `gate` right now (reported by module:swapped). */
+  held = 0;
   /** Bumped when the module is reloaded, unloaded or swapped: stale async work checks it. */
   generation = 0;
   /** Swaps run one at a time per module. */

@@ -37,8 +37,6 @@ export class Router {
   readonly #requestPrefix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
   /** client.invoke is refused unless the host is running; module-to-module hops are not (they drain at stop). */
   accepting = false;
-  /** Calls currently waiting at a swap gate (for the module:swapped event). */
-  held = 0;
 
   constructor(engine: ActivationEngine, source: ConfigSource, metrics: CallMetrics) {
     this.#engine = engine;
@@ -180,11 +178,11 @@ export class Router {
     // Slow path: a swap holds calls, or the module is not active (lazy, restarting, failed).
     while (instance === undefined || record.gate !== undefined) {
       if (record.gate !== undefined) {
-        this.held++;
+        record.held++;
         try {
           await record.gate;
         } finally {
-          this.held--;
+          record.held--;
         }
       } else {
         await this.#engine.ensureActive(record);

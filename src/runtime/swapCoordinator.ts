@@ -25,12 +25,10 @@ import type { Clock } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { ModuleInstance } from './moduleInstance.js';
 import type { ModuleRecord } from './moduleRecord.js';
-import type { Router } from './router.js';
 import type { HostEvents, SwapResult } from './types.js';
 
 export interface SwapDeps {
   engine: ActivationEngine;
-  router: Router;
   events: EventEmitter<HostEvents>;
   metrics: CallMetrics;
   clock: Clock;
@@ -244,10 +242,15 @@ export class SwapCoordinator {
         next = await d.engine.startInstance(pkg, state, onFatal);
       } catch (error) {
         await this.#resume(record, old, state);
-        heldCalls = d.router.held;
+        heldCalls = record.held;
         this.#failed(record, from, to, error);
       }
-      heldCalls = d.router.held;
+      heldCalls = record.held;
+      if (record.generation !== generation) {
+        // Unloaded meanwhile: the new instance is stale, and the old one already handed its state over.
+        await next.sandbox.dispose();
+        this.#failed(record, from, to, new Error('the module was unloaded during the swap'));
+      }
       this.#commit(record, pkg, b, next);
       old.retired = true;
       void old.sandbox.dispose().catch(() => {});

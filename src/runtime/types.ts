@@ -2,10 +2,11 @@
  * The host's public types: options, the Host API (DESIGN.md "The host API"), module
  * status and the events. Internal collaborator interfaces are marked @internal.
  */
+import type { LegacyApi, ModuleDataMigrator, ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ConfigSource, UnifiedModuleConfig } from '../types.js';
-import type { Activation, Isolation, ManifestDiagnostic } from '../registry/index.js';
+import type { Activation, Isolation, ManifestDiagnostic, ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/types.js';
 import type { Clock } from './clock.js';
 import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
@@ -44,7 +45,12 @@ export interface HostOverrides {
 export interface HostOptions {
   /** The modules directory: one package folder per module. */
   modulesDir: string;
-  /** 'pglite://PATH' | 'postgres://…' | 'memory'. Used by the legacy bridge when wired. */
+  /**
+   * Where per-client configuration lives (the legacy bridge's store): 'pglite://PATH'
+   * (default 'pglite://.hotmod/db', relative to the working directory), 'postgres://…',
+   * 'memory' (in-memory PGlite, for tests and demos), or 'none': no store and no legacy
+   * bridge; clients then come from hotmod.config.json, else every module is enabled.
+   */
   store?: string;
   /** Hot reload (chokidar); `hotmod dev` turns it on. Default false. */
   watch?: boolean;
@@ -149,8 +155,11 @@ export interface SwapResult {
 export interface Host {
   start(): Promise<void>;
   status(): ModuleStatus[];
-  /** A plan in activation order (or unresolved entries explaining why not) over the running catalog. */
-  resolve(moduleIds?: readonly string[]): Promise<unknown>;
+  /**
+   * A plan in activation order over the catalog on disk (partial: what cannot be resolved
+   * is listed in `unresolved`, each with the resolver's explanation).
+   */
+  resolve(moduleIds?: readonly string[]): Promise<ResolvePlan>;
   client(clientId: string): HostClient;
   swap(moduleId: string): Promise<SwapResult>;
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
@@ -158,9 +167,12 @@ export interface Host {
   once<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
   metrics(): HostMetricsSnapshot;
   prometheus(): Promise<string>;
-  readonly legacy: unknown;
-  readonly unifier: unknown;
-  readonly migrator: unknown;
+  /** The legacy API over client_app_overrides (undefined with store 'none', or before start()). */
+  readonly legacy: LegacyApi | undefined;
+  /** The unifier of the two configuration systems (undefined with store 'none', or before start()). */
+  readonly unifier: ModuleSystemUnifier | undefined;
+  /** The migrator from legacy lists to registry rows (undefined with store 'none', or before start()). */
+  readonly migrator: ModuleDataMigrator | undefined;
   /** The host's container (advanced: resolve a part by its token). */
   readonly container: DependencyContainer;
   stop(): Promise<void>;

@@ -742,9 +742,10 @@ export class IsolateSandbox implements Sandbox {
     if (typeof timerId !== 'number') return;
     const ms = Number.isFinite(delay) ? Math.min(Math.max(0, delay), MAX_TIMER_DELAY) : 0;
     // Node's setTimeout waits at least 1 ms; a module's setTimeout(fn, 0) is a "next turn".
-    const timer = ms < 1 ? setImmediate(this.#fireTimer, timerId) : setTimeout(this.#fireTimer, ms, timerId);
-    // A module's timer must not keep the host process alive.
-    timer.unref();
+    // That immediate stays ref'd: an unref'd immediate does not stop the event loop from
+    // blocking in poll until the next ref'd timer (a call's timeout), which delays it.
+    // A real timer is unref'd: a module's timer must not keep the host process alive.
+    const timer = ms < 1 ? setImmediate(this.#fireTimer, timerId) : setTimeout(this.#fireTimer, ms, timerId).unref();
     this.#hostTimers.set(timerId, timer);
   }
 

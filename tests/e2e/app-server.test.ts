@@ -172,9 +172,12 @@ describe('examples/app-server over HTTP', () => {
       pkg.version = '1.5.0';
       pkg.hotmod.provides['billing.invoices'] = '1.5.0';
       await writeFile(pkgPath, JSON.stringify(pkg, null, 2));
+      const okAtEdit = seen.ok;
 
       await waitFor(() => seen.currencies.has('USD'), 45_000, 'the new billing version to answer');
       const okAtSwap = seen.ok;
+      // Requests were answered between the edit and the new version: the loop ran through the swap.
+      expect(okAtSwap).toBeGreaterThan(okAtEdit);
       await waitFor(() => seen.ok >= okAtSwap + 20, 20_000, 'more requests after the swap');
     } finally {
       stop = true;

@@ -4,21 +4,21 @@
  */
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, isHotmodError, type Host } from '../../src/index.js';
 import { tokens } from '../../src/index.js';
 import { initLegacySchema, type Store } from '../../src/legacy-bridge/index.js';
-import hotmodPlugin, { FastifyErrorCode, httpStatusForCode } from '../../src/fastify/index.js';
+import hotmodPlugin, { FastifyErrorCode, hotmodErrorHandler, httpStatusForCode } from '../../src/fastify/index.js';
 
 const modulesDir = path.resolve(import.meta.dirname, '../fixtures/fastify-plugin');
 const CLIENT = 'client-a';
 const apps: FastifyInstance[] = [];
+const hostOptions = { modulesDir, store: 'memory' };
 
-async function appWithRoutes(prefix = '/hotmod'): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+/** Fastify with a generous plugin timeout: opening PGlite on a loaded 2-core machine can take seconds. */
+function newFastify(): FastifyInstance {
+  const app = Fastify({ logger: false, pluginTimeout: 60_000 });
   apps.push(app);
-  await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' }, routes: { prefix } });
-  await app.ready();
   return app;
 }
 
@@ -30,10 +30,24 @@ afterEach(async () => {
   await Promise.allSettled(apps.splice(0).map((app) => app.close()));
 });
 
+// The route tests share one app (one host, one in-memory store); each uses its own clients.
+let shared: FastifyInstance;
+beforeAll(async () => {
+  shared = Fastify({ logger: false, pluginTimeout: 60_000 });
+  await shared.register(hotmodPlugin, { hostOptions, routes: { prefix: '/hotmod' } });
+  await shared.ready();
+}, 90_000);
+afterAll(async () => {
+  await shared?.close();
+});
+async function appWithRoutes(): Promise<FastifyInstance> {
+  return shared;
+}
+
 describe('hotmodPlugin: host lifecycle', () => {
   it('decorates fastify.hotmod, starts the host on register and stops it on close', async () => {
-    const app = Fastify({ logger: false });
-    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' } });
+    const app = newFastify();
+    await app.register(hotmodPlugin, { hostOptions });
     await app.ready();
     const host: Host = app.hotmod;
     expect(host.status().find((m) => m.id === 'echo')?.state).toBe('active');
@@ -47,10 +61,10 @@ describe('hotmodPlugin: host lifecycle', () => {
   });
 
   it('uses a host that is already started as it is, and closeHost: false leaves it running', async () => {
-    const host = await createHost({ modulesDir, store: 'memory' });
+    const host = await createHost(hostOptions);
     await host.start();
     try {
-      const app = Fastify({ logger: false });
+      const app = newFastify();
       await app.register(hotmodPlugin, { host, closeHost: false });
       await app.ready();
       expect(app.hotmod).toBe(host);
@@ -62,8 +76,8 @@ describe('hotmodPlugin: host lifecycle', () => {
   });
 
   it('refuses both or neither of host / hostOptions, and a prefix that is not a path', async () => {
-    for (const options of [{}, { routes: { prefix: 'hotmod/' }, hostOptions: { modulesDir, store: 'memory' } }]) {
-      const app = Fastify({ logger: false });
+    for (const options of [{}, { host: {} as Host, hostOptions }, { routes: { prefix: 'hotmod/' }, hostOptions }]) {
+      const app = newFastify();
       const error = await app.register(hotmodPlugin, options).ready().then(() => undefined, (e: unknown) => e);
       expect(isHotmodError(error, FastifyErrorCode.PLUGIN_OPTIONS_INVALID), String(error)).toBe(true);
       expect((error as Error).message).toMatch(/hotmod plugin: (give exactly one|routes\.prefix)/);
@@ -72,9 +86,8 @@ describe('hotmodPlugin: host lifecycle', () => {
   });
 
   it('mounts no routes unless asked', async () => {
-    const app = Fastify({ logger: false });
-    apps.push(app);
-    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' } });
+    const app = newFastify();
+    await app.register(hotmodPlugin, { host: shared.hotmod, closeHost: false });
     const response = await app.inject({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(404);
     expect(json(response.body).error).not.toHaveProperty('code', FastifyErrorCode.ROUTE_NOT_FOUND);
@@ -192,12 +205,11 @@ describe('hotmodPlugin: routes', () => {
   });
 
   it('answers an unknown route under the prefix with E_ROUTE_NOT_FOUND and leaves the application’s errors alone', async () => {
-    const app = Fastify({ logger: false });
-    apps.push(app);
+    const app = newFastify();
     app.get('/app/boom', async () => {
       throw new Error('application error');
     });
-    await app.register(hotmodPlugin, { hostOptions: { modulesDir, store: 'memory' }, routes: { prefix: '/hotmod' } });
+    await app.register(hotmodPlugin, { host: shared.hotmod, closeHost: false, routes: { prefix: '/hotmod' } });
     const unknown = await app.inject({ method: 'GET', url: '/hotmod/nope' });
     expect(unknown.statusCode).toBe(404);
     expect(json(unknown.body).error.code).toBe(FastifyErrorCode.ROUTE_NOT_FOUND);
@@ -259,6 +271,40 @@ describe('hotmodPlugin: routes', () => {
     });
     expect(unknown.statusCode, unknown.body).toBe(404);
     expect(json(unknown.body).error.code).toBe('E_CLIENT_NOT_FOUND');
+  });
+
+  it('hotmodErrorHandler gives an application route calling the host the same error shape and status', async () => {
+    const app = newFastify();
+    await app.register(hotmodPlugin, { host: shared.hotmod, closeHost: false });
+    app.register(async (scope) => {
+      scope.setErrorHandler(hotmodErrorHandler);
+      scope.post<{ Body: unknown }>('/app/ping', async () => ({ pong: await app.hotmod.client(CLIENT).invoke('hidden.api', 'ping') }));
+      scope.get('/app/bug', async () => {
+        throw new TypeError('secret internals');
+      });
+    });
+    const refused = await app.inject({ method: 'POST', url: '/app/ping' });
+    expect(refused.statusCode).toBe(403);
+    expect(json(refused.body).error).toMatchObject({ code: 'E_NOT_ENABLED', details: { capability: 'hidden.api' } });
+    const bug = await app.inject({ method: 'GET', url: '/app/bug' });
+    expect(bug.statusCode).toBe(500);
+    expect(json(bug.body).error.code).toBe(FastifyErrorCode.INTERNAL);
+    expect(bug.body).not.toMatch(/secret internals/);
+    expect(json(bug.body).error.message).toMatch(/GET \/app\/bug failed with an unexpected error; the server log has it under request id/);
+  });
+
+  it('runs the hooks of the scope it is registered in before its routes (authentication)', async () => {
+    const app = newFastify();
+    await app.register(async (admin) => {
+      admin.addHook('onRequest', async (request, reply) => {
+        if (request.headers.authorization !== 'Bearer admin') return reply.code(401).send({ error: { code: 'APP_UNAUTHORIZED' } });
+      });
+      await admin.register(hotmodPlugin, { host: shared.hotmod, closeHost: false, routes: { prefix: '/hotmod' } });
+    });
+    expect((await app.inject({ method: 'GET', url: '/hotmod/modules' })).statusCode).toBe(401);
+    const allowed = await app.inject({ method: 'GET', url: '/hotmod/modules', headers: { authorization: 'Bearer admin' } });
+    expect(allowed.statusCode).toBe(200);
+    expect(json(allowed.body).modules.length).toBe(2);
   });
 
   it('GET /metrics answers Prometheus text', async () => {

@@ -41,6 +41,11 @@ const targets: { name: string; setup(): Promise<{ url: string; cleanup(): Promis
     },
   },
 ];
+if (!PG_URL) {
+  describe('hotmod db / clients [postgres]', () => {
+    it.skip('SKIPPED: PostgreSQL server tests — set HOTMOD_TEST_PG_URL to run them', () => {});
+  });
+}
 if (PG_URL) targets.push({ name: 'postgres', setup: async () => { const db = await createTestDatabase(); return { url: db.url, cleanup: db.drop }; } });
 
 for (const target of targets) {
@@ -78,6 +83,25 @@ for (const target of targets) {
       expect(human.stdout).toMatch(/Billing\s+yes\s+legacy\s+no\s+W_LEGACY_ENTRY_CASE/);
       expect(human.stdout).toContain('W_LEGACY_ENTRY_NOT_STRING');
       expect(human.stdout).toContain('effective: accounts');
+    }, 120_000);
+
+    it('resolve --client plans exactly the modules effective for that client', async () => {
+      const json = await run('resolve', '--client', ACME, '--modules', MODULES, '--store', url, '--json');
+      expect(json.code).toBe(0);
+      const plan = JSON.parse(json.stdout);
+      expect(plan.client).toMatchObject({ clientId: ACME, effective: ['accounts', 'billing', 'payments'] });
+      const planned = plan.modules.map((m: { id: string }) => m.id);
+      // The effective set, plus nothing a client did not enable but an optional provider.
+      for (const id of ['accounts', 'billing', 'payments']) expect(planned).toContain(id);
+      expect(planned).not.toContain('notifications');
+      expect(plan.levels.flat().indexOf('accounts')).toBeLessThan(plan.levels.flat().indexOf('billing'));
+      const human = await run('resolve', '--client', ACME, '--modules', MODULES, '--store', url);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain(`client ${ACME}: effective modules accounts, billing, payments`);
+      const both = await run('resolve', 'accounts', '--client', ACME, '--store', url);
+      expect(both.code).toBe(2);
+      const bad = await run('resolve', '--client', "x'; DROP TABLE clients; --", '--modules', MODULES, '--store', url, '--json');
+      expect(bad.code).toBe(1);
     }, 120_000);
 
     it('clients enable / disable change the client and print the new view', async () => {

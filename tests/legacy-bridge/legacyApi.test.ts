@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { createLegacyApi, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { demoCatalog } from './support/catalog.js';
@@ -144,4 +145,21 @@ describeStores('legacy API', (ctx) => {
     expect(result.effective).toEqual(['accounts', 'notifications']);
     expect(result.conflicts).toEqual([]);
   });
+
+  if (ctx.target === 'postgres') {
+    it("works over the application's own pg.Pool, leaving the pool open", async () => {
+      const store = await ctx.open();
+      await initLegacySchema(store);
+      await seedClient(store, ACME, '["accounts"]');
+      const pool = new pg.Pool({ connectionString: ctx.url(), max: 2 });
+      try {
+        const api = createLegacyApi(pool, { catalog: () => catalog });
+        expect((await api.getModuleOverrides(ACME))?.modules_enabled).toEqual(['accounts']);
+        expect((await api.saveModuleOverrides(ACME, ['billing'])).modules_enabled).toEqual(['billing']);
+        expect((await pool.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+      } finally {
+        await pool.end();
+      }
+    });
+  }
 });

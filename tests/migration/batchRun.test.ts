@@ -150,22 +150,22 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
     expect(replace.reasons).toMatchObject({ S_LEGACY_MALFORMED: expect.any(Number), S_LEGACY_UNREADABLE: expect.any(Number) });
   });
 
-  it('rolls the whole run back automatically when more than --max-failure-rate of the clients fail', { timeout: 180_000 }, async () => {
+  it('refuses a run at validation, before any change, when the failures it predicts exceed --max-failure-rate', { timeout: 180_000 }, async () => {
     const store = await ctx.open();
-    // Every 8th client has a migrated row out of step with its list: 12.5% fail.
+    // Every 8th client has a migrated row out of step with its list: 12.5% would fail.
     const { ids } = await generateClients(store, N, { failEvery: 8 });
     const before = await snapshotRows(store);
     const m = new ModuleDataMigrator(store, { catalog: () => catalog });
     const report = await m.runMigration({ strategy: 'merge', batchSize: 100 });
-    expect(report.status).toBe('rolled_back');
-    expect(report.rollback).toMatchObject({ reason: MigrationErrorCode.FAILURE_RATE });
-    expect(report.rollback!.message).toMatch(/more than the allowed 10\.0%/);
-    expect(report.failures[0]).toMatchObject({ reason: MigrationErrorCode.OUT_OF_STEP });
-    expect(report.counts.migrated).toBe(0);
-    expect(report.counts.rolledBack).toBeGreaterThan(0);
+    expect(report.status).toBe('refused');
+    expect(report.validation).toMatchObject({ sampled: N, predictedFailures: N / 8, refused: { reason: MigrationErrorCode.FAILURE_RATE } });
+    expect(report.validation!.refused!.message).toMatch(/250 of 2000 clients checked would fail \(12\.5%, more than the allowed 10\.0%\); nothing was changed/);
+    expect(report.validation!.failures[0]).toMatchObject({ reason: MigrationErrorCode.OUT_OF_STEP });
+    expect(report.counts).toMatchObject({ pending: N, migrated: 0 });
     const after = await snapshotRows(store);
     expect(diffRows(before.legacy, after.legacy)).toEqual([]);
     expect(diffRows(before.registry, after.registry)).toEqual([]);
+    expect((await store.query('SELECT 1 FROM hotmod_migration_backups')).rows).toEqual([]);
 
     // Allowed 20%: the run completes and lists every failure with its code.
     const tolerant = await m.runMigration({ strategy: 'merge', batchSize: 250, maxFailureRate: 0.2 });
@@ -173,6 +173,38 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
     expect(tolerant.counts.failed).toBe(N / 8);
     expect(tolerant.failures.every((f) => f.reason === MigrationErrorCode.OUT_OF_STEP && f.message.includes('disagree with modules_enabled'))).toBe(true);
     expect(tolerant.failures.map((f) => f.clientId)).toContain(ids[0]);
+  });
+
+  it('rolls the whole run back automatically when more than --max-failure-rate of the clients fail during the run', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    await generateClients(store, N);
+    // Failures validation cannot foresee: the database refuses the writes of 1 client in 4
+    // (a real trigger, the way a constraint added by another team would).
+    await store.exec(`
+      CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF right(NEW.client_id, 1) IN ('3', '7', 'b', 'f') THEN RAISE EXCEPTION 'client % is under legal hold', NEW.client_id; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_some BEFORE INSERT OR UPDATE ON hotmod_module_configs FOR EACH ROW EXECUTE FUNCTION refuse_some();`);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    const batches: number[] = [];
+    const report = await m.runMigration({ strategy: 'merge', batchSize: 100, onProgress: (p) => p.phase === 'migration' && batches.push(p.done) });
+    expect(report.status).toBe('rolled_back');
+    expect(report.validation).toMatchObject({ sampled: N, predictedFailures: 0 });
+    expect(report.rollback).toMatchObject({ reason: MigrationErrorCode.FAILURE_RATE });
+    expect(report.rollback!.message).toMatch(/more than the allowed 10\.0%\): every migrated client was restored from its backup/);
+    expect(report.failures[0]).toMatchObject({ reason: MigrationErrorCode.CLIENT_WRITE_FAILED, message: expect.stringMatching(/under legal hold/) });
+    // It stopped as soon as the threshold was certainly passed, and restored what it had migrated.
+    expect(batches.at(-1)!).toBeLessThan(N);
+    expect(report.counts.migrated).toBe(0);
+    expect(report.counts.rolledBack).toBe(report.rollback!.restored);
+    expect(report.rollback!.restored).toBeGreaterThan(0);
+    const after = await snapshotRows(store);
+    expect(diffRows(before.legacy, after.legacy)).toEqual([]);
+    expect(diffRows(before.registry, after.registry)).toEqual([]);
+    expect((await m.getModuleMigrationProgress(report.runId!)).status).toBe('rolled_back');
   });
 
   it('keeps a batch all or nothing: a database error mid-batch leaves none of its writes, and splitting isolates the bad client', { timeout: 180_000 }, async () => {

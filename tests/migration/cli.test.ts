@@ -99,12 +99,15 @@ describe('hotmod migrate', () => {
     }
   });
 
-  it('exits 1 and reports the automatic rollback when too many clients fail', { timeout: 180_000 }, async () => {
+  it('exits 1 and says why when validation predicts more failures than allowed', { timeout: 180_000 }, async () => {
     const io = capture();
     expect(await main(['migrate', 'run', '--all', '--batch-size', '200', '--max-failure-rate', '0.01', '--json', ...common()], io)).toBe(1);
     const report = JSON.parse(io.stdout.join('')) as MigrationRunReport;
-    expect(report.status).toBe('rolled_back');
-    expect(report.rollback).toMatchObject({ reason: 'E_MIGRATION_FAILURE_RATE' });
+    expect(report.status).toBe('refused');
+    expect(report.validation!.refused).toMatchObject({ reason: 'E_MIGRATION_FAILURE_RATE' });
+    const human = capture();
+    expect(await main(['migrate', 'run', '--all', '--max-failure-rate', '1%', ...common()], human)).toBe(1);
+    expect(human.stdout.join('\n')).toMatch(/refused \(E_MIGRATION_FAILURE_RATE\): run \S+ refused at validation: 12 of 600 clients checked would fail \(2\.0%, more than the allowed 1\.0%\); nothing was changed/);
   });
 
   it('draws a bar with rate and ETA on a terminal', () => {

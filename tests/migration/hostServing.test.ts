@@ -4,7 +4,7 @@
  * migrated clients reach the host's config source.
  */
 import { afterEach, expect, it } from 'vitest';
-import { createUnifiedConfigSource, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
+import { createLegacyBridge, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
 import { createHost, type Host } from '../../src/runtime/index.js';
 import { generateClients } from '../fixtures/migration/generateClients.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
@@ -19,21 +19,19 @@ describeStores('migrating clients while a host serves them', (ctx) => {
   it('drops no call and keeps every client on its modules', { timeout: 180_000 }, async () => {
     const store: Store = await ctx.open();
     const { ids, kindOf } = await generateClients(store, 560);
-    const source = await createUnifiedConfigSource(store);
     const changed = new Set<string>();
-    source.onChange((clients) => {
-      if (clients !== 'all') for (const c of clients) changed.add(c);
-    });
+    // The legacy bridge as a host composes it (host.migrator included), over this test's store.
     host = await createHost({
       modulesDir: MODULES_DIR,
       store: 'given',
       overrides: {
-        legacyBridge: async ({ catalog }) => ({
-          store,
-          configSource: source,
-          migrator: new ModuleDataMigrator(store, { catalog }),
-          close: () => source.close(),
-        }),
+        legacyBridge: async ({ catalog }) => {
+          const bridge = await createLegacyBridge({ store, catalog });
+          bridge.configSource.onChange((clients) => {
+            if (clients !== 'all') for (const c of clients) changed.add(c);
+          });
+          return bridge;
+        },
       },
     });
     await host.start();

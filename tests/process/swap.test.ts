@@ -35,7 +35,7 @@ async function startHost(maxRestarts = 3): Promise<{ host: Host; factory: Proces
   const host = await createHost({
     modulesDir,
     configFile: false,
-    store: 'memory',
+    store: 'none',
     restart: { baseDelayMs: 50, maxRestarts },
     overrides: { processSandboxFactory: factory },
   });

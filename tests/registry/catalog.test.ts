@@ -34,6 +34,17 @@ describe('scanCatalog', () => {
     expect(scan.diagnostics[0]!.message).toContain('kv@1.0.0 is already in the catalog from a-kv');
   });
 
+  it('warns about legacy ids that name another module or are claimed twice, and keeps the packages', async () => {
+    const scan = await scanCatalog(path.join(fixtures, 'legacy-clash'));
+    expect(scan.packages.map((p) => p.key)).toEqual(['billing@1.0.0', 'invoices@1.0.0', 'payments@1.0.0']);
+    expect(scan.diagnostics.map((d) => [d.code, d.severity, path.basename(d.dir), d.jsonPath])).toEqual([
+      ['E_CATALOG_LEGACY_ID_CLASH', 'warning', 'billing', '$.hotmod.legacyIds[1]'],
+      ['E_CATALOG_LEGACY_ID_CLASH', 'warning', 'invoices', '$.hotmod.legacyIds[0]'],
+    ]);
+    expect(scan.diagnostics[0]!.message).toContain("legacy id 'payments' of billing@1.0.0 is the id of another module");
+    expect(scan.diagnostics[1]!.message).toContain("legacy id 'invoicing' is claimed by both 'billing' and 'invoices'");
+  });
+
   it('throws E_CATALOG_DIR_MISSING for a directory that does not exist', async () => {
     const error = await scanCatalog(path.join(fixtures, 'nope')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HotmodError);

@@ -32,6 +32,11 @@ describe('activation engine', () => {
     const status = host.status();
     expect(status.find((s) => s.id === 'top')).toMatchObject({ state: 'active', bindings: { 'mida.api': 'mid-a', 'midb.api': 'mid-b' } });
     expect(status.find((s) => s.id === 'base')!.metrics.calls).toBe(2);
+
+    // host.resolve: a plan in activation order for the requested modules.
+    const plan = await host.resolve(['top']);
+    expect(plan.modules.map((m) => m.id)).toEqual(['base', 'mid-a', 'mid-b', 'top']);
+    expect(plan.levels).toEqual([['base'], ['mid-a', 'mid-b'], ['top']]);
   });
 
   it('activates a lazy module on its first call, once for concurrent first calls', async () => {
@@ -114,5 +119,56 @@ describe('activation engine', () => {
     const broken = host.status().find((s) => s.id === 'broken')!;
     expect(broken).toMatchObject({ state: 'failed', restarts: 2 });
     expect(broken.nextRestartAt).toBeUndefined();
+  });
+});
+
+/** A clock the test moves by hand: backoff delays are scheduled through the host's CLOCK. */
+function manualClock() {
+  let now = 0;
+  let timers: { at: number; fn: () => void }[] = [];
+  return {
+    now: () => now,
+    setTimeout(fn: () => void, ms: number) {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return t;
+    },
+    clearTimeout(t: unknown) {
+      timers = timers.filter((x) => x !== t);
+    },
+    pending: () => timers.map((t) => t.at - now),
+    advance(ms: number) {
+      now += ms;
+      const due = timers.filter((t) => t.at <= now);
+      timers = timers.filter((t) => t.at > now);
+      for (const t of due) t.fn();
+    },
+  };
+}
+
+describe('restart backoff on an injected clock', () => {
+  it('schedules 1 s, 2 s, then the capped 3 s, and gives up after maxRestarts', async () => {
+    const clock = manualClock();
+    const host = await newHost({ modulesDir: path.join(FIXTURES, 'failure'), restart: { maxRestarts: 3, baseDelayMs: 1000, maxDelayMs: 3000 }, overrides: { clock } });
+    const events: { attempt: number; willRestart: boolean; delayMs?: number }[] = [];
+    host.on('module:failed', (e) => {
+      if (e.id === 'broken') events.push({ attempt: e.attempt, willRestart: e.willRestart, ...(e.delayMs !== undefined ? { delayMs: e.delayMs } : {}) });
+    });
+    await host.start();
+    expect(events).toEqual([{ attempt: 1, willRestart: true, delayMs: 1000 }]);
+    expect(clock.pending()).toContain(1000);
+    expect(host.status().find((s) => s.id === 'broken')!.nextRestartAt).toBe(new Date(1000).toISOString());
+    clock.advance(999);
+    expect(events).toHaveLength(1);
+    clock.advance(1);
+    await waitFor(() => events.length === 2, 'the second failure');
+    expect(events[1]).toEqual({ attempt: 2, willRestart: true, delayMs: 2000 });
+    clock.advance(2000);
+    await waitFor(() => events.length === 3, 'the third failure');
+    expect(events[2]).toEqual({ attempt: 3, willRestart: true, delayMs: 3000 });
+    clock.advance(3000);
+    await waitFor(() => events.length === 4, 'the final failure');
+    expect(events[3]).toEqual({ attempt: 4, willRestart: false });
+    expect(host.status().find((s) => s.id === 'broken')).toMatchObject({ state: 'failed', restarts: 3 });
   });
 });

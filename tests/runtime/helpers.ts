@@ -5,17 +5,51 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach } from 'vitest';
 import { createHost, type Host, type HostOptions } from '../../src/runtime/index.js';
+import { createIsolateSandboxFactory, type Sandbox, type SandboxFactory } from '../../src/sandbox/index.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/runtime');
 
 const hosts: Host[] = [];
 const temps: string[] = [];
+const factories: CountingFactory[] = [];
 
 afterEach(async () => {
-  // Every host is stopped (its isolates disposed) and every temp dir removed, even when a test failed.
+  // Every host is stopped and every temp dir removed, even when a test failed...
   await Promise.allSettled(hosts.splice(0).map((h) => h.stop()));
   await Promise.allSettled(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  // ...and no sandbox outlived its host: stop (and every swap, unload, restart) disposed them all.
+  const leaked = factories.splice(0).flatMap((f) => [...f.live].map((s) => `${s.moduleId}@${s.version}`));
+  if (leaked.length) throw new Error(`sandboxes not disposed after host.stop(): ${leaked.join(', ')}`);
 });
+
+interface CountingFactory extends SandboxFactory {
+  /** Sandboxes created and not yet disposed. */
+  readonly live: Set<Sandbox>;
+}
+
+/** The real isolate factory, counting the sandboxes it hands out until they are disposed. */
+function countingFactory(): CountingFactory {
+  const inner = createIsolateSandboxFactory();
+  const live = new Set<Sandbox>();
+  return {
+    live,
+    async create(options) {
+      const sandbox = await inner.create(options);
+      live.add(sandbox);
+      return new Proxy(sandbox, {
+        get(target, key) {
+          if (key === 'dispose')
+            return async () => {
+              await target.dispose();
+              live.delete(sandbox);
+            };
+          const value = Reflect.get(target, key, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+}
 
 /** A copy of tests/fixtures/runtime/<scenario> in a temp dir, for tests that rewrite files. Returns the modules dir. */
 export async function copyFixture(scenario: string): Promise<string> {
@@ -34,7 +68,9 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** A host that the test teardown stops. `configFile: false` unless given: fixtures run with everything enabled. */
 export async function newHost(options: Partial<HostOptions> & { modulesDir: string }): Promise<Host> {
-  const host = await createHost({ configFile: false, ...options });
+  const factory = countingFactory();
+  factories.push(factory);
+  const host = await createHost({ configFile: false, store: 'none', ...options, overrides: { isolateSandboxFactory: factory, ...options.overrides } });
   hosts.push(host);
   return host;
 }

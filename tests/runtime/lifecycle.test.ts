@@ -45,3 +45,19 @@ describe('host lifecycle', () => {
     await expectCode(createHost({ modulesDir: 'x', isolation: 'thread' as never }), 'E_HOST_OPTIONS_INVALID');
   });
 });
+
+describe("isolation: 'process'", () => {
+  it('runs modules in supervised child processes through the same engine, router and swap', async () => {
+    const { copyFixture, rewriteModule } = await import('./helpers.js');
+    const modulesDir = await copyFixture('swap');
+    const host = await newHost({ modulesDir, isolation: 'process' });
+    await host.start();
+    expect(host.status().map((s) => s.isolation)).toEqual(['process', 'process', 'process']);
+    const client = host.client('acme');
+    expect(await client.invoke('consumer.api', 'relay', { n: 1 })).toEqual({ version: '1.0.0', n: 1 });
+    await client.invoke('counter.api', 'inc', {});
+    await rewriteModule(path.join(modulesDir, 'counter'), { version: '1.1.0' });
+    expect(await host.swap('counter')).toMatchObject({ stateful: true, to: '1.1.0' });
+    expect(await client.invoke('counter.api', 'inc', {})).toEqual({ count: 2, version: '1.1.0' });
+  });
+});

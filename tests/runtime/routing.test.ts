@@ -67,7 +67,9 @@ describe('router', () => {
     await host.start();
     const err = await expectCode(host.client('a').invoke('nope.api', 'x', {}), 'E_NO_PROVIDER');
     expect(err.message).toMatch(/capability 'nope.api'/);
-    expect(() => host.client('bad id!')).toThrow(expect.objectContaining({ code: 'E_HOST_OPTIONS_INVALID' }));
+    expect(() => host.client('bad id!')).toThrow(expect.objectContaining({ code: 'E_CLIENT_ID_INVALID' }));
+    // uuids are keyed in lower case, as PostgreSQL prints them.
+    expect(host.client('0D7C9F3E-1A2B-4C5D-8E6F-000000000001').clientId).toBe('0d7c9f3e-1a2b-4c5d-8e6f-000000000001');
     await host.stop();
     await expectCode(host.client('a').invoke('base.api', 'ping', {}), 'E_HOST_NOT_RUNNING');
   });

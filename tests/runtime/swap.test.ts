@@ -9,6 +9,8 @@ function load(call: (n: number) => Promise<unknown>, callers: number) {
   const loops = Array.from({ length: callers }, async (_, c) => {
     let n = 0;
     while (running) {
+      // Calls into a sync-mode isolate settle in microtasks only: yield so timers (and the swaps) run.
+      await new Promise((r) => setImmediate(r));
       try {
         await call(c * 1_000_000 + n++);
         stats.ok++;
@@ -90,6 +92,8 @@ describe('zero-downtime swap', () => {
   it('hands the state of a stateful module to the new version, holding calls meanwhile', async () => {
     const modulesDir = await copyFixture('swap');
     const host = await newHost({ modulesDir });
+    const swapped: unknown[] = [];
+    host.on('module:swapped', (e) => swapped.push(e));
     await host.start();
     const client = host.client('acme');
     for (let i = 0; i < 3; i++) await client.invoke('counter.api', 'inc', {});
@@ -103,6 +107,7 @@ describe('zero-downtime swap', () => {
     expect(await inFlight).toEqual({ count: 4, version: '1.0.0' });
     expect(await swap).toMatchObject({ stateful: true, from: '1.0.0', to: '2.0.0' });
     expect(await held).toEqual({ count: 5, version: '2.0.0' });
+    expect(swapped).toEqual([expect.objectContaining({ id: 'counter', stateful: true, heldCalls: 1 })]);
   });
 
   it('rolls a failed swap back: the old version resumes with its state and serves the held calls', async () => {

@@ -60,9 +60,11 @@ describe('hot reload through the watcher', () => {
     await cp(path.join(FIXTURES, 'swap/svc'), path.join(modulesDir, 'svc'), { recursive: true });
     await waitFor(() => events.some((x) => x.type === 'module:activated' && x.e.id === 'svc'), 'svc activated');
     expect(await host.client('acme').invoke('svc.api', 'get', { n: 1 })).toEqual({ version: '1.0.0', n: 1 });
+    expect(events.some((x) => x.type === 'catalog:changed' && (x.e.added as string[]).includes('svc'))).toBe(true);
 
     await rm(path.join(modulesDir, 'greeter'), { recursive: true, force: true });
     await waitFor(() => stateOf(host, 'needs-greeter') === 'unresolved', 'needs-greeter unresolved');
+    expect(events.some((x) => x.type === 'catalog:changed' && (x.e.removed as string[]).includes('greeter'))).toBe(true);
     expect(stateOf(host, 'greeter')).toBeUndefined();
     const status = host.status().find((s) => s.id === 'needs-greeter')!;
     expect(status.reason).toMatch(/greet\.api/);

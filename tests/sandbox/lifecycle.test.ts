@@ -26,6 +26,9 @@ describe('isolate sandbox: load, activate, call, deactivate, dispose', () => {
     await expect(sandbox.call('demo.echo', 'echo', { a: [1, 'two', null] }, context)).resolves.toEqual({ a: [1, 'two', null] });
     await expect(sandbox.call('demo.echo', 'asyncEcho', 'hi', context)).resolves.toEqual({ echoed: 'hi' });
     await expect(sandbox.call('demo.echo', 'wait', { ms: 20 }, context)).resolves.toEqual({ waited: 20 });
+    // setTimeout(fn, 0) runs on the host's next turn (setImmediate), well within the call timeout.
+    const zeroDelay = await Promise.all(Array.from({ length: 20 }, () => sandbox.call('demo.echo', 'wait', { ms: 0 }, context, 5_000)));
+    expect(zeroDelay).toEqual(Array.from({ length: 20 }, () => ({ waited: 0 })));
     await expect(sandbox.call('demo.echo', 'echo', undefined, context)).resolves.toBeUndefined();
   });
 

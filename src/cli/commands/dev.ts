@@ -64,13 +64,16 @@ export const command: Command = {
       host.on('catalog:changed', () => {
         if (io.isTTY && !json) timer ??= setTimeout(redraw, 50);
       });
-      if (io.isTTY && !json) setTimeout(redraw, 0).unref();
-      else if (!json) io.out(`hotmod dev: watching ${run.modulesDir}`);
       return () => {
         if (timer) clearTimeout(timer);
         for (const off of listeners) off();
       };
     };
-    return runHost(io, run, json, attach);
+    const onStarted = (host: Host) => {
+      if (json) io.out(JSON.stringify({ event: 'started', modulesDir: run.modulesDir, modules: host.status() }));
+      else if (io.isTTY) setTimeout(() => io.out(`\x1b[2J\x1b[H hotmod dev — ${run.modulesDir}\n\n${statusTable(host.status())}\n\nCtrl-C to stop.`), 0);
+      else io.out(`hotmod dev: watching ${run.modulesDir}\n${statusTable(host.status())}`);
+    };
+    return runHost(io, run, json, attach, onStarted);
   },
 };

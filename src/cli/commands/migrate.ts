@@ -127,6 +127,14 @@ function summary(report: MigrationRunReport): string {
     const more = report.differences.length - 10 + (report.truncated?.differences ?? 0);
     if (more > 0) lines.push(`  … ${more} more clients (--json)`);
   }
+  if (report.validation) {
+    const v = report.validation;
+    lines.push('', `validation: ${v.sampled} clients planned before any change, ${v.predictedFailures} would fail`);
+    if (v.refused) {
+      lines.push(`refused (${v.refused.reason}): ${v.refused.message}`);
+      for (const f of v.failures.slice(0, 20)) lines.push(`  ${f.clientId}  ${f.reason}: ${f.message}`);
+    }
+  }
   if (report.verification) {
     const v = report.verification;
     lines.push('', `verification: ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed`);

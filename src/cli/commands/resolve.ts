@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
-import { parseArgs, stringFlag } from '../args.js';
+import { parseArgs, stringFlag, UsageError } from '../args.js';
+import { DEFAULT_STORE_URL, loadCatalogView, ModuleSystemUnifier, openStore } from '../../legacy-bridge/index.js';
 import { printJson, errorJson, type CliIO } from '../io.js';
 import type { Command } from '../main.js';
 import { resolvePlan, scanCatalog } from '../../registry/index.js';
@@ -8,17 +9,24 @@ import { HOTMOD_VERSION } from '../../version.js';
 
 export const command: Command = {
   summary: 'Resolve modules (default: all) into an activation plan, or explain why it cannot be done',
-  usage: 'hotmod resolve [ids...] [--modules DIR] [--json]   (DIR defaults to ./modules)',
+  usage:
+    'hotmod resolve [ids...] [--modules DIR] [--json]   (DIR defaults to ./modules)\n' +
+    "hotmod resolve --client ID [--store URL] [--modules DIR] [--json]   (the plan of the modules effective for one client)",
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseArgs(argv, { values: ['modules'] });
+    const args = parseArgs(argv, { values: ['modules', 'client', 'store'] });
     const modulesDir = stringFlag(args, 'modules') ?? 'modules';
+    const clientId = stringFlag(args, 'client');
+    if (clientId !== undefined && args.positionals.length > 0) throw new UsageError('give module ids or --client ID, not both');
+    if (clientId === undefined && stringFlag(args, 'store') !== undefined) throw new UsageError('--store only goes with --client ID');
     const scan = await scanCatalog(modulesDir);
+    // --client: the request is what the unified view makes effective for that client.
+    const client = clientId === undefined ? undefined : await effectiveFor(clientId, stringFlag(args, 'store'), modulesDir);
     const refused = new Set(scan.diagnostics.filter((d) => d.severity === 'error').map((d) => path.relative(process.cwd(), d.dir) || d.dir));
     const note =
       refused.size > 0
         ? `note: ${refused.size} package${refused.size === 1 ? ' was' : 's were'} left out because of manifest errors (${[...refused].sort().join(', ')}); run hotmod check ${modulesDir}`
         : undefined;
-    const request = args.positionals.length > 0 ? args.positionals : undefined;
+    const request = client !== undefined ? client.effective : args.positionals.length > 0 ? args.positionals : undefined;
     let plan;
     try {
       plan = resolvePlan(scan.packages, { ...(request ? { request } : {}), hostVersion: HOTMOD_VERSION, mode: 'strict' });
@@ -52,6 +60,7 @@ export const command: Command = {
     if (args.flags.json) {
       printJson(io, {
         hostVersion: HOTMOD_VERSION,
+        ...(client !== undefined ? { client } : {}),
         levels: plan.levels,
         modules: plan.modules.map((m) => ({
           id: m.id,
@@ -67,7 +76,8 @@ export const command: Command = {
       return 0;
     }
     const version = new Map(plan.modules.map((m) => [m.id, m.version]));
-    const lines = [`plan: ${plan.modules.length} module${plan.modules.length === 1 ? '' : 's'} in ${plan.levels.length} level${plan.levels.length === 1 ? '' : 's'} (hotmod ${HOTMOD_VERSION})`];
+    const lines = client === undefined ? [] : [`client ${client.clientId}: effective modules ${client.effective.join(', ') || '(none)'} (store ${client.store})`];
+    lines.push(`plan: ${plan.modules.length} module${plan.modules.length === 1 ? '' : 's'} in ${plan.levels.length} level${plan.levels.length === 1 ? '' : 's'} (hotmod ${HOTMOD_VERSION})`);
     plan.levels.forEach((level, i) => lines.push(`  level ${i + 1}: ${level.map((id) => `${id} ${version.get(id)}`).join(', ')}`));
     const wiring = plan.modules.filter((m) => Object.keys(m.bindings).length + Object.keys(m.optionalBindings).length + m.dependsOn.length > 0);
     if (wiring.length > 0) {
@@ -86,3 +96,17 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** The client's effective module ids from the unified view over its store (legacy list + registry rows). */
+async function effectiveFor(clientId: string, storeUrl: string | undefined, modulesDir: string): Promise<{ clientId: string; store: string; effective: string[] }> {
+  const { catalog } = await loadCatalogView(modulesDir);
+  const store = await openStore(storeUrl ?? DEFAULT_STORE_URL);
+  const unifier = new ModuleSystemUnifier(store, { catalog: () => catalog });
+  try {
+    const result = await unifier.unifyModuleSystems(clientId);
+    return { clientId: result.clientId, store: store.displayUrl, effective: [...result.effective] };
+  } finally {
+    unifier.dispose();
+    await store.close();
+  }
+}

@@ -58,19 +58,29 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 /** Starts a host, prints its status, and stops it cleanly on SIGINT / SIGTERM. */
-export async function runHost(io: CliIO, options: HostRunOptions, json: boolean, attach?: (host: Host) => () => void): Promise<number> {
+export async function runHost(
+  io: CliIO,
+  options: HostRunOptions,
+  json: boolean,
+  attach?: (host: Host) => () => void,
+  onStarted?: (host: Host) => void,
+): Promise<number> {
   const host = await createHost({ ...options, logger: json ? 'silent' : (process.env.HOTMOD_LOG_LEVEL as 'info' | undefined) ?? 'silent' });
   const detach = attach?.(host);
   const signal = untilSignal();
+  // A server process: stay alive until told to stop, whatever handles the parts hold (or drop).
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     await host.start();
-    if (json) printJson(io, { event: 'started', modulesDir: options.modulesDir, modules: host.status() });
-    else if (!attach) io.out(`hotmod: serving ${host.status().length} module(s) from ${options.modulesDir}\n${statusTable(host.status())}\nPress Ctrl-C to stop.`);
+    if (onStarted) onStarted(host);
+    else if (json) printJson(io, { event: 'started', modulesDir: options.modulesDir, modules: host.status() });
+    else io.out(`hotmod: serving ${host.status().length} module(s) from ${options.modulesDir}\n${statusTable(host.status())}\nPress Ctrl-C to stop.`);
     const received = await signal;
     if (!json) io.out(`\nhotmod: ${received} received, stopping (draining in-flight calls)…`);
   } finally {
     detach?.();
     await host.stop();
+    clearInterval(keepAlive);
   }
   if (json) printJson(io, { event: 'stopped' });
   else io.out('hotmod: stopped');

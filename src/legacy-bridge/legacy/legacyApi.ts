@@ -2,7 +2,9 @@ import type { CatalogView } from '../../types.js';
 import { HotmodError } from '../../errors.js';
 import { normalizeLegacyClientId } from '../clientId.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
+import type pg from 'pg';
 import type { Store } from '../store/types.js';
+import { storeFromPgPool } from '../store/postgresStore.js';
 import { wrapQueryError } from '../store/storeErrors.js';
 import type { LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 import { lockClient, readLegacyRow, writeLegacyModules } from './legacyRepository.js';
@@ -25,7 +27,12 @@ export interface LegacyApiOptions {
   defaultModules?: readonly string[];
 }
 
-export function createLegacyApi(store: Store, options: LegacyApiOptions = {}): LegacyApi {
+/**
+ * The legacy API over a store, or over the application's own pg.Pool (wrapped with
+ * storeFromPgPool; the pool stays the caller's).
+ */
+export function createLegacyApi(storeOrPool: Store | pg.Pool, options: LegacyApiOptions = {}): LegacyApi {
+  const store: Store = isStore(storeOrPool) ? storeOrPool : storeFromPgPool(storeOrPool);
   const catalogOf = () => options.catalog?.();
 
   async function saveList(clientId: string, list: readonly unknown[], where: string, clearOverrides: boolean): Promise<LegacyOverridesRow> {
@@ -97,4 +104,8 @@ export function clientError(error: unknown, clientId: string, where: string, dis
     );
   }
   return error instanceof HotmodError ? error : wrapQueryError(error, where, displayUrl);
+}
+
+function isStore(value: Store | pg.Pool): value is Store {
+  return typeof (value as Store).announce === 'function' && typeof (value as Store).transaction === 'function';
 }

@@ -8,7 +8,7 @@ import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../
  */
 
 /** Namespace of the per-client advisory locks (pg_advisory_xact_lock(namespace, hashtext(id))). */
-const CLIENT_LOCK_NAMESPACE = 734_150_002;
+export const CLIENT_LOCK_NAMESPACE = 734_150_002;
 
 /** Serializes writers of one client across processes; held until the transaction ends. */
 export async function lockClient(tx: Queryable, clientId: string): Promise<void> {

@@ -1,4 +1,6 @@
 import { isUuid } from '../clientId.js';
+// The batch takes the same per-client advisory locks as every other writer (lockClient), all in one statement.
+import { CLIENT_LOCK_NAMESPACE } from '../legacy/legacyRepository.js';
 import type { Queryable } from '../store/types.js';
 import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 
@@ -7,11 +9,6 @@ import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../
  * (unnest arrays). Callers validate ids and hold the batch's transaction.
  */
 
-/**
- * Must equal CLIENT_LOCK_NAMESPACE in legacy/legacyRepository.ts (lockClient): the batch
- * takes the same per-client advisory locks as every other writer, all in one statement.
- */
-const CLIENT_LOCK_NAMESPACE = 734_150_002;
 
 /** Locks the clients of a batch, in id order (every batch runner locks in the same order). */
 export async function lockClients(tx: Queryable, clientIds: readonly string[]): Promise<void> {
@@ -105,7 +102,9 @@ export async function writeLegacyLists(tx: Queryable, lists: readonly { clientId
   if (lists.length === 0) return;
   await tx.query(
     `UPDATE client_app_overrides o SET modules_enabled = v.list::jsonb, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[]) AS v(client_id, list) WHERE o.client_id = v.client_id`,
+       FROM unnest($1::uuid[], $2::text[]) AS v(client_id, list)
+      -- The ANY lets the planner use the client_id index instead of hashing the whole table.
+      WHERE o.client_id = ANY($1::uuid[]) AND o.client_id = v.client_id`,
     [lists.map((l) => l.clientId), lists.map((l) => JSON.stringify(l.list))],
   );
 }
@@ -160,8 +159,8 @@ export async function restoreBackups(tx: Queryable, backups: readonly BackupReco
       await tx.query(
         `UPDATE client_app_overrides o SET ${set}
            FROM (SELECT t.j AS hotmod_backup_text, r.* FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::client_app_overrides, t.j::json) AS r) AS b
-          WHERE o.id = b.id AND row_to_json(o)::text IS DISTINCT FROM b.hotmod_backup_text`,
-        [rowTexts],
+          WHERE o.client_id = ANY($2::uuid[]) AND o.id = b.id AND row_to_json(o)::text IS DISTINCT FROM b.hotmod_backup_text`,
+        [rowTexts, uuids],
       );
       await tx.query(
         `INSERT INTO client_app_overrides (${columns.map(ident).join(', ')})

@@ -24,6 +24,8 @@ export {
   type MigrationRunReport,
   type MigrationProgress,
   type VerificationReport,
+  type ValidationReport,
+  VALIDATION_SAMPLE_MAX,
   type ClientFailure,
 } from './runMigration.js';
 export { MIGRATOR_MIGRATIONS, MIGRATOR_COMPONENT, applyMigratorSchema } from './schema.js';

@@ -86,6 +86,20 @@ export interface VerificationReport {
   mismatches: { clientId: string; before: string[]; after: string[] }[];
 }
 
+export interface ValidationReport {
+  /** Clients planned (all of them up to VALIDATION_SAMPLE_MAX, a sample beyond). */
+  sampled: number;
+  predictedFailures: number;
+  /** Predicted failures and skips per reason code. */
+  reasons: Record<string, number>;
+  failures: ClientFailure[];
+  /** Set when the predicted failure rate exceeds the allowed one: the run was refused. */
+  refused?: { reason: string; message: string };
+}
+
+/** The validation phase plans every client of runs up to this size, a sample of this size beyond. */
+export const VALIDATION_SAMPLE_MAX = 2000;
+
 export interface MigrationRunReport {
   /** null for a dry run. */
   runId: string | null;
@@ -102,6 +116,8 @@ export interface MigrationRunReport {
   failures: ClientFailure[];
   /** The differences the strategy makes on purpose, per client (the effective set never changes). */
   differences: { clientId: string; changes: MigrationDifference[] }[];
+  /** The validation phase of a new run: a sample planned before any change. */
+  validation?: ValidationReport;
   verification?: VerificationReport;
   rollback?: { reason: string; message: string; restored: number };
   /** Lists cut at REPORT_LIST_MAX: how many entries were left out. */
@@ -295,6 +311,37 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
   }
 }
 
+/** Plans a spread sample of the run's clients (all of them in small runs) on their current rows; writes nothing. */
+async function validateSample(
+  ctx: RunContext,
+  runId: string,
+  pageSize: number,
+  onPage: (checked: number, total: number, tally: { migrated: number; skipped: number; failed: number }) => void,
+): Promise<ValidationReport> {
+  const { rows } = await ctx.store.query<{ client_id: string }>(
+    'SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 ORDER BY md5(client_id) LIMIT $2',
+    [runId, VALIDATION_SAMPLE_MAX],
+  );
+  const ids = rows.map((r) => r.client_id).sort();
+  const report: ValidationReport = { sampled: ids.length, predictedFailures: 0, reasons: {}, failures: [] };
+  const tally = { migrated: 0, skipped: 0, failed: 0 };
+  for (let i = 0; i < ids.length; i += pageSize) {
+    const page = ids.slice(i, i + pageSize);
+    const states = await loadClientStates(ctx.store, page, ctx.legacyTable);
+    for (const id of page) {
+      const plan = planClientMigration(states.get(id)!, ctx.catalog, ctx.strategy);
+      if (plan.reason) report.reasons[plan.reason] = (report.reasons[plan.reason] ?? 0) + 1;
+      if (plan.outcome === 'fail') {
+        tally.failed++;
+        report.predictedFailures++;
+        if (report.failures.length < 50) report.failures.push({ clientId: id, reason: plan.reason!, message: plan.message! });
+      } else tally[plan.outcome === 'skip' ? 'skipped' : 'migrated']++;
+    }
+    onPage(Math.min(ids.length, i + page.length), ids.length, tally);
+  }
+  return report;
+}
+
 /** Restores every migrated client of a run from its backup, batch by batch; resumable. */
 export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 'batch_size'>, onBatch?: (restored: number) => void): Promise<number> {
   await setRunState(ctx.store, run.run_id, { status: 'rolling_back', phase: 'rollback' });
@@ -422,6 +469,8 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
       await insertRun(tx, { runId, kind: 'batch', strategy: asked, batchSize, maxFailureRate, options: { clients: clients === 'all' ? 'all' : clients.length, clientsKey: clientsKey(clients) } });
       await insertRunClients(tx, runId, clients, tables);
     });
+    // Fresh statistics for the table every batch claims from (PGlite has no autovacuum).
+    await store.query('ANALYZE hotmod_migration_run_clients');
     run = (await getRun(store, runId))!;
   }
   phases.push({ name: 'analysis', ms: analysis.ms() });
@@ -459,7 +508,7 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
     const toRestore = (await countClients(store, runId)).migrated;
     const restored = await rollbackRun(ctx, run, (n) => options.onProgress?.(progress(runId, 'rollback', toRestore, n, meter, { migrated: 0, skipped: 0, failed: 0 })));
     phases.push({ name: 'rollback', ms: meter.ms() });
-    return finish('rolled_back', { rollback: { reason, message, restored } });
+    return finish('rolled_back', { rollback: { reason, message, restored }, ...(validationReport ? { validation: validationReport } : {}) });
   };
 
   if (run.status === 'rolling_back') {
@@ -467,10 +516,23 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
     return rollBack(err.code ?? 'resumed', err.message ?? `rollback of run ${runId} resumed`);
   }
 
-  // Phase validation: what can be checked for the whole run before any change.
-  const validation = new Meter();
-  await setRunState(store, runId, { phase: 'validation' });
-  phases.push({ name: 'validation', ms: validation.ms() });
+  // Phase validation, before any change: the clients of a sample are planned on their rows
+  // as they are now; when the failures predicted exceed the allowed rate, the run is refused
+  // with nothing written. Every client is validated again in its batch, under its lock.
+  let validationReport: ValidationReport | undefined;
+  if (!resumed) {
+    const validation = new Meter();
+    await setRunState(store, runId, { phase: 'validation' });
+    validationReport = await validateSample(ctx, runId, size, (n, total, tally) => options.onProgress?.(progress(runId, 'validation', total, n, validation, tally)));
+    phases.push({ name: 'validation', ms: validation.ms() });
+    const { sampled, predictedFailures } = validationReport;
+    if (sampled > 0 && predictedFailures / sampled > rate) {
+      const message = `run ${runId} refused at validation: ${predictedFailures} of ${sampled} clients checked${sampled < run.total ? ` (a sample of ${run.total})` : ''} would fail (${((100 * predictedFailures) / sampled).toFixed(1)}%, more than the allowed ${(100 * rate).toFixed(1)}%); nothing was changed; see the failures, fix them, and run again (or raise --max-failure-rate)`;
+      validationReport.refused = { reason: MigrationErrorCode.FAILURE_RATE, message };
+      await setRunState(store, runId, { status: 'refused', phase: 'done', finished: true, error: { code: MigrationErrorCode.FAILURE_RATE, message } });
+      return finish('refused', { validation: validationReport });
+    }
+  }
 
   // Phases backup + migration, batch by batch.
   await setRunState(store, runId, { phase: 'migration' });
@@ -522,10 +584,10 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
       );
     }
     await setRunState(store, runId, { status: 'verify_failed', phase: 'done', finished: true, error: { code: MigrationErrorCode.VERIFY_FAILED, message: `${verification.mismatches.length} clients changed their effective module set` } });
-    return finish('verify_failed', { verification: capMismatches(verification) });
+    return finish('verify_failed', { verification: capMismatches(verification), ...(validationReport ? { validation: validationReport } : {}) });
   }
   await setRunState(store, runId, { status: 'completed', phase: 'done', finished: true });
-  return finish('completed', { verification });
+  return finish('completed', { verification, ...(validationReport ? { validation: validationReport } : {}) });
 }
 
 function capMismatches(v: VerificationReport): VerificationReport {

@@ -2,7 +2,7 @@ import type { Queryable } from '../store/types.js';
 import type { MigrationStrategy } from './planClientMigration.js';
 
 /** A run's life: docs/migration.md "Runs". */
-export type RunStatus = 'running' | 'rolling_back' | 'completed' | 'rolled_back' | 'verify_failed';
+export type RunStatus = 'running' | 'rolling_back' | 'completed' | 'rolled_back' | 'verify_failed' | 'refused';
 export type RunPhase = 'analysis' | 'validation' | 'backup' | 'migration' | 'verification' | 'rollback' | 'done';
 export type ClientStatus = 'pending' | 'migrated' | 'skipped' | 'failed' | 'rolled_back';
 
@@ -119,7 +119,7 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
        backup_id = COALESCE(v.backup_id, r.backup_id), reason = v.reason, message = v.message,
        effective_before = COALESCE(v.effective::jsonb, r.effective_before), changes = COALESCE(v.changes::jsonb, r.changes), updated_at = now()
        FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[]) AS v(client_id, status, backup_id, reason, message, effective, changes)
-      WHERE r.run_id = $1 AND r.client_id = v.client_id`,
+      WHERE r.run_id = $1 AND r.client_id = ANY($3::text[]) AND r.client_id = v.client_id`,
     [
       runId,
       batch,

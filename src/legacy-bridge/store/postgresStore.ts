@@ -23,8 +23,32 @@ export async function openPostgresStore(url: string, displayUrl: string, options
       { store: displayUrl },
     );
   }
-  return new PostgresStore(pool, url, displayUrl, options.listenReconnectMs ?? 200);
+  const listenerFactory: ListenerFactory = async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect().catch(async (error: unknown) => {
+      await client.end().catch(() => {});
+      throw error;
+    });
+    return { client, dispose: () => client.end() };
+  };
+  return new PostgresStore(pool, displayUrl, options.listenReconnectMs ?? 200, true, listenerFactory);
 }
+
+/**
+ * A store over a pg Pool the application already has (the legacy API "given a pg
+ * connection"): same SQL, transactions on pool clients, LISTEN on one client borrowed from
+ * the pool. close() gives the borrowed client back and leaves the pool open (the caller
+ * owns it). Schema migrations are not applied: call applyMigrations if needed.
+ */
+export function storeFromPgPool(pool: pg.Pool, options: { displayUrl?: string; listenReconnectMs?: number } = {}): Store {
+  const listenerFactory: ListenerFactory = async () => {
+    const client = await pool.connect();
+    return { client, dispose: async () => client.release(true) };
+  };
+  return new PostgresStore(pool, options.displayUrl ?? 'postgres (application pool)', options.listenReconnectMs ?? 200, false, listenerFactory);
+}
+
+type ListenerFactory = () => Promise<{ client: pg.ClientBase; dispose(): Promise<void> }>;
 
 interface Subscription {
   handler: (payload: string) => void;
@@ -35,20 +59,22 @@ class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly displayUrl: string;
   readonly #pool: pg.Pool;
-  readonly #url: string;
+  readonly #ownsPool: boolean;
+  readonly #listenerFactory: ListenerFactory;
   readonly #bus = new ChangeBus();
   readonly #reconnectMs: number;
   readonly #channels = new Map<string, Set<Subscription>>();
-  #listener: pg.Client | undefined;
-  #connecting: Promise<pg.Client> | undefined;
+  #listener: { client: pg.ClientBase; dispose(): Promise<void> } | undefined;
+  #connecting: Promise<pg.ClientBase> | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnectDelay: number;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  constructor(pool: pg.Pool, url: string, displayUrl: string, reconnectMs: number) {
+  constructor(pool: pg.Pool, displayUrl: string, reconnectMs: number, ownsPool: boolean, listenerFactory: ListenerFactory) {
     this.#pool = pool;
-    this.#url = url;
+    this.#ownsPool = ownsPool;
+    this.#listenerFactory = listenerFactory;
     this.displayUrl = displayUrl;
     this.#reconnectMs = reconnectMs;
     this.#reconnectDelay = reconnectMs;
@@ -113,7 +139,7 @@ class PostgresStore implements Store {
       const set = this.#channels.get(channel);
       if (!set?.delete(sub) || set.size > 0) return;
       this.#channels.delete(channel);
-      if (this.#listener && !this.#closed) await this.#listener.query(`UNLISTEN ${channel}`).catch(() => {});
+      if (this.#listener && !this.#closed) await this.#listener.client.query(`UNLISTEN ${channel}`).catch(() => {});
     };
   }
 
@@ -136,35 +162,38 @@ class PostgresStore implements Store {
       clearTimeout(this.#reconnectTimer);
       const listener = this.#listener;
       this.#listener = undefined;
-      await Promise.allSettled([listener?.end(), this.#pool.end()]);
+      await Promise.allSettled([listener?.dispose(), this.#ownsPool ? this.#pool.end() : undefined]);
     })();
     return this.#closing;
   }
 
-  #connectListener(): Promise<pg.Client> {
-    if (this.#listener) return Promise.resolve(this.#listener);
+  #connectListener(): Promise<pg.ClientBase> {
+    if (this.#listener) return Promise.resolve(this.#listener.client);
     this.#connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.#url });
-      client.on('notification', (msg) => {
+      let handle: { client: pg.ClientBase; dispose(): Promise<void> };
+      try {
+        handle = await this.#listenerFactory();
+      } catch (error) {
+        throw wrapQueryError(error, 'LISTEN (connect)', this.displayUrl);
+      }
+      const client = handle.client;
+      client.on('notification', (msg: pg.Notification) => {
         const subs = this.#channels.get(msg.channel);
         if (subs) for (const sub of [...subs]) safeCall(() => sub.handler(msg.payload ?? ''));
       });
       const lost = () => {
-        if (this.#listener !== client) return;
+        if (this.#listener?.client !== client) return;
         this.#listener = undefined;
-        client.end().catch(() => {});
+        handle.dispose().catch(() => {});
         this.#scheduleReconnect();
       };
       client.on('error', lost);
       client.on('end', lost);
-      try {
-        await client.connect();
-      } catch (error) {
-        client.removeAllListeners('end');
-        await client.end().catch(() => {});
-        throw wrapQueryError(error, 'LISTEN (connect)', this.displayUrl);
+      if (this.#closed) {
+        await handle.dispose().catch(() => {});
+        throw storeClosedError(this.displayUrl);
       }
-      this.#listener = client;
+      this.#listener = handle;
       return client;
     })().finally(() => {
       this.#connecting = undefined;
@@ -200,7 +229,7 @@ function safeCall(fn: () => void): void {
   }
 }
 
-async function runQuery<T>(client: pg.Pool | pg.PoolClient | pg.Client, sql: string, params: readonly unknown[], displayUrl: string): Promise<QueryResult<T>> {
+async function runQuery<T>(client: pg.Pool | pg.ClientBase, sql: string, params: readonly unknown[], displayUrl: string): Promise<QueryResult<T>> {
   try {
     const result = await client.query(sql, params as unknown[]);
     return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };

@@ -40,11 +40,23 @@ export function indexCatalog(catalog: CatalogView): CatalogIndex {
   return index;
 }
 
-/** Whether `version` satisfies `range`; a malformed range satisfies nothing. */
+const satisfiesMemo = new Map<string, boolean>();
+
+/**
+ * Whether `version` satisfies `range`; a malformed range satisfies nothing. Memoized:
+ * semver parses the range on every call, and a catalog has few distinct pairs.
+ */
 export function satisfies(version: string, range: string): boolean {
-  try {
-    return semver.satisfies(version, range, { includePrerelease: true });
-  } catch {
-    return false;
+  const key = `${version}\u0000${range}`;
+  let result = satisfiesMemo.get(key);
+  if (result === undefined) {
+    try {
+      result = semver.satisfies(version, range, { includePrerelease: true });
+    } catch {
+      result = false;
+    }
+    if (satisfiesMemo.size > 10_000) satisfiesMemo.clear();
+    satisfiesMemo.set(key, result);
   }
+  return result;
 }

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, copyFixture, rewriteModule, waitFor } from './helpers.js';
+
+const ROOT = path.resolve(FIXTURES, '../../..');
+
+function run(args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  // The CLI's main() in a child with the flags bin/hotmod.js would add: a crash or a signal stays there.
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(FIXTURES, 'cliRunner.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, HOTMOD_LOG_LEVEL: 'silent' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, exit };
+}
+
+describe('hotmod start / dev', () => {
+  it('start serves until SIGTERM, then stops cleanly with exit code 0', async () => {
+    const p = run(['start', '--modules', path.join(FIXTURES, 'drain'), '--store', 'memory', '--json']);
+    try {
+      await waitFor(() => p.out().includes('"event": "started"'), 'the started line', 30_000);
+      expect(p.out()).toMatch(/"id": "slow"[\s\S]*"state": "active"/);
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+      expect(p.out()).toMatch(/"event": "stopped"/);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
+  it('dev prints one line per event when stdout is not a terminal, and swaps an edit', async () => {
+    const modulesDir = await copyFixture('swap');
+    const p = run(['dev', '--modules', modulesDir, '--store', 'memory']);
+    try {
+      await waitFor(() => p.out().includes('hotmod dev: watching'), 'the watching line', 30_000);
+      await rewriteModule(path.join(modulesDir, 'svc'), { version: '1.1.0' });
+      await waitFor(() => /swapped svc 1\.0\.0 -> 1\.1\.0/.test(p.out()), 'the swapped line', 30_000);
+      p.child.kill('SIGINT');
+      expect(await p.exit).toBe(0);
+      expect(p.out()).toMatch(/hotmod: stopped/);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
+  it('start with bad usage exits 2', async () => {
+    const p = run(['start', 'extra-arg']);
+    expect(await p.exit).toBe(2);
+    expect(p.out()).toMatch(/unexpected argument 'extra-arg'/);
+  });
+});
