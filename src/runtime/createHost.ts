@@ -72,6 +72,8 @@ function normalise(options: HostOptions): HostOptions {
   if (!options || typeof options.modulesDir !== 'string' || options.modulesDir === '') throw invalid('option "modulesDir" (the modules directory) is required');
   if (options.isolation !== undefined && options.isolation !== 'isolate' && options.isolation !== 'process')
     throw invalid(`option "isolation" must be 'isolate' or 'process', got '${String(options.isolation)}'`);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store === ''))
+    throw invalid(`option "store" must be a URL ('pglite://PATH', 'postgres://…'), 'memory' or 'none', got ${JSON.stringify(options.store)}`);
   for (const [k, v] of Object.entries(options.defaultLimits ?? {}))
     if (typeof v !== 'number' || !(v > 0)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
   return { ...options, modulesDir: path.resolve(options.modulesDir) };

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -158,5 +158,28 @@ describe('the real bin', () => {
     );
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('E_MANIFEST_ENUM');
+  });
+
+  // The machine's own Node (20 here, outside npm's PATH) shows the refusal for real.
+  const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+    try {
+      const major = Number(execFileSync(p, ['-p', 'process.versions.node']).toString().split('.')[0]);
+      return major < 22;
+    } catch {
+      return false;
+    }
+  });
+  it.skipIf(systemNode === undefined)('refuses to start on a Node older than 22.12 with what to do (SKIPPED when no older Node is installed)', async () => {
+    const run = promisify(execFile);
+    const bin = path.join(root, 'bin/hotmod.js');
+    const failed = await run(systemNode!, [bin, 'ls'], { cwd: root, timeout: 30_000 }).then(
+      () => {
+        throw new Error('hotmod should refuse an old Node');
+      },
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/hotmod needs Node\.js 22\.12\.0 or newer/);
+    expect(failed.stderr).toContain('npm start, npx hotmod');
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, copyFixture, rewriteModule, waitFor } from './helpers.js';
@@ -44,6 +45,33 @@ describe('hotmod start / dev', () => {
       expect(p.out()).toMatch(/hotmod: stopped/);
     } finally {
       p.child.kill('SIGKILL');
+    }
+  });
+
+  // A real terminal: util-linux `script` runs the CLI on a pseudo-terminal; Ctrl-C is typed into it.
+  it.skipIf(!existsSync('/usr/bin/script'))('dev on a terminal redraws a live table of modules, states and swaps, and stops on Ctrl-C', async () => {
+    const modulesDir = await copyFixture('swap');
+    const cmd = [process.execPath, '--no-node-snapshot', '--import', 'tsx', path.join(FIXTURES, 'cliRunner.ts'), 'dev', '--modules', modulesDir, '--store', 'memory']
+      .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+      .join(' ');
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, HOTMOD_LOG_LEVEL: 'silent', TERM: 'xterm' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes('\x1b[2J') && /svc\s+1\.0\.0\s+active/.test(out), 'the first drawing of the table', 30_000);
+      expect(out).toMatch(/MODULE\s+VERSION\s+STATE\s+CALLS\s+ERRORS/);
+      const drawings = out.split('\x1b[2J').length;
+      await rewriteModule(path.join(modulesDir, 'svc'), { version: '1.1.0' });
+      // Redrawn in place: the table shows the new version and the recent events list the swap.
+      await waitFor(() => /svc\s+1\.1\.0\s+active/.test(out.slice(out.lastIndexOf('\x1b[2J'))) && /swapped svc 1\.0\.0 -> 1\.1\.0/.test(out), 'a redraw after the swap', 30_000);
+      expect(out.split('\x1b[2J').length).toBeGreaterThan(drawings);
+      child.stdin.write('\x03');
+      expect(await exit).toBe(0);
+      expect(out).toMatch(/stopped/);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

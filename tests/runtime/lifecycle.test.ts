@@ -43,6 +43,7 @@ describe('host lifecycle', () => {
     const { createHost } = await import('../../src/index.js');
     await expectCode(createHost({} as never), 'E_HOST_OPTIONS_INVALID');
     await expectCode(createHost({ modulesDir: 'x', isolation: 'thread' as never }), 'E_HOST_OPTIONS_INVALID');
+    await expectCode(createHost({ modulesDir: 'x', store: 42 as never }), 'E_HOST_OPTIONS_INVALID');
   });
 });
 

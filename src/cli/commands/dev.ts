@@ -64,7 +64,10 @@ export const command: Command = {
       host.on('catalog:changed', () => {
         if (io.isTTY && !json) timer ??= setTimeout(redraw, 50);
       });
+      // On a terminal the table is live: states, calls and errors refresh every second.
+      const tick = io.isTTY && !json ? setInterval(() => (timer ??= setTimeout(redraw, 0)), 1000) : undefined;
       return () => {
+        if (tick) clearInterval(tick);
         if (timer) clearTimeout(timer);
         for (const off of listeners) off();
       };
