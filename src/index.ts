@@ -47,11 +47,18 @@ export {
   type ResolvedModule,
 } from './registry/index.js';
 
-// Sandboxes (docs/sandbox.md, docs/process-isolation.md): the error codes a caller can meet.
-export { SandboxErrorCode } from './sandbox/index.js';
+// Sandboxes (docs/sandbox.md, docs/process-isolation.md): the error codes a caller can meet, and
+// the process pool's factory, for sizing it (`overrides: { processSandboxFactory }`).
+export {
+  SandboxErrorCode,
+  ProcessSandboxErrorCode,
+  createProcessSandboxFactory,
+  type ProcessSandboxFactory,
+  type ProcessSandboxFactoryOptions,
+} from './sandbox/index.js';
 
 // Module authoring (docs/module-authoring.md): what `hotmod build` runs.
-export { bundleModule, type BundleOptions, type BundleResult } from './runtime/bundleModule.js';
+export { bundleModule, type BundleOptions, type BundleResult } from './runtime/index.js';
 
 // The legacy bridge and the migrator (docs/legacy-bridge.md, docs/migration.md).
 export {

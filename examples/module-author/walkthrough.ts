@@ -59,7 +59,9 @@ function hotmod(args: string[]): Promise<string> {
 }
 
 try {
-  await cp(path.join(root, 'modules'), modulesDir, { recursive: true });
+  // Everything but a greeter of your own (from following README.md by hand): this run makes its own.
+  const yours = path.join(root, 'modules', 'greeter');
+  await cp(path.join(root, 'modules'), modulesDir, { recursive: true, filter: (src) => src !== yours && !src.startsWith(yours + path.sep) });
 
   step('npm run dev   (the example server with hot reload)');
   server = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(root, 'examples/app-server/server.ts'), '--watch'], {

@@ -1,4 +1,6 @@
 import semver from 'semver';
+import { HotmodError } from '../errors.js';
+import { CatalogErrorCode } from './errors.js';
 import type { ModulePackage } from './types.js';
 
 export interface CapabilityProvider {
@@ -20,11 +22,14 @@ export interface CapabilityRegistry {
   /**
    * Who provides `name` (optionally within a semver `range` of the capability version):
    * highest capability version first, then module id, then module version (highest first).
+   * An invalid range is E_CATALOG_QUERY.
    */
   providers(name: string, range?: string): readonly CapabilityProvider[];
   /**
-   * Capabilities whose names match `pattern`: `payments.*` matches every name under
-   * `payments.` (any depth); a `*` inside a pattern matches one segment; no `*` is an exact name.
+   * Capabilities whose names match `pattern`, sorted by name: `payments.*` matches every
+   * name under `payments.` (any depth, not `payments` itself); a `*` inside a pattern
+   * matches one segment; `*` alone matches every capability; no `*` is an exact name.
+   * A malformed pattern is E_CATALOG_QUERY.
    */
   match(pattern: string): readonly CapabilityMatch[];
 }
@@ -37,8 +42,17 @@ export function compareProviders(a: CapabilityProvider, b: CapabilityProvider): 
   );
 }
 
+const SEGMENT = /^(\*|[A-Za-z0-9][A-Za-z0-9_-]*)$/;
+
+function queryError(message: string, details: Record<string, unknown>): HotmodError {
+  return new HotmodError(CatalogErrorCode.QUERY_INVALID, message, details);
+}
+
 function patternToRegExp(pattern: string): RegExp {
-  const segments = pattern.split('.');
+  const segments = typeof pattern === 'string' ? pattern.split('.') : [];
+  if (segments.length === 0 || !segments.every((s) => SEGMENT.test(s)))
+    throw queryError(`capability pattern ${JSON.stringify(pattern)} is malformed; use dot-separated segments where a segment may be '*', e.g. 'payments.*' or '*.invoices'`, { pattern });
+  if (pattern === '*') return /^/;
   const trailing = segments.length > 1 && segments[segments.length - 1] === '*';
   const body = (trailing ? segments.slice(0, -1) : segments)
     .map((s) => (s === '*' ? '[^.]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -62,6 +76,8 @@ export function createCapabilityRegistry(packages: readonly ModulePackage[]): Ca
   const providers = (name: string, range?: string): readonly CapabilityProvider[] => {
     const list = index.get(name) ?? [];
     if (range === undefined) return list.slice();
+    if (typeof range !== 'string' || range.trim() === '' || semver.validRange(range) === null)
+      throw queryError(`capability range ${JSON.stringify(range)} for '${name}' is not a valid semver range; use e.g. '^2.1.0'`, { name, range });
     return list.filter((p) => semver.satisfies(p.capabilityVersion, range, { includePrerelease: false }));
   };
   return Object.freeze({

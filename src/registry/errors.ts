@@ -56,6 +56,8 @@ export const CatalogErrorCode = {
   DIR_MISSING: 'E_CATALOG_DIR_MISSING',
   /** Warning: a legacy id is another module's id, or two modules claim the same legacy id. */
   LEGACY_ID_CLASH: 'E_CATALOG_LEGACY_ID_CLASH',
+  /** A capability registry query has a malformed pattern or an invalid semver range. */
+  QUERY_INVALID: 'E_CATALOG_QUERY',
 } as const;
 
 export const ResolveErrorCode = {

@@ -89,13 +89,47 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     if (mode === 'strict') throw strictError(unresolved);
   }
 
-  addOptionalProviders(index, selected);
-  const plan = buildPlan(index, selected, mode);
+  const optionalOnly = addOptionalProviders(index, selected);
+  let plan = buildPlan(index, selected, mode, optionalOnly, joint.ok);
+  if (plan.cycles !== undefined) {
+    // The versions chosen close a cycle. Other versions may not: search again with each
+    // cycle's combination of versions forbidden, a few times. When that finds no complete
+    // plan, the first choice stands and its cycle is reported (or left out, in partial mode).
+    const nogoods: { members: ModulePackage[]; why: string }[] = [];
+    let cycles: readonly Cycle[] = plan.cycles;
+    let current = selected;
+    for (let attempt = 0; attempt < MAX_CYCLE_RETRIES && plan.cycles !== undefined; attempt++) {
+      for (const c of cycles) {
+        const members = c.members.map((id) => current.get(id)!);
+        nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
+      }
+      const retry = solve(index, roots, { excludable: false, nogoods, ...(budget === undefined ? {} : { budget }) });
+      if (!retry.ok) break;
+      current = retry.selected;
+      const retryPlan = buildPlan(index, current, mode, addOptionalProviders(index, current), true);
+      if (retryPlan.cycles === undefined) plan = retryPlan;
+      else cycles = retryPlan.cycles;
+    }
+    if (plan.cycles !== undefined) plan = buildPlan(index, selected, mode, optionalOnly, false);
+  }
   return { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] };
 }
 
-/** Pulls in a provider for each optional requirement no module in the plan serves, when one resolves without changing the plan. */
-function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModulePackage>): void {
+/** How many times resolvePlan searches again for versions that avoid a cycle. */
+const MAX_CYCLE_RETRIES = 8;
+
+/** "a", "a and b", "a, b and c". */
+function list(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * Pulls in a provider for each optional requirement no module in the plan serves, when one
+ * resolves without changing the plan. Returns the ids it added: modules that are in the
+ * plan only because something optionally wants them.
+ */
+function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModulePackage>): Set<string> {
+  const added = new Set<string>();
   // Only modules with optional requirements matter; most catalogs have few.
   const queue: ModulePackage[] = [];
   for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
@@ -106,12 +140,14 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
       if (index.providers(name).length === 0 || findProvider(index, selected, name, range)) continue;
       const extra = solve(index, [{ kind: 'cap', name, range, from: pkg, optional: true }], { excludable: false, locked: selected, budget: 10_000 });
       if (!extra.ok) continue;
-      for (const [id, added] of [...extra.selected].sort((a, b) => cmp(a[0], b[0]))) {
-        selected.set(id, added);
-        queue.push(added);
+      for (const [id, pkg] of [...extra.selected].sort((a, b) => cmp(a[0], b[0]))) {
+        selected.set(id, pkg);
+        added.add(id);
+        queue.push(pkg);
       }
     }
   }
+  return added;
 }
 
 /** Is some module in the plan a provider of `name` in `range`? */
@@ -147,7 +183,10 @@ function buildPlan(
   index: ResolveIndex,
   selected: Map<string, ModulePackage>,
   mode: 'strict' | 'partial',
-): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[] } {
+  optionalOnly: ReadonlySet<string>,
+  /** Return the cycles (instead of throwing or leaving them out) when the plan's own modules form one. */
+  probe: boolean,
+): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[]; cycles?: readonly Cycle[] } {
   // Slots (ResolveIndex.slotOf) instead of id lookups: on big catalogs every map probe is a cache miss.
   const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
   for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
@@ -191,12 +230,17 @@ function buildPlan(
   const firstOrder = orderLevels(nodes, true);
   const cyclic = firstOrder.placed < nodes.size ? findCycles(nodes) : [];
   if (cyclic.length > 0) {
-    const text = cyclic.map((c) => c.text).join('; ');
+    // A module in the plan for its own sake needs only such modules, so a cycle is either all
+    // wanted or all optional extras. Optional extras in a cycle are dropped quietly (their
+    // consumers' optional bindings become null): an optional requirement never fails a plan.
+    const wanted = cyclic.filter((c) => !c.members.every((id) => optionalOnly.has(id)));
+    if (probe && wanted.length > 0) return { modules: [], levels: [], unresolved: [], cycles: wanted };
+    const text = wanted.map((c) => c.text).join('; ');
     const fix = 'to fix: remove one of these requirements (move shared code into a module both can depend on, or make one requirement optional)';
-    const details = { cycles: cyclic.map((c) => c.path), chain: cyclic.map((c) => c.text) };
-    if (mode === 'strict')
-      throw new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve ${cyclic.length === 1 ? 'a cycle' : `${cyclic.length} cycles`}: modules need each other in a cycle: ${text}; ${fix}`, details);
-    // partial: the cycle's members, and everything that needs them, are left out.
+    const details = { cycles: wanted.map((c) => c.path), chain: wanted.map((c) => c.text) };
+    if (mode === 'strict' && wanted.length > 0)
+      throw new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve ${wanted.length === 1 ? 'a cycle' : `${wanted.length} cycles`}: modules need each other in a cycle: ${text}; ${fix}`, details);
+    // partial (or only optional extras): the cycle's members, and everything that needs them, are left out.
     const removed = new Map<string, string>();
     for (const c of cyclic) for (const id of c.members) removed.set(id, `it is in a cycle`);
     const stack = [...removed.keys()];
@@ -208,11 +252,13 @@ function buildPlan(
           stack.push(dep);
         }
     }
-    for (const id of [...removed.keys()].sort())
+    for (const id of [...removed.keys()].sort()) {
+      if (optionalOnly.has(id)) continue;
       unresolved.push({
         id,
         error: new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve module '${id}': ${removed.get(id)}: modules need each other in a cycle: ${text}; ${fix}`, { ...details, moduleId: id }),
       });
+    }
     for (const id of removed.keys()) {
       const node = nodes.get(id)!;
       for (const need of node.needs) {
@@ -388,7 +434,7 @@ function describeCycle(nodes: Map<string, Node>, members: string[]): Cycle {
 
 function edgeReason(node: Node, need: string): string {
   const m = node.pkg.manifest;
-  const range = m.dependsOn[need];
+  const range = Object.hasOwn(m.dependsOn, need) ? m.dependsOn[need] : undefined;
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;

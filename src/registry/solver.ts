@@ -48,7 +48,9 @@ export type Template =
       readonly from: ModulePackage;
       readonly optional: boolean;
       readonly providers?: readonly ProviderEntry[];
-    };
+    }
+  // A combination of package versions that may not all be chosen (it closed a cycle in an earlier attempt).
+  | { readonly kind: 'nogood'; readonly members: readonly ModulePackage[]; readonly why: string };
 
 interface Pending {
   readonly t: Template;
@@ -91,6 +93,11 @@ export interface SolveOptions {
   readonly locked?: ReadonlyMap<string, ModulePackage>;
   /** Give up after this many backtracks. */
   readonly budget?: number;
+  /**
+   * Combinations of package versions that may not all be in the plan (resolvePlan passes
+   * the cycles of a previous attempt, to look for versions that avoid them).
+   */
+  readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string }[];
 }
 
 const MAX_CLAUSES = 24;
@@ -111,6 +118,17 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   };
   const levels: Decision[] = [];
   const budget = options.budget ?? DEFAULT_BUDGET;
+  // Each package of a nogood checks the nogood right after it is chosen.
+  let nogoodsOf: Map<ModulePackage, Template[]> | undefined;
+  for (const ng of options.nogoods ?? []) {
+    const t: Template = { kind: 'nogood', members: ng.members, why: ng.why };
+    for (const pkg of ng.members) {
+      nogoodsOf ??= new Map();
+      let list = nogoodsOf.get(pkg);
+      if (!list) nogoodsOf.set(pkg, (list = []));
+      list.push(t);
+    }
+  }
   let backtracks = 0;
 
   let pending: Pending | null = null;
@@ -138,6 +156,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function step(cell: Pending): { culprits: number[]; reason: Reason } | null {
     const t = cell.t;
     if (t.kind === 'cap') return stepCapability(cell, t);
+    if (t.kind === 'nogood') return stepNogood(t);
     const range = t.kind === 'dep' ? t.range : undefined;
     const slot = t.kind === 'dep' && t.slot !== undefined ? t.slot : index.slotOf(t.id);
     const current = lookup(slot, t.id);
@@ -184,6 +203,16 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     return null;
   }
 
+  function stepNogood(t: Extract<Template, { kind: 'nogood' }>): { culprits: number[]; reason: Reason } | null {
+    const culprits: number[] = [];
+    for (const member of t.members) {
+      const current = lookup(index.slotOf(member.manifest.id), member.manifest.id);
+      if (current?.pkg !== member) return null;
+      culprits.push(current.level);
+    }
+    return { culprits, reason: { kind: 'conflict', chain: [t.why] } };
+  }
+
   function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
     const d: Decision = { cell, candidates, next: 0, conflictSet, failures: null, slot: -1, selection: null, preReason };
     levels.push(d);
@@ -205,6 +234,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     let list = d.cell.next;
     const ts = index.obligationsOf(candidate) as readonly Template[];
     for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
+    const ngs = nogoodsOf?.get(candidate);
+    if (ngs) for (const t of ngs) list = { t, level, next: list };
     pending = list;
   }
 
@@ -320,6 +351,8 @@ function describe(t: Template): string {
       return `${t.from.manifest.id} ${t.from.manifest.version} depends on ${t.id} ${t.range}`;
     case 'cap':
       return `${t.from.manifest.id} ${t.from.manifest.version} ${t.optional ? 'optionally requires' : 'requires'} ${t.name} ${t.range}`;
+    case 'nogood':
+      return t.why;
   }
 }
 

@@ -237,7 +237,7 @@ export function validateManifest(
   });
 
   for (const cap of Object.keys(requires)) {
-    if (cap in optionalRequires) {
+    if (Object.hasOwn(optionalRequires, cap)) {
       report(C.DUPLICATE, jsonPath('hotmod', 'optionalRequires', cap), `capability '${cap}' is in both requires and optionalRequires`, 'Keep it in one of them: requires if the module cannot work without it.');
       delete optionalRequires[cap];
     }
@@ -245,7 +245,7 @@ export function validateManifest(
   for (const field of ['requires', 'optionalRequires'] as const) {
     const map = field === 'requires' ? requires : optionalRequires;
     for (const cap of Object.keys(map)) {
-      if (cap in provides) {
+      if (Object.hasOwn(provides, cap)) {
         report(C.SELF_REFERENCE, jsonPath('hotmod', field, cap), `module requires capability '${cap}', which it provides itself`, 'Remove the requirement: a module calls its own code directly.');
         delete map[cap];
       }
@@ -283,7 +283,8 @@ export function validateManifest(
     else
       for (const [key, value] of Object.entries(h.limits)) {
         const at = jsonPath('hotmod', 'limits', key);
-        if (!(key in LIMIT_MAXIMA)) {
+        // Own keys only: 'toString' or 'constructor' are not limits.
+        if (!Object.hasOwn(LIMIT_MAXIMA, key)) {
           const guess = closest(key, Object.keys(LIMIT_MAXIMA));
           report(C.UNKNOWN_FIELD, at, `unknown limit "${key}"`, guess ? `Did you mean "${guess}"?` : `Known limits: ${Object.keys(LIMIT_MAXIMA).join(', ')}.`);
           continue;

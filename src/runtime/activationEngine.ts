@@ -251,6 +251,7 @@ export class ActivationEngine {
     const now = d.clock.now();
     record.serving = undefined;
     let willRestart = false;
+    let quarantined = false;
     let delayMs: number | undefined;
     if (opts.restart && !this.#stopping) {
       record.failures = record.failures.filter((t) => now - t < d.restart.windowMs);
@@ -259,6 +260,8 @@ export class ActivationEngine {
       if (attempt <= d.restart.maxRestarts) {
         willRestart = true;
         delayMs = Math.min(d.restart.maxDelayMs, d.restart.baseDelayMs * 2 ** (attempt - 1));
+      } else {
+        quarantined = true;
       }
     }
     const generation = record.generation;
@@ -275,6 +278,7 @@ export class ActivationEngine {
       error,
       ...(opts.dependency ? { dependency: opts.dependency } : {}),
       ...(willRestart ? { restartAt: now + delayMs!, timer } : {}),
+      ...(quarantined ? { quarantine: { crashes: record.failures.length, windowMs: d.restart.windowMs } } : {}),
     };
     d.logger.warn({ module: record.id, code: error.code, willRestart, delayMs }, error.message);
     d.events.emit('module:failed', {
@@ -284,6 +288,7 @@ export class ActivationEngine {
       reason: error.message,
       error,
       willRestart,
+      quarantined,
       attempt: record.failures.length,
       ...(delayMs !== undefined ? { delayMs } : {}),
     });
@@ -312,7 +317,9 @@ export class ActivationEngine {
   /** Drains, deactivates and disposes an instance that no longer serves. Never throws. */
   async #retire(instance: ModuleInstance, reason: 'stop' | 'unload' | 'swap', deactivate = true): Promise<unknown> {
     instance.retired = true;
-    const drained = await instance.drain(this.#deps.clock, this.#deps.drainTimeoutMs);
+    // Swapped out: nothing waits on this instance, so every call it started finishes (each is
+    // bounded by its own timeout); a swap never cuts a call. Stop and unload keep the budget.
+    const drained = await instance.drain(this.#deps.clock, reason === 'swap' ? Infinity : this.#deps.drainTimeoutMs);
     if (!drained) this.#deps.logger.warn({ module: instance.pkg.manifest.id, inFlight: instance.inFlight }, `module '${instance.pkg.manifest.id}' still had calls in flight after the drain budget (${reason})`);
     let state: unknown;
     if (deactivate && instance.stateful) {

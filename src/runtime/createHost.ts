@@ -16,8 +16,7 @@ import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type R
 import type { SandboxFactory } from '../sandbox/types.js';
 import { createIsolateSandboxFactory } from '../sandbox/index.js';
 import { createProcessSandboxFactory } from '../sandbox/index.js';
-import type { LegacyApi, ModuleDataMigrator, ModuleSystemUnifier } from '../legacy-bridge/index.js';
-import { normalizeClientId } from '../legacy-bridge/clientId.js';
+import { createLegacyBridge, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier, type Store } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CallMetrics, type HostMetricsSnapshot } from './callMetrics.js';
@@ -186,8 +185,15 @@ class HotmodHost implements Host {
     // Sources: an explicit CONFIG_SOURCE, else the legacy bridge's, else hotmod.config.json, else everything enabled.
     const store = o.store ?? DEFAULT_STORE;
     if (store !== 'none') {
-      this.#bridge = await c.resolve(LEGACY_BRIDGE_FACTORY)({ store, logger: this.#logger, catalog: () => this.#catalog });
-      if (this.#bridge.store !== undefined) c.register(STORE, { useValue: this.#bridge.store });
+      // A store the embedding application registered under STORE replaces the URL (and stays theirs to close).
+      const given: unknown = c.isRegistered(STORE) ? c.resolve(STORE) : undefined;
+      this.#bridge = await c.resolve(LEGACY_BRIDGE_FACTORY)({
+        store,
+        ...(given !== undefined ? { openStore: given } : {}),
+        logger: this.#logger,
+        catalog: () => this.#catalog,
+      });
+      if (given === undefined && this.#bridge.store !== undefined) c.register(STORE, { useValue: this.#bridge.store });
     }
     const configFile = o.configFile === false ? undefined : (o.configFile ?? path.join(path.dirname(o.modulesDir), 'hotmod.config.json'));
     const fileSource = configFile !== undefined && (o.configFile !== undefined || existsSync(configFile)) ? createFileConfigSource(configFile, { watch: o.watch === true }) : undefined;
@@ -263,7 +269,8 @@ class HotmodHost implements Host {
       const existing = records.get(m.id);
       if (existing === undefined) {
         records.set(m.id, Object.assign(new ModuleRecord(m.pkg, m.bindings, m.optionalBindings, m.dependsOn), { state: { name: 'resolved' } as const }));
-      } else if (existing.state.name === 'unresolved' || existing.state.name === 'discovered') {
+      } else if (existing.state.name === 'unresolved' || existing.state.name === 'discovered' || existing.state.name === 'inactive') {
+        // Unresolved until now, or unloaded with a provider that another folder replaces: bind afresh.
         existing.pkg = m.pkg;
         existing.bindings = m.bindings;
         existing.optionalBindings = m.optionalBindings;
@@ -371,10 +378,30 @@ class HotmodHost implements Host {
     const record = this.#engine.records.get(id);
     const stillHasId = [...this.#packages.values()].some((p) => p.manifest.id === id);
     if (record && record.pkg.dir === dir) {
+      // Reverse order: what requires the module unloads first (deepest dependents first), so
+      // no running dependent is left calling a provider that is gone; then the module itself.
+      for (const dependent of this.#dependentsOf(id)) await this.#engine.deactivate(dependent, 'unload');
       await this.#engine.deactivate(record, 'unload');
       this.#engine.records.delete(id);
     }
     await this.#reconcile([], stillHasId ? [] : [id], []);
+  }
+
+  /** Records that require `id` (bindings or dependsOn), directly or transitively, deepest first. */
+  #dependentsOf(id: string): ModuleRecord[] {
+    const found = new Set<string>([id]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const r of this.#engine.records.values()) {
+        if (found.has(r.id) || r.state.name === 'unresolved') continue;
+        if (r.requiredModules().some((dep) => found.has(dep))) {
+          found.add(r.id);
+          grew = true;
+        }
+      }
+    }
+    found.delete(id);
+    return [...found].map((d) => this.#engine.records.get(d)!).sort((a, b) => this.#engine.depthOf(b) - this.#engine.depthOf(a));
   }
 
   status(): ModuleStatus[] {
@@ -391,6 +418,7 @@ class HotmodHost implements Host {
         state: r.state.name,
         ...(reason !== undefined ? { reason } : {}),
         ...(code !== undefined ? { code } : {}),
+        ...(r.state.name === 'failed' && r.state.quarantine ? { quarantined: true } : {}),
         activation: m.activation,
         isolation: m.isolation ?? this.#options.isolation ?? 'isolate',
         provides: { ...m.provides },
@@ -497,11 +525,9 @@ function notStarted(): HotmodError {
   return new HotmodError(RuntimeErrorCode.HOST_NOT_RUNNING, 'the host is not running: await host.start() first (and do not use it after stop())', {});
 }
 
-/** The legacy bridge, loaded on first use: PGlite and pg stay out of hosts with store 'none'. */
-const defaultLegacyBridge: LegacyBridgeFactory = async (context) => {
-  const { createLegacyBridge } = await import('../legacy-bridge/createLegacyBridge.js');
-  return createLegacyBridge({ store: context.store, catalog: context.catalog });
-};
+/** The default bridge: the store opens (and PGlite's WASM loads) only when a host starts with one. */
+const defaultLegacyBridge: LegacyBridgeFactory = (context) =>
+  createLegacyBridge({ store: (context.openStore as Store | undefined) ?? context.store, catalog: context.catalog });
 
 async function defaultWatcherFactory(): Promise<import('./types.js').WatcherFactory> {
   const { createHostWatcherFactory } = await import('./watcherAdapter.js');

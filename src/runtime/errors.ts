@@ -38,6 +38,8 @@ export const RuntimeErrorCode = {
   SCAFFOLD_EXISTS: 'E_SCAFFOLD_EXISTS',
   /** `hotmod new` refused: the id is not a valid module id. */
   SCAFFOLD_ID_INVALID: 'E_SCAFFOLD_ID_INVALID',
+  /** A lifecycle move the state machine does not allow (moduleState.ts): a bug in hotmod. */
+  STATE_TRANSITION: 'E_STATE_TRANSITION',
 } as const;
 
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];

@@ -34,3 +34,5 @@ export {
 export * as tokens from './tokens.js';
 export type { CatalogPlan } from './planCatalog.js';
 export { createHostWatcherFactory } from './watcherAdapter.js';
+export { bundleModule, findSourceEntry, formatProblem, type BundleOptions, type BundleResult, type BuildProblem } from './bundleModule.js';
+export { scaffoldModule } from './scaffold/scaffoldModule.js';

@@ -4,7 +4,7 @@
  * deactivating or disposing the sandbox.
  */
 import type { ModulePackage } from '../registry/index.js';
-import type { ActivatedModule, CallContext, Sandbox } from '../sandbox/types.js';
+import type { ActivatedModule, Sandbox } from '../sandbox/types.js';
 import type { Clock } from './clock.js';
 
 export class ModuleInstance {
@@ -34,26 +34,24 @@ export class ModuleInstance {
     return this.activated.hasDeactivate;
   }
 
-  /**
-   * The hot path. The in-flight count goes up synchronously, in the same tick as the
-   * router picked this instance, so a swap can never miss a call it must drain.
-   */
-  async call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+  /** A call entered this instance (the router calls it synchronously with picking the instance). */
+  enter(): void {
     this.#inFlight++;
-    try {
-      return await this.sandbox.call(capability, method, input, context, timeoutMs);
-    } finally {
-      if (--this.#inFlight === 0 && this.#drainWaiters.length) {
-        const waiters = this.#drainWaiters;
-        this.#drainWaiters = [];
-        for (const w of waiters) w();
-      }
+  }
+
+  /** A call left this instance; the last one out wakes the drain waiters. */
+  leave(): void {
+    if (--this.#inFlight === 0 && this.#drainWaiters.length) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
     }
   }
 
-  /** Resolves true when no call is in flight, or false when `budgetMs` passed first. */
+  /** Resolves true when no call is in flight, or false when `budgetMs` passed first (Infinity: no budget). */
   drain(clock: Clock, budgetMs: number): Promise<boolean> {
     if (this.#inFlight === 0) return Promise.resolve(true);
+    if (budgetMs === Infinity) return new Promise((resolve) => this.#drainWaiters.push(() => resolve(true)));
     return new Promise((resolve) => {
       let settled = false;
       const timer = clock.setTimeout(() => {

@@ -5,10 +5,10 @@
  */
 import type { ModulePackage } from '../registry/index.js';
 import type { ModuleInstance } from './moduleInstance.js';
-import type { ModuleState } from './moduleState.js';
+import { assertTransition, type ModuleState } from './moduleState.js';
 
 export class ModuleRecord {
-  state: ModuleState = { name: 'discovered' };
+  #state: ModuleState = { name: 'discovered' };
   /** The instance calls go to; undefined unless active. Read by the router's hot path. */
   serving: ModuleInstance | undefined;
   /** Set while a stateful swap holds new calls; the router awaits it then re-reads `serving`. */
@@ -38,6 +38,16 @@ export class ModuleRecord {
 
   get id(): string {
     return this.pkg.manifest.id;
+  }
+
+  /** The lifecycle state. Every assignment is checked against the state machine (moduleState.ts). */
+  get state(): ModuleState {
+    return this.#state;
+  }
+
+  set state(next: ModuleState) {
+    assertTransition(this.id, this.#state.name, next.name);
+    this.#state = next;
   }
 
   /** Module ids that must be active before this one: required providers and dependsOn. */

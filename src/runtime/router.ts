@@ -14,6 +14,7 @@ import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { toClientModuleSet } from './configSources.js';
 import { RuntimeErrorCode } from './errors.js';
+import type { ModuleInstance } from './moduleInstance.js';
 import type { ModuleRecord } from './moduleRecord.js';
 import type { InvokeOptions } from './types.js';
 
@@ -111,13 +112,30 @@ export class Router {
     return pending;
   }
 
-  async invoke(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
-    if (!this.accepting) throw notRunning(capability);
-    const maybeSet = this.clientSet(clientId);
-    const set = maybeSet instanceof Promise ? await maybeSet : maybeSet;
-    const providerId = this.#pick(capability, set);
+  /**
+   * The hot path: one async frame in all (#call). With the client's set cached and the
+   * provider serving, nothing here awaits before the sandbox is entered.
+   */
+  invoke(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
+    if (!this.accepting) return Promise.reject(notRunning(capability));
+    const set = this.#clientSets.get(clientId);
+    if (set === undefined) return this.#invokeLoading(clientId, capability, method, input, options);
+    return this.#route(set, capability, method, input, options);
+  }
+
+  async #invokeLoading(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
+    return this.#route(await this.clientSet(clientId), capability, method, input, options);
+  }
+
+  #route(set: ClientModuleSet, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
+    let providerId: string;
+    try {
+      providerId = this.#pick(capability, set);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const context: CallContext = {
-      clientId,
+      clientId: set.clientId,
       requestId: options?.requestId ?? `${this.#requestPrefix}-${++this.#requestSeq}`,
       settings: set.settings.get(providerId) ?? EMPTY,
     };
@@ -173,9 +191,15 @@ export class Router {
     return s;
   }
 
-  async #dispatch(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+  #dispatch(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    const instance = record.serving;
+    if (instance === undefined || record.gate !== undefined) return this.#dispatchWaiting(record, capability, method, input, context, timeoutMs);
+    return this.#call(record, instance, capability, method, input, context, timeoutMs);
+  }
+
+  /** Slow path: a swap holds calls, or the module is not active (lazy, restarting, failed). */
+  async #dispatchWaiting(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
     let instance = record.serving;
-    // Slow path: a swap holds calls, or the module is not active (lazy, restarting, failed).
     while (instance === undefined || record.gate !== undefined) {
       if (record.gate !== undefined) {
         record.held++;
@@ -189,16 +213,26 @@ export class Router {
       }
       instance = record.serving;
     }
+    return this.#call(record, instance, capability, method, input, context, timeoutMs);
+  }
+
+  /**
+   * Enters the instance. The in-flight count goes up synchronously, in the same tick as
+   * `serving` was read, so a swap can never miss a call it must drain.
+   */
+  async #call(record: ModuleRecord, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
     const stats = this.#statsFor(record.id, capability);
     stats.calls++;
     const started = performance.now();
+    instance.enter();
     try {
-      return await instance.call(capability, method, input, context, timeoutMs);
+      return await instance.sandbox.call(capability, method, input, context, timeoutMs);
     } catch (error) {
       stats.errors++;
       if ((error as { code?: unknown }).code === CALL_TIMEOUT_CODE) stats.timeouts++;
       throw surfaceRefusal(error);
     } finally {
+      instance.leave();
       stats.latency.record(performance.now() - started);
     }
   }

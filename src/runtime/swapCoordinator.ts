@@ -4,8 +4,10 @@
  * files). The new version is compiled and activated in a fresh sandbox while the old one
  * serves:
  *
- *   stateless:  activate new ──► switch `serving` (atomic) ──► old drains, then disposed
- *   stateful:   gate calls ──► drain old ──► state = old.deactivate() ──► activate new(state)
+ *   stateless:  activate new ──► switch `serving` (atomic) ──► old drains (every call it
+ *               started finishes, however long), then disposed
+ *   stateful:   gate calls ──► drain old (budget passed: give up, old serves on)
+ *                 ──► state = old.deactivate() ──► activate new(state)
  *                 ├─ ok:   switch, open the gate (held calls go to new), dispose old
  *                 └─ fail: old version re-activated with its own state in a fresh sandbox,
  *                          open the gate (held calls go to it), swap:failed
@@ -162,11 +164,20 @@ export class SwapCoordinator {
     record.bindings = b.bindings;
     record.optionalBindings = b.optionalBindings;
     record.dependsOn = b.dependsOn;
-    if (instance) {
-      record.state = { name: 'active', instance };
-      record.serving = instance;
-    }
+    if (instance) this.#install(record, instance);
     if (changed) this.#d.onCatalogChanged([record.id]);
+  }
+
+  /**
+   * Makes `instance` the serving one. During a stateful swap the old instance may have
+   * crashed (the module is `failed`, a restart scheduled): the instance the swap brings
+   * up replaces that restart.
+   */
+  #install(record: ModuleRecord, instance: ModuleInstance): void {
+    const state = record.state;
+    if (state.name === 'failed' && state.timer !== undefined) this.#d.clock.clearTimeout(state.timer);
+    record.state = { name: 'active', instance };
+    record.serving = instance;
   }
 
   async #run(record: ModuleRecord, given: ModulePackage | undefined): Promise<SwapResult> {
@@ -176,19 +187,21 @@ export class SwapCoordinator {
     const pkg = given ?? (await this.#load(record));
     const to = pkg.manifest.version;
     const b = this.#check(record, pkg);
+    // An activation in progress (a lazy module's first call, a restart) has callers waiting on
+    // it: let it finish, then hand over from the instance it produced. Cancelling it would fail them.
+    for (let s = record.state; s.name === 'activating'; s = record.state) await s.promise.catch(() => {});
     const generation = ++record.generation;
     const old = record.serving;
 
     // Not serving (lazy and never called, failed, restarting): no instance to hand over from.
     if (old === undefined || record.state.name !== 'active') {
       const state = record.state;
+      if (state.name === 'deactivating' || state.name === 'inactive')
+        this.#refuse(record, `the module is ${state.name} (being unloaded, or the host is stopping)`, { state: state.name }, to);
       if (state.name === 'failed' && state.timer !== undefined) d.clock.clearTimeout(state.timer);
-      const wasActivating = state.name === 'activating';
-      if (wasActivating) await state.promise.catch(() => {});
-      if (record.serving !== undefined) return this.#run(record, pkg); // it became active meanwhile: hand over
       this.#commit(record, pkg, b, undefined);
       record.failures = [];
-      record.state = { name: 'resolved' };
+      if (state.name !== 'resolved') record.state = { name: 'resolved' };
       if (pkg.manifest.activation === 'eager' || state.name === 'failed') {
         try {
           await d.engine.ensureActive(record);
@@ -228,14 +241,24 @@ export class SwapCoordinator {
     record.gate = new Promise<void>((resolve) => (release = resolve));
     let heldCalls = 0;
     try {
-      const drained = await old.drain(d.clock, d.drainTimeoutMs);
-      if (!drained) d.logger.warn({ module: record.id, inFlight: old.inFlight }, 'swap: drain budget passed with calls in flight');
+      // A call still running when the budget passes is never cut: the swap gives up instead,
+      // and the old version (its state untouched) serves the held calls.
+      if (!(await old.drain(d.clock, d.drainTimeoutMs))) {
+        const inFlight = old.inFlight;
+        this.#failed(record, from, to, new HotmodError(
+          RuntimeErrorCode.SWAP_FAILED,
+          `${inFlight} call(s) still in flight after the drain budget (${d.drainTimeoutMs} ms), so the state could not be handed over; swap again once they finish, or raise drainTimeoutMs`,
+          { inFlight, drainTimeoutMs: d.drainTimeoutMs },
+        ));
+      }
       let state: unknown;
       try {
         state = await old.sandbox.deactivate();
       } catch (error) {
-        // The old instance was not torn down by a failed deactivate: it simply serves on.
-        this.#failed(record, from, to, new HotmodError(RuntimeErrorCode.SWAP_FAILED, `deactivate() of version ${from} threw: ${(error as Error).message}`, {}, { cause: error }));
+        // A deactivated sandbox serves no calls, and there is no state to hand over: the old
+        // version resumes in a fresh sandbox without previousState, and serves the held calls.
+        await this.#resume(record, old, undefined);
+        this.#failed(record, from, to, new HotmodError(RuntimeErrorCode.SWAP_FAILED, `deactivate() of version ${from} threw: ${(error as Error).message} (it resumed without previousState)`, {}, { cause: error }));
       }
       let next: ModuleInstance;
       try {
@@ -272,8 +295,7 @@ export class SwapCoordinator {
     void old.sandbox.dispose().catch(() => {});
     try {
       const again = await d.engine.startInstance(old.pkg, state, (i, e) => d.engine.onFatal(record, i, e), old.code);
-      record.state = { name: 'active', instance: again };
-      record.serving = again;
+      this.#install(record, again);
     } catch (error) {
       // Nothing can serve: the module fails (and restarts with backoff) like any crash.
       record.serving = undefined;

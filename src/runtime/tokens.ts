@@ -29,7 +29,11 @@ export const PROCESS_SANDBOX_FACTORY = token<SandboxFactory>('ProcessSandboxFact
 export const CONFIG_SOURCE = token<ConfigSource>('ConfigSource');
 /** Module-level configuration handed to `activate` as `ctx.config`. */
 export const MODULE_CONFIG = token<ModuleConfigProvider>('ModuleConfig');
-/** The store the legacy bridge opened (registered by the host at start once the bridge is built). */
+/**
+ * The legacy bridge's store. Registered by the host at start with the store the bridge
+ * opened from the `store` URL; an embedding application may register its own open store
+ * here instead (the bridge then uses it and the host never closes it).
+ */
 export const STORE = token<unknown>('Store');
 /**
  * Builds the legacy bridge (store, legacy API, unifier, migrator and its ConfigSource)

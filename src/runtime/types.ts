@@ -104,6 +104,8 @@ export interface ModuleStatus {
   restarts: number;
   /** When a restart is scheduled (failed with backoff). */
   nextRestartAt?: string;
+  /** Failed and not restarted: it crashed more often than the restart policy allows within its window. */
+  quarantined?: boolean;
   stateful: boolean;
   /** True while a stateful swap holds this module's new calls. */
   holdingCalls: boolean;
@@ -119,7 +121,7 @@ export interface HostEvents {
   'module:discovered': (e: ModuleEvent & { dir: string }) => void;
   'module:activated': (e: ModuleEvent & { durationMs: number; restart: number }) => void;
   'module:deactivated': (e: ModuleEvent & { reason: 'stop' | 'unload' | 'swap' }) => void;
-  'module:failed': (e: ModuleEvent & { code: string; reason: string; error: Error; willRestart: boolean; attempt: number; delayMs?: number }) => void;
+  'module:failed': (e: ModuleEvent & { code: string; reason: string; error: Error; willRestart: boolean; quarantined: boolean; attempt: number; delayMs?: number }) => void;
   'module:swapped': (e: { id: string; from: string; to: string; stateful: boolean; durationMs: number; heldCalls: number }) => void;
   'swap:failed': (e: { id: string; from: string; to?: string; code: string; reason: string; error: Error }) => void;
   'catalog:changed': (e: { generation: number; added: string[]; removed: string[]; changed: string[] }) => void;
@@ -213,7 +215,10 @@ export type WatcherFactory = (options: {
 
 /** @internal Builds the legacy bridge (store, legacy API, unifier, migrator, its ConfigSource). */
 export type LegacyBridgeFactory = (context: {
+  /** The `store` option (a URL or 'memory'). */
   store: string;
+  /** A store the embedding application registered under the STORE token: use it instead of opening `store`, and do not close it. */
+  openStore?: unknown;
   logger: Logger;
   /** The running catalog as config sources see it. */
   catalog(): import('../types.js').CatalogView;

@@ -8,6 +8,7 @@
  *   $1 moduleId  $2 version  $3 log granted  $4 timers granted
  *   $5 maxPayloadLength  $6 maxTimers
  *   $7 a SharedArrayBuffer for results ('sync' execution), or null
+ *   $8 the name of the export the host appends to the bundle (EVALUATED_EXPORT)
  *
  * It returns an object of entry functions; the host takes a Reference to each and drops
  * the object. Module code can reach none of them: no global ever held a host callback.
@@ -38,10 +39,18 @@
  */
 export const BRIDGE_FILENAME = 'hotmod:sandbox-bridge';
 
+/**
+ * Appended to every bundle as `export const <name> = true;` on a line of its own after the
+ * module's code: reading it throws (temporal dead zone) while the module's top-level code
+ * has not run to its end, which is how a top-level await still pending is detected.
+ */
+export const EVALUATED_EXPORT = '__hotmodEvaluated';
+export const EVALUATED_SUFFIX = `\n;export const ${EVALUATED_EXPORT} = true;\n`;
+
 export const BRIDGE_SOURCE = String.raw`
 'use strict';
 const host = $0;
-const MODULE_ID = $1, VERSION = $2, CAN_LOG = $3, CAN_TIME = $4, MAX_PAYLOAD = $5, MAX_TIMERS = $6;
+const MODULE_ID = $1, VERSION = $2, CAN_LOG = $3, CAN_TIME = $4, MAX_PAYLOAD = $5, MAX_TIMERS = $6, EVALUATED_EXPORT = $8;
 const shared = $7 ? new Uint16Array($7) : null;
 const HEADER = 4, CAPACITY = shared === null ? 0 : shared.length, SHARED_MAX = 4096;
 let used = 0;
@@ -50,8 +59,11 @@ const ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError,
 const PromiseProto = Promise.prototype, promiseThen = Promise.prototype.then, promiseResolve = Promise.resolve, promiseReject = Promise.reject;
 const create = Object.create, freeze = Object.freeze, isFrozen = Object.isFrozen, getPrototypeOf = Object.getPrototypeOf;
 const ownKeys = Reflect.ownKeys, getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
-const ObjectProto = Object.prototype, isArray = Array.isArray, StringCtor = String, stringSlice = String.prototype.slice;
+const ObjectProto = Object.prototype, isArray = Array.isArray, StringCtor = String, StringProto = String.prototype, stringSlice = String.prototype.slice;
 const defineProperty = Reflect.defineProperty, globalObject = globalThis;
+// The record writer's one prototype method, pinned before the module runs: a module cannot
+// replace it (assigning throws in its strict-mode code), so the hot path needs no check.
+if (shared !== null) defineProperty(StringProto, 'charCodeAt', { value: StringProto.charCodeAt, writable: false, enumerable: false, configurable: false });
 
 let outbox = [];
 let ns = null;
@@ -70,6 +82,8 @@ function begin() {
   return undefined;
 }
 
+// Module code may patch String.prototype.charCodeAt or put setters on Array.prototype's
+// indices; the records must stay the bridge's own, so both paths avoid what it can reach.
 function push(id, kind, payload) {
   if (shared !== null) {
     const length = payload.length, at = HEADER + used;
@@ -77,6 +91,7 @@ function push(id, kind, payload) {
       shared[at] = id & 0xffff; shared[at + 1] = id >>> 16;
       shared[at + 2] = kind === 'o' ? 111 : kind === 'u' ? 117 : kind === 'e' ? 101 : 69;
       shared[at + 3] = length & 0xffff; shared[at + 4] = length >>> 16;
+      // String.prototype.charCodeAt is pinned (see the top): this reaches the original.
       for (let i = 0, p = at + 5; i < length; i++, p++) shared[p] = payload.charCodeAt(i);
       used += 5 + length;
       shared[0] = used & 0xffff; shared[1] = used >>> 16;
@@ -85,7 +100,9 @@ function push(id, kind, payload) {
     shared[2] = 1;
   }
   const box = outbox, n = box.length;
-  box[n] = id; box[n + 1] = kind; box[n + 2] = payload;
+  defineProperty(box, n, { value: id, writable: true, enumerable: true, configurable: true });
+  defineProperty(box, n + 1, { value: kind, writable: true, enumerable: true, configurable: true });
+  defineProperty(box, n + 2, { value: payload, writable: true, enumerable: true, configurable: true });
 }
 
 function clip(text, max) {
@@ -235,8 +252,8 @@ function makeContext(configText, previousText) {
 let activeContext = null;
 
 function collectTables(id, exported) {
-  if (exported === null || typeof exported !== 'object') {
-    push(id, 'E', bridgeError('E_SANDBOX_ACTIVATE_INVALID', 'activate returned ' + describe(exported) + ', not an object of capability objects'));
+  if (exported === null || typeof exported !== 'object' || isArray(exported)) {
+    push(id, 'E', bridgeError('E_SANDBOX_ACTIVATE_INVALID', 'activate returned ' + (isArray(exported) ? 'an array' : describe(exported)) + ', not an object of capability objects'));
     return;
   }
   try {
@@ -298,7 +315,12 @@ if (CAN_TIME) {
 return {
   install(namespace) {
     ns = namespace;
-    return stringify({ hasActivate: typeof ns.activate === 'function', hasDeactivate: typeof ns.deactivate === 'function' });
+    // The host appends this export to the bundle: it is initialized only once the module's
+    // top-level code (including any top-level await) has run to the end.
+    let evaluated = true;
+    try { void ns[EVALUATED_EXPORT]; } catch (error) { evaluated = false; }
+    if (!evaluated) return stringify({ evaluated: false, hasActivate: false, hasDeactivate: false });
+    return stringify({ evaluated: true, hasActivate: typeof ns.activate === 'function', hasDeactivate: typeof ns.deactivate === 'function' });
   },
   activate(id, configText, previousText) {
     const box = begin();

@@ -4,4 +4,4 @@ export * from './types.js';
 export { SandboxErrorCode } from './errors.js';
 export { createIsolateSandboxFactory, MIN_MEMORY_MB, type IsolateSandboxFactoryOptions } from './createIsolateSandboxFactory.js';
 export type { ExecutionMode } from './isolateSandbox.js';
-export { createProcessSandboxFactory, processSandboxPid, type ProcessSandboxFactory, type ProcessSandboxFactoryOptions } from './process/index.js';
+export { createProcessSandboxFactory, processSandboxPid, ProcessSandboxErrorCode, type ProcessSandboxFactory, type ProcessSandboxFactoryOptions } from './process/index.js';

@@ -16,7 +16,7 @@
  */
 import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
-import { BRIDGE_FILENAME, BRIDGE_SOURCE } from './bridgeSource.js';
+import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT, EVALUATED_SUFFIX } from './bridgeSource.js';
 import { SandboxErrorCode } from './errors.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import type {
@@ -135,6 +135,7 @@ export class IsolateSandbox implements Sandbox {
           settings.maxPayloadLength,
           settings.maxTimers,
           sharedBuffer ? new ivm.ExternalCopy(sharedBuffer).copyInto({ release: true }) : null,
+          EVALUATED_EXPORT,
         ],
         { result: { reference: true }, filename: BRIDGE_FILENAME, timeout: toTimeout(options.limits.activateTimeoutMs) },
       ) as ivm.Reference<Record<EntryName | 'install', unknown>>;
@@ -159,13 +160,23 @@ export class IsolateSandbox implements Sandbox {
     return this.#state;
   }
 
+  /**
+   * @internal The isolate's own counters, for the leak tests: how many isolated-vm handles
+   * (References, the Context, the Module) it holds, and whether it is disposed.
+   */
+  static isolateCounters(sandbox: IsolateSandbox): { referenceCount: number; isDisposed: boolean } {
+    const isolate = sandbox.#isolate;
+    return isolate.isDisposed ? { referenceCount: 0, isDisposed: true } : { referenceCount: isolate.referenceCount, isDisposed: false };
+  }
+
   /** Compiles, instantiates (no imports) and evaluates the bundle, then hands its namespace to the bridge. */
   #load(install: EntryRef): ivm.Module {
     const { moduleId, version, filename, code, limits } = this.#options;
     const subject = `module '${moduleId}@${version}' (${filename})`;
     let mod: ivm.Module;
     try {
-      mod = this.#isolate.compileModuleSync(code, { filename });
+      // The suffix (one export, after the last line) lets the bridge see whether the top level ran to its end.
+      mod = this.#isolate.compileModuleSync(code + EVALUATED_SUFFIX, { filename });
     } catch (error) {
       throw new HotmodError(
         SandboxErrorCode.COMPILE_FAILED,
@@ -211,9 +222,17 @@ export class IsolateSandbox implements Sandbox {
       );
     }
     const namespace = mod.namespace;
-    const shape = JSON.parse(install.applySync(undefined, [namespace.derefInto()], { timeout: 1000 }) as string) as { hasActivate: boolean };
+    const shape = JSON.parse(install.applySync(undefined, [namespace.derefInto()], { timeout: 1000 }) as string) as { evaluated: boolean; hasActivate: boolean };
     namespace.release();
     install.release();
+    if (!shape.evaluated) {
+      mod.release();
+      throw new HotmodError(
+        SandboxErrorCode.EVALUATE_FAILED,
+        `${subject} did not finish evaluating its top-level code: a top-level await was still waiting (on a timer, a capability, or a promise that never settles); do asynchronous setup inside activate, which may await within limits.activateTimeoutMs`,
+        { moduleId, version, filename, pendingTopLevelAwait: true },
+      );
+    }
     if (!shape.hasActivate) {
       mod.release();
       throw new HotmodError(

@@ -78,10 +78,22 @@ export function moduleThrew(label: OperationLabel, infoText: string): HotmodErro
   return error;
 }
 
+/**
+ * The codes a bridge refusal may carry. The record comes out of the isolate, where module
+ * code runs: whatever else it claims becomes E_MODULE_THREW, so that a module can never
+ * dress its own failure up as a host condition (E_SANDBOX_MEMORY, E_CALL_TIMEOUT, …).
+ */
+const BRIDGE_CODES: ReadonlySet<string> = new Set([
+  SandboxErrorCode.NOT_JSON,
+  SandboxErrorCode.PAYLOAD_TOO_LARGE,
+  SandboxErrorCode.UNKNOWN_METHOD,
+  SandboxErrorCode.ACTIVATE_INVALID,
+]);
+
 /** The bridge refused a value or a name (not JSON, too large, unknown method, bad activate result). */
 export function bridgeRefused(label: OperationLabel, infoText: string): HotmodError {
   const info = parseInfo(infoText) as { code?: unknown; message?: unknown };
-  const code = typeof info.code === 'string' && info.code.startsWith('E_') ? info.code : SandboxErrorCode.MODULE_THREW;
+  const code = typeof info.code === 'string' && BRIDGE_CODES.has(info.code) ? info.code : SandboxErrorCode.MODULE_THREW;
   const reason = typeof info.message === 'string' ? info.message : 'the bridge refused the value';
   const fix =
     code === SandboxErrorCode.UNKNOWN_METHOD

@@ -143,6 +143,31 @@ describe('hotmod new', () => {
   });
 });
 
+describe('hotmod new: the scaffold under a real host', () => {
+  it('is discovered, activated and served by createHost, and a rebuilt edit swaps in with its state', async () => {
+    const modulesDir = await tempDir();
+    expect((await hotmod('new', 'hosted', '--dir', modulesDir)).code).toBe(0);
+    const { createHost } = await import('../../src/index.js');
+    // store 'none': no PGlite directory is opened anywhere.
+    const host = await createHost({ modulesDir, store: 'none', configFile: false });
+    cleanups.push(() => host.stop());
+    await host.start();
+    expect(host.status()).toMatchObject([{ id: 'hosted', version: '1.0.0', state: 'active', stateful: true }]);
+    const client = host.client('acme');
+    expect(await client.invoke('hosted.api', 'hello', { name: 'Ada' })).toMatchObject({ message: 'Hello, Ada!', module: 'hosted', version: '1.0.0', greetings: 1 });
+
+    // Edit src/, bump the version, `hotmod build`, swap: the greeting count is handed over.
+    const dir = path.join(modulesDir, 'hosted');
+    const src = path.join(dir, 'src/index.ts');
+    await writeFile(src, (await readFile(src, 'utf8')).replace('Hello, ', 'Hi, '));
+    const pkgFile = path.join(dir, 'package.json');
+    await writeFile(pkgFile, (await readFile(pkgFile, 'utf8')).replace('"version": "1.0.0"', '"version": "1.1.0"'));
+    expect((await hotmod('build', dir)).code).toBe(0);
+    expect(await host.swap('hosted')).toMatchObject({ from: '1.0.0', to: '1.1.0', stateful: true });
+    expect(await client.invoke('hosted.api', 'hello', { name: 'Bo' })).toMatchObject({ message: 'Hi, Bo!', version: '1.1.0', greetings: 2 });
+  });
+});
+
 describe('hotmod build', () => {
   it('bundles one package and prints the file, its size and the time', async () => {
     const modulesDir = await tempDir();

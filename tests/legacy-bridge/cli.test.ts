@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/io.js';
-import { DEMO_CLIENTS } from '../../src/legacy-bridge/index.js';
+import { DEMO_CLIENTS, openStore } from '../../src/legacy-bridge/index.js';
 import { createTestDatabase, PG_URL } from './support/stores.js';
 
 const MODULES = path.resolve(import.meta.dirname, '../fixtures/legacy-bridge/modules');
@@ -67,6 +67,33 @@ for (const target of targets) {
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('clients and client_app_overrides exist: used as they are');
       expect(again.stdout).toContain('demo clients exist already');
+
+      // The seed's schema: the columns, their types, and client_id referencing clients(id).
+      const store = await openStore(url);
+      try {
+        const { rows: columns } = await store.query<{ c: string }>(
+          `SELECT column_name || ' ' || data_type AS c FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = 'client_app_overrides' ORDER BY ordinal_position`,
+        );
+        expect(columns.map((r) => r.c)).toEqual([
+          'id uuid',
+          'client_id uuid',
+          'modules_enabled jsonb',
+          'theme_overrides jsonb',
+          'consultation_config jsonb',
+          'plan_catalog_overrides jsonb',
+          'created_at timestamp with time zone',
+          'updated_at timestamp with time zone',
+        ]);
+        const { rows: fk } = await store.query<{ def: string }>(
+          `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'client_app_overrides'::regclass AND contype = 'f'`,
+        );
+        expect(fk.map((r) => r.def)).toEqual([expect.stringMatching(/^FOREIGN KEY \(client_id\) REFERENCES clients\(id\)/)]);
+        const { rows: idType } = await store.query<{ t: string }>(`SELECT data_type AS t FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'clients' AND column_name = 'id'`);
+        expect(idType).toEqual([{ t: 'uuid' }]);
+      } finally {
+        await store.close();
+      }
     }, 120_000);
 
     it('clients show prints module, enabled, source, implicit and warnings', async () => {

@@ -35,6 +35,7 @@ const CASES: Case[] = [
   { name: 'a string that looks like a broken array', json: '"[billing, accounts"', warnings: ['W_LEGACY_LIST_NOT_ARRAY'], effective: DEFAULTS, unreadable: true },
   { name: 'an empty array', json: '[]', warnings: [], effective: [] },
   { name: 'numbers', json: '[1, 2.5, -3, 1e300]', warnings: ['W_LEGACY_ENTRY_NOT_STRING'], effective: [] },
+  { name: 'numbers JavaScript cannot hold exactly', json: '[12345678901234567890, 1.10, -0.000000000000000000001, "accounts"]', warnings: ['W_LEGACY_ENTRY_NOT_STRING'], effective: ['accounts'] },
   { name: 'nested arrays', json: '[["billing"], "accounts", [[["payments"]]]]', warnings: ['W_LEGACY_ENTRY_NOT_STRING'], effective: ['accounts'] },
   { name: 'null entries', json: '[null, "accounts", null]', warnings: ['W_LEGACY_ENTRY_NOT_STRING'], effective: ['accounts'] },
   { name: 'booleans', json: '[true, false, "accounts"]', warnings: ['W_LEGACY_ENTRY_NOT_STRING'], effective: ['accounts'] },
@@ -96,6 +97,15 @@ describeStores('malformed legacy rows', (ctx) => {
       expect((error as Error).message).toContain('never rewrites bad legacy data');
     }
     expect(await rawRow(store, ACME)).toBe(before);
+
+    // A write to a readable list appends the module and leaves every stored entry, bad ones
+    // included, byte for byte as it was.
+    const list = async () => (await store.query<{ t: string | null }>('SELECT modules_enabled::text AS t FROM client_app_overrides WHERE client_id = $1', [ACME])).rows[0]!.t;
+    const stored = await list();
+    if (stored !== null && stored.startsWith('[')) {
+      expect(await unifier.enableModule(ACME, 'analytics', false)).toBe(true);
+      expect(await list()).toBe(stored === '[]' ? '["analytics"]' : `${stored.slice(0, -1)}, "analytics"]`);
+    }
     unifier.dispose();
   });
 });

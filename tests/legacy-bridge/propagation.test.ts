@@ -1,7 +1,8 @@
 import pg from 'pg';
-import { expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { createCatalogView } from '../../src/registry/index.js';
+import { createHost, type Host } from '../../src/runtime/index.js';
 import { demoCatalog } from './support/catalog.js';
 import { ACME, GLOBEX, seedClient } from './support/seed.js';
 import { describeStores, waitFor } from './support/stores.js';
@@ -9,6 +10,14 @@ import { describeStores, waitFor } from './support/stores.js';
 const catalog = demoCatalog();
 /** DESIGN/issue 5: another host serves the new set within one second. */
 const PROPAGATION_BUDGET_MS = 1000;
+/** Real modules that activate and answer calls (accounts, payments, billing, notifications, analytics). */
+const SERVING_MODULES = new URL('../fixtures/migration/modules', import.meta.url).pathname;
+
+let hosts: Host[] = [];
+afterEach(async () => {
+  await Promise.allSettled(hosts.map((h) => h.stop()));
+  hosts = [];
+});
 
 function recorder() {
   const events: (readonly string[] | 'all')[] = [];
@@ -112,6 +121,36 @@ describeStores('change propagation', (ctx) => {
         await direct.end();
       }
       await Promise.all([sourceA.close(), sourceB.close()]);
+    });
+
+    it('two real hosts on one database: a legacy save on one, and a direct SQL update, are served by the other within 1 s', { timeout: 120_000 }, async () => {
+      await setup();
+      const [a, b] = await Promise.all([
+        createHost({ modulesDir: SERVING_MODULES, store: ctx.url(), watch: false }),
+        createHost({ modulesDir: SERVING_MODULES, store: ctx.url(), watch: false }),
+      ]);
+      hosts.push(a, b);
+      await Promise.all([a.start(), b.start()]);
+      const analytics = (host: Host, id: string) => host.client(id).invoke('analytics.track', 'summary', undefined, { timeoutMs: 2000 });
+      await expect(analytics(b, ACME)).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+
+      // Host A changes the client through its legacy API; host B serves the new set.
+      await a.legacy!.saveModuleOverrides(ACME, ['accounts', 'analytics']);
+      await waitFor(async () => analytics(b, ACME).then(() => true, () => false), PROPAGATION_BUDGET_MS, 'host B to serve analytics to ACME');
+
+      // Someone else updates the legacy table directly: both hosts serve it.
+      await expect(analytics(a, GLOBEX)).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+      const direct = new pg.Client({ connectionString: ctx.url() });
+      await direct.connect();
+      try {
+        await direct.query(`UPDATE client_app_overrides SET modules_enabled = '["accounts", "analytics"]' WHERE client_id = $1`, [GLOBEX]);
+      } finally {
+        await direct.end();
+      }
+      for (const host of [a, b]) await waitFor(async () => analytics(host, GLOBEX).then(() => true, () => false), PROPAGATION_BUDGET_MS, 'both hosts to serve the direct update');
+      // And a disable through host B's unifier reaches host A.
+      await b.unifier!.disableModule(ACME, 'analytics');
+      await waitFor(async () => analytics(a, ACME).then(() => false, (e: { code?: string }) => e.code === 'E_NOT_ENABLED'), PROPAGATION_BUDGET_MS, 'host A to refuse analytics again');
     });
 
     it("recovers from a lost LISTEN connection: reports 'all', then keeps propagating", async () => {

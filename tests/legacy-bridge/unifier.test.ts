@@ -47,6 +47,24 @@ describeStores('ModuleSystemUnifier', (ctx) => {
     expect(await registryRows(store, ACME)).toEqual([]);
   });
 
+  it('edits a list entry by entry in the database: junk JavaScript cannot represent stays byte for byte (enable, disable, migrate)', async () => {
+    const { store, unifier } = await setup(ctx.open);
+    const junk = '12345678901234567890, 1.10, {"n": 2.50}, null, "Billing"';
+    await seedClient(store, ACME, `["accounts", ${junk}, "billing-v1"]`);
+    const stored = async () => (await store.query<{ t: string }>('SELECT modules_enabled::text AS t FROM client_app_overrides WHERE client_id = $1', [ACME])).rows[0]!.t;
+    expect(await stored()).toBe(`["accounts", ${junk}, "billing-v1"]`);
+    expect(await unifier.enableModule(ACME, 'analytics')).toBe(true);
+    expect(await stored()).toBe(`["accounts", ${junk}, "billing-v1", "analytics"]`);
+    expect(await unifier.disableModule(ACME, 'billing')).toBe(true);
+    expect(await stored()).toBe(`["accounts", ${junk}, "analytics"]`);
+    // Dual write of a migrated module goes through the same edit.
+    expect(await unifier.migrateToUnified(ACME, 'payments')).toBe(true);
+    expect(await unifier.enableModule(ACME, 'payments', true)).toBe(true);
+    expect(await stored()).toBe(`["accounts", ${junk}, "analytics", "payments"]`);
+    expect(await unifier.disableModule(ACME, 'accounts')).toBe(true);
+    expect(await stored()).toBe(`[${junk}, "analytics", "payments"]`);
+  });
+
   it('enableModule (legacy) for a client without a row writes its current set plus the module', async () => {
     const { store, unifier, api } = await setup(ctx.open);
     await seedClient(store, ACME);

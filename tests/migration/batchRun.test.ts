@@ -1,7 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
 import type { CatalogView } from '../../src/types.js';
-import { CLIENT_KINDS, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
+import { CLIENT_KINDS, clientId, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
 
 const N = 2000;
@@ -246,5 +246,96 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
     const split = await m.runMigration({ strategy: 'merge', batchSize: 100, maxFailureRate: 1 });
     expect(split.counts.failed).toBe(1);
     expect(split.failures).toEqual([expect.objectContaining({ clientId: bad, reason: MigrationErrorCode.CLIENT_WRITE_FAILED })]);
+  });
+  it('keeps what JavaScript and JSON cannot tell apart: big numbers in a merged list stay as stored, and rollback restores SQL NULL and jsonb null exactly', { timeout: 120_000 }, async () => {
+    const store = await ctx.open();
+    await generateClients(store, 0); // the legacy tables only
+    const [a, b, c] = [clientId(1, 0xabc), clientId(2, 0xabc), clientId(3, 0xabc)];
+    await store.query(`INSERT INTO clients (id, name) SELECT id, 'odd ' || id FROM unnest($1::uuid[]) AS t(id)`, [[a, b, c]]);
+    // a: junk entries JavaScript would change (12345678901234567890 -> ...000, 1.10 -> 1.1), a
+    // jsonb null and an SQL NULL side by side, a double-encoded string, microsecond timestamps.
+    await store.query(
+      `INSERT INTO client_app_overrides (id, client_id, modules_enabled, theme_overrides, consultation_config, plan_catalog_overrides, created_at, updated_at) VALUES
+         (gen_random_uuid(), $1, '["accounts", 12345678901234567890, 1.10, {"x": 1.50}, "analytics"]', 'null', NULL, '"[\\"a\\"]"', '2025-01-01T00:00:00.000001Z', '2025-02-01T00:00:00.123456Z'),
+         (gen_random_uuid(), $2, '["accounts", 98765432109876543210]', '{}', 'null', NULL, '2025-01-02Z', '2025-03-01Z'),
+         (gen_random_uuid(), $3, '["accounts"]', '{"dark": true}', '{}', '{}', '2025-01-03Z', '2025-03-02T10:00:00.5Z')`,
+      [a, b, c],
+    );
+    // Registry rows the merge will rewrite; one holds a jsonb null in a NOT NULL column.
+    await store.query(
+      `INSERT INTO hotmod_module_configs (client_id, module_id, enabled, custom_settings, updated_at) VALUES
+         ($1, 'notifications', true, 'null', '2025-04-01T00:00:00.000001Z'), ($1, 'analytics', false, '{"n": 1.10}', '2025-04-01Z'),
+         ($2, 'notifications', true, '{}', '2025-04-02Z'), ($3, 'notifications', true, '{"tier": "gold"}', '2025-04-03Z')`,
+      [a, b, c],
+    );
+    const columns = async (id: string) =>
+      (await store.query<{ t: string }>(`SELECT concat_ws('|', modules_enabled::text, theme_overrides IS NULL, theme_overrides::text, consultation_config IS NULL, consultation_config::text, plan_catalog_overrides::text, created_at::text) AS t FROM client_app_overrides WHERE client_id = $1`, [id])).rows[0]!.t;
+    const before = await snapshotRows(store);
+    const othersBefore = await columns(a);
+    expect(othersBefore).toMatch(/^\["accounts", 12345678901234567890, 1\.10, \{"x": 1\.50\}, "analytics"\]\|f\|null\|t\|"\[\\"a\\"\]"\|2025-01-01 /);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+
+    const report = await m.runMigration({ clients: [a, b, c], strategy: 'merge', batchSize: 2 });
+    expect(report).toMatchObject({ status: 'completed', counts: { migrated: 3, failed: 0 } });
+    // merge edits only the entries of the modules it adds or removes: the junk stays byte for byte.
+    expect(await columns(a)).toBe(othersBefore.replace('{"x": 1.50}, "analytics"]', '{"x": 1.50}, "notifications"]'));
+    expect((await store.query<{ t: string }>(`SELECT modules_enabled::text AS t FROM client_app_overrides WHERE client_id = $1`, [b])).rows[0]!.t).toBe('["accounts", 98765432109876543210, "notifications"]');
+
+    const rolled = await m.rollbackRun(report.runId!);
+    expect(rolled.restored).toBe(3);
+    const after = await snapshotRows(store);
+    expect(diffRows(before.legacy, after.legacy)).toEqual([]);
+    expect(diffRows(before.registry, after.registry)).toEqual([]);
+    expect(await columns(a)).toBe(othersBefore);
+
+    // Backups written by earlier versions (row_to_json text) still restore (client c: no nulls to confuse).
+    const again = await m.runMigration({ clients: [c], strategy: 'merge' });
+    expect(again.counts.migrated).toBe(1);
+    await store.query(
+      `UPDATE hotmod_migration_backups SET legacy_rows = ARRAY(SELECT row_to_json(u.t::client_app_overrides)::text FROM unnest(legacy_rows) AS u(t)),
+              module_configs = ARRAY(SELECT row_to_json(u.t::hotmod_module_configs)::text FROM unnest(module_configs) AS u(t)) WHERE run_id = $1`,
+      [again.runId],
+    );
+    expect((await store.query<{ t: string }>('SELECT legacy_rows[1] AS t FROM hotmod_migration_backups WHERE run_id = $1', [again.runId])).rows[0]!.t).toMatch(/^\{"id":/);
+    await m.rollbackRun(again.runId!);
+    const afterOld = await snapshotRows(store);
+    expect(diffRows(before.legacy, afterOld.legacy)).toEqual([]);
+    expect(diffRows(before.registry, afterOld.registry)).toEqual([]);
+  });
+
+  it('verification recomputes every migrated client: a change the plan did not make is listed, and above the threshold rolls the run back', { timeout: 180_000 }, async () => {
+    const store = await ctx.open();
+    const { ids, kindOf } = await generateClients(store, 200);
+    const victim = ids.find((id) => kindOf.get(id)!.name === 'plain')!;
+    // The database stores something else than the migration wrote, for one client: a real
+    // trigger turns its notifications row off (a concurrent writer would do the same).
+    await store.exec(`
+      CREATE FUNCTION flip_one() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.client_id = '${victim}' AND NEW.module_id = 'notifications' THEN NEW.enabled := false; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER flip_one BEFORE INSERT OR UPDATE ON hotmod_module_configs FOR EACH ROW EXECUTE FUNCTION flip_one();`);
+    const before = await snapshotRows(store);
+    const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+
+    const tolerant = await m.runMigration({ strategy: 'merge', batchSize: 50, maxFailureRate: 0.5 });
+    expect(tolerant.status).toBe('verify_failed');
+    expect(tolerant.verification!.checked).toBe(tolerant.counts.migrated);
+    expect(tolerant.verification!.mismatches).toEqual([{ clientId: victim, before: ['accounts', 'billing', 'notifications', 'payments'], after: ['accounts', 'billing', 'payments'] }]);
+    expect((await m.verifyRun(tolerant.runId!)).mismatches.map((x) => x.clientId)).toEqual([victim]);
+    const v = await m.validateModuleMigration(victim);
+    expect(v.valid).toBe(false);
+    expect(v.issues.map((i) => i.code)).toContain(MigrationErrorCode.VERIFY_FAILED);
+    await m.rollbackRun(tolerant.runId!);
+
+    // No failure allowed: the one mismatch rolls the whole run back.
+    const strict = await m.runMigration({ strategy: 'merge', batchSize: 50, maxFailureRate: 0 });
+    expect(strict.status).toBe('rolled_back');
+    expect(strict.rollback).toMatchObject({ reason: MigrationErrorCode.VERIFY_FAILED, restored: strict.counts.rolledBack });
+    await store.exec('DROP TRIGGER flip_one ON hotmod_module_configs');
+    const after = await snapshotRows(store);
+    expect(diffRows(before.legacy, after.legacy)).toEqual([]);
+    expect(diffRows(before.registry, after.registry)).toEqual([]);
   });
 });

@@ -60,6 +60,20 @@ describe('hotmod migrate', () => {
     expect(report.counts.total).toBe(N);
     expect(report.counts.failed).toBe(N / 50);
     expect(report.failures[0]).toMatchObject({ reason: 'E_MIGRATION_OUT_OF_STEP' });
+
+    // run --dry-run is the same as plan; --client narrows it to the clients named.
+    const narrow = capture();
+    const two = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002'];
+    expect(await main(['migrate', 'run', '--dry-run', '--client', two.join(','), '--strategy', 'replace', '--json', ...common()], narrow)).toBe(0);
+    expect(JSON.parse(narrow.stdout.join(''))).toMatchObject({ dryRun: true, status: 'planned', strategy: 'replace', counts: { total: 2 } });
+    const store = await openStore(url);
+    try {
+      const now = await snapshotRows(store);
+      expect([...now.legacy].sort()).toEqual([...before.legacy].sort());
+      expect((await store.query("SELECT 1 FROM pg_tables WHERE tablename = 'hotmod_migration_runs'")).rows.length === 0 || (await store.query('SELECT 1 FROM hotmod_migration_runs')).rows.length === 0).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 
   it('run prints a plain progress line per batch with rate and ETA, then the report; verify and rollback follow', { timeout: 180_000 }, async () => {

@@ -68,8 +68,22 @@ describeStores('migrating clients while a host serves them', (ctx) => {
 
     const okBefore = () => outcomes.ok;
     while (okBefore() < 40) await new Promise((r) => setTimeout(r, 10));
-    const report = await migrator.runMigration({ strategy: 'merge', batchSize: 40 });
+    const okAtStart = outcomes.ok;
+    let batchesDone = 0;
+    let okDuringBatches = 0;
+    const report = await migrator.runMigration({
+      strategy: 'merge',
+      batchSize: 40,
+      onProgress: (p) => {
+        if (p.phase !== 'migration') return;
+        batchesDone++;
+        okDuringBatches = outcomes.ok;
+      },
+    });
     const okAtEnd = outcomes.ok;
+    // Calls were served between the migration's batches, not only before and after it.
+    expect(batchesDone).toBe(Math.ceil(560 / 40));
+    expect(okDuringBatches).toBeGreaterThan(okAtStart);
     // Keep serving a little after the run, so the views reloaded from the new rows are exercised.
     while (outcomes.ok < okAtEnd + 40) await new Promise((r) => setTimeout(r, 10));
     running = false;

@@ -18,7 +18,9 @@ afterEach(() => {
 interface HostRun {
   code: number | null;
   signal: NodeJS.Signals | null;
-  report: { scenario: string; outcome: string; pid?: number; pids?: number[]; fatals?: string[]; closeMs?: number; stopMs?: number; left?: number } | undefined;
+  report:
+    | { scenario: string; outcome: string; pid?: number; pids?: number[]; fatals?: string[]; calls?: number; closeMs?: number; stopMs?: number; left?: number }
+    | undefined;
   stderr: string;
 }
 
@@ -80,6 +82,12 @@ describe('a host using process sandboxes always exits', () => {
     await expectCleanExit(await runHost('huge', inner), ['E_CALL_TIMEOUT', 'E_SANDBOX_CRASHED', 'E_SANDBOX_MEMORY']);
   });
 
+  it('after a slow memory bomb hit the isolate limit', async () => {
+    const run = await runHost('bomb', inner);
+    await expectCleanExit(run, 'E_SANDBOX_MEMORY');
+    expect(run.report!.fatals).toEqual(['E_SANDBOX_MEMORY']);
+  });
+
   it('when the host forgets close()', async () => {
     await expectCleanExit(await runHost('forget-close', inner), 'ok');
   });
@@ -104,5 +112,15 @@ describe('a host built with createHost and a process module always exits after s
 
   it('after a huge allocation wedged the isolate', async () => {
     await expectCleanExit(await runHost('huge', 'runtime'), ['E_CALL_TIMEOUT', 'E_SANDBOX_CRASHED', 'E_SANDBOX_MEMORY']);
+  });
+
+  it('after a slow memory bomb hit the isolate limit', async () => {
+    await expectCleanExit(await runHost('bomb', 'runtime'), 'E_SANDBOX_MEMORY');
+  });
+
+  it('after swaps under load with no failed call', async () => {
+    const run = await runHost('swap', 'runtime');
+    await expectCleanExit(run, 'ok');
+    expect(run.report!.calls).toBeGreaterThan(0);
   });
 });

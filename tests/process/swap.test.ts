@@ -94,7 +94,9 @@ describe("isolation: 'process' under the runtime", () => {
     expect(await client.invoke('svc.api', 'get', { n: 1 })).toEqual({ version: '1.0.0', n: 1 });
     expect(await client.invoke('consumer.api', 'relay', { n: 2 })).toEqual({ version: '1.0.0', n: 2 });
     expect(await client.invoke('counter.api', 'inc', {})).toEqual({ count: 1, version: '1.0.0' });
-    // svc and counter live in child processes; the consumer does not.
+    // svc and counter live in child processes (their manifests say hotmod.isolation: "process");
+    // the consumer does not (the host default, 'isolate').
+    expect(Object.fromEntries(host.status().map((s) => [s.id, s.isolation]))).toEqual({ consumer: 'isolate', counter: 'process', svc: 'process' });
     expect(factory.processes().reduce((sum, p) => sum + p.sandboxes, 0)).toBe(2);
   });
 
@@ -142,19 +144,34 @@ describe("isolation: 'process' under the runtime", () => {
   it('quarantines a module whose child keeps crashing once the crash budget is spent', async () => {
     const { host, factory } = await startHost(2);
     const client = host.client('acme');
-    const failed: { id: string; willRestart: boolean }[] = [];
-    host.on('module:failed', (e) => failed.push({ id: e.id, willRestart: e.willRestart }));
+    const failed: { id: string; willRestart: boolean; quarantined: boolean }[] = [];
+    host.on('module:failed', (e) => failed.push({ id: e.id, willRestart: e.willRestart, quarantined: e.quarantined }));
     const svcFailures = () => failed.filter((f) => f.id === 'svc');
     const svcState = () => host.status().find((s) => s.id === 'svc')!.state;
     for (let crash = 1; crash <= 3; crash++) {
-      await until(() => svcState() === 'active', `svc to be active before crash ${crash}`);
+      await until(() => svcState() === 'active', `svc to be active before crash ${crash}`).catch((error: Error) => {
+        throw new Error(`${error.message}; status: ${JSON.stringify(host.status().map(({ metrics: _m, ...s }) => s))}`);
+      });
       await client.invoke('svc.api', 'get', { n: crash });
       for (const p of factory.processes()) if (p.sandboxes > 0) process.kill(p.pid!, 'SIGKILL');
       await until(() => svcFailures().length === crash, `crash ${crash} to be reported`);
     }
     expect(svcFailures().map((f) => f.willRestart)).toEqual([true, true, false]);
+    expect(svcFailures().map((f) => f.quarantined)).toEqual([false, false, true]);
     expect(svcState()).toBe('failed');
-    await expect(client.invoke('svc.api', 'get', { n: 9 })).rejects.toMatchObject({ code: 'E_MODULE_FAILED' });
+    // The status says it: failed, with the last crash's code and reason, 2 restarts used and none scheduled.
+    const status = host.status().find((s) => s.id === 'svc')!;
+    expect(status).toMatchObject({ state: 'failed', quarantined: true, code: 'E_SANDBOX_CRASHED', restarts: 2, reason: expect.stringContaining('killed by SIGKILL') });
+    expect(status.reason).toMatch(/^quarantined: crashed 3 times within 300 s, which spends the crash budget, so it is not restarted/);
+    expect(status.nextRestartAt).toBeUndefined();
+    await expect(client.invoke('svc.api', 'get', { n: 9 })).rejects.toMatchObject({
+      code: 'E_MODULE_FAILED',
+      details: { moduleId: 'svc', causeCode: 'E_SANDBOX_CRASHED' },
+    });
+    // It stays quarantined: no restart comes later.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(svcState()).toBe('failed');
+    expect(svcFailures()).toHaveLength(3);
   });
 
   it('stop() ends every child process', async () => {

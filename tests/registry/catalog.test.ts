@@ -133,6 +133,33 @@ describe('capability registry', () => {
     expect(registry.match('pay.*')).toEqual([]);
   });
 
+  it('matches every name under a prefix at any depth, one segment per inner *, and everything with *', () => {
+    const mk = (id: string, provides: Record<string, string>) =>
+      ({ key: `${id}@1.0.0`, manifest: { id, version: '1.0.0', provides } }) as unknown as ModulePackage;
+    const registry = createCapabilityRegistry([
+      mk('payments', { payments: '1.0.0', 'payments.charge': '2.1.0', 'payments.refund': '2.0.0', 'payments.refund.bulk': '1.0.0' }),
+      mk('paymentsx', { 'paymentsx.api': '1.0.0' }),
+      mk('billing', { 'billing.invoices': '1.4.0', 'billing.payments.charge': '1.0.0' }),
+    ]);
+    const names = (pattern: string) => registry.match(pattern).map((m) => m.name);
+    expect(names('payments.*')).toEqual(['payments.charge', 'payments.refund', 'payments.refund.bulk']);
+    expect(names('payments.refund.*')).toEqual(['payments.refund.bulk']);
+    expect(names('*.charge')).toEqual(['payments.charge']);
+    expect(names('*.*.charge')).toEqual(['billing.payments.charge']);
+    expect(names('payments')).toEqual(['payments']);
+    expect(names('*')).toEqual(registry.capabilities());
+    expect(registry.capabilities()).toHaveLength(7);
+    expect(registry.match('payments.*')[0]!.providers).toEqual([{ moduleId: 'payments', version: '1.0.0', capabilityVersion: '2.1.0' }]);
+  });
+
+  it('refuses a malformed pattern or range with E_CATALOG_QUERY', async () => {
+    const registry = createCapabilityRegistry(await packagesOf('diamond'));
+    for (const bad of ['payments*', 'pay ments.*', '', 'a..b', '**']) {
+      expect(() => registry.match(bad), bad).toThrow(expect.objectContaining({ code: 'E_CATALOG_QUERY' }));
+    }
+    expect(() => registry.providers('base.api', 'not a range')).toThrow(expect.objectContaining({ code: 'E_CATALOG_QUERY', message: expect.stringMatching(/not a valid semver range/) }));
+  });
+
   it('orders providers of one capability from several modules deterministically', () => {
     const mk = (id: string, version: string, cap: string) =>
       ({ key: `${id}@${version}`, manifest: { id, version, provides: { 'mail.send': cap } } }) as unknown as ModulePackage;

@@ -104,6 +104,63 @@ describe('manifest validation on fixture packages', () => {
     expect(diagnostics.find((d) => d.jsonPath === '$.hotmod.limits.memoryMB')!.fix).toMatch(/Did you mean "memoryMb"/);
   });
 
+  // Every field of DESIGN.md's manifest, given a wrong value on an otherwise valid package.
+  const base = () => ({ name: '@t/f', version: '1.0.0', main: 'dist/index.js', engines: { hotmod: '^1.0.0' } as unknown, hotmod: { id: 'f' } as Record<string, unknown> });
+  const fieldCases: [string, (pkg: ReturnType<typeof base>) => void, string, string][] = [
+    ['name', (p) => Object.assign(p, { name: 5 }), 'E_MANIFEST_TYPE', '$.name'],
+    ['version', (p) => Object.assign(p, { version: 1 }), 'E_MANIFEST_TYPE', '$.version'],
+    ['version (range)', (p) => Object.assign(p, { version: '^1.0.0' }), 'E_MANIFEST_VERSION', '$.version'],
+    ['main', (p) => Object.assign(p, { main: 7 }), 'E_MANIFEST_TYPE', '$.main'],
+    ['main (absolute)', (p) => Object.assign(p, { main: '/etc/passwd' }), 'E_MANIFEST_MAIN', '$.main'],
+    ['engines', (p) => Object.assign(p, { engines: 'hotmod 1' }), 'E_MANIFEST_TYPE', '$.engines'],
+    ['engines.hotmod', (p) => Object.assign(p, { engines: { hotmod: 1 } }), 'E_MANIFEST_TYPE', '$.engines.hotmod'],
+    ['hotmod', (p) => Object.assign(p, { hotmod: [] }), 'E_MANIFEST_TYPE', '$.hotmod'],
+    ['id', (p) => (p.hotmod.id = 3), 'E_MANIFEST_TYPE', '$.hotmod.id'],
+    ['legacyIds', (p) => (p.hotmod.legacyIds = 'f-v1'), 'E_MANIFEST_TYPE', '$.hotmod.legacyIds'],
+    ['legacyIds[i]', (p) => (p.hotmod.legacyIds = ['ok', ' padded ']), 'E_MANIFEST_ID', '$.hotmod.legacyIds[1]'],
+    ['legacyIds (own id)', (p) => (p.hotmod.legacyIds = ['f']), 'E_MANIFEST_SELF_REFERENCE', '$.hotmod.legacyIds[0]'],
+    ['provides', (p) => (p.hotmod.provides = ['f.api']), 'E_MANIFEST_TYPE', '$.hotmod.provides'],
+    ['provides value', (p) => (p.hotmod.provides = { 'f.api': 1 }), 'E_MANIFEST_TYPE', '$.hotmod.provides["f.api"]'],
+    ['requires', (p) => (p.hotmod.requires = 'x.api'), 'E_MANIFEST_TYPE', '$.hotmod.requires'],
+    ['requires name', (p) => (p.hotmod.requires = { 'x api': '^1.0.0' }), 'E_MANIFEST_CAPABILITY', '$.hotmod.requires["x api"]'],
+    ['optionalRequires', (p) => (p.hotmod.optionalRequires = { 'x.api': 'soon' }), 'E_MANIFEST_RANGE', '$.hotmod.optionalRequires["x.api"]'],
+    ['optionalRequires name', (p) => (p.hotmod.optionalRequires = { 'x.*': '^1.0.0' }), 'E_MANIFEST_CAPABILITY', '$.hotmod.optionalRequires["x.*"]'],
+    ['dependsOn', (p) => (p.hotmod.dependsOn = ['accounts']), 'E_MANIFEST_TYPE', '$.hotmod.dependsOn'],
+    ['dependsOn key', (p) => (p.hotmod.dependsOn = { Accounts: '^1.0.0' }), 'E_MANIFEST_ID', '$.hotmod.dependsOn.Accounts'],
+    ['dependsOn range', (p) => (p.hotmod.dependsOn = { accounts: 3 }), 'E_MANIFEST_TYPE', '$.hotmod.dependsOn.accounts'],
+    ['activation', (p) => (p.hotmod.activation = true), 'E_MANIFEST_ENUM', '$.hotmod.activation'],
+    ['isolation', (p) => (p.hotmod.isolation = 'vm'), 'E_MANIFEST_ENUM', '$.hotmod.isolation'],
+    ['permissions', (p) => (p.hotmod.permissions = { log: true }), 'E_MANIFEST_TYPE', '$.hotmod.permissions'],
+    ['permissions (twice)', (p) => (p.hotmod.permissions = ['log', 'log']), 'E_MANIFEST_DUPLICATE', '$.hotmod.permissions[1]'],
+    ['permissions (not a string)', (p) => (p.hotmod.permissions = [7]), 'E_MANIFEST_PERMISSION', '$.hotmod.permissions[0]'],
+    ['limits', (p) => (p.hotmod.limits = [64]), 'E_MANIFEST_TYPE', '$.hotmod.limits'],
+    ['limits.memoryMb', (p) => (p.hotmod.limits = { memoryMb: '64' }), 'E_MANIFEST_LIMIT', '$.hotmod.limits.memoryMb'],
+    ['configSchema', (p) => (p.hotmod.configSchema = { type: 'objekt' }), 'E_MANIFEST_CONFIG_SCHEMA', '$.hotmod.configSchema'],
+    ['defaultEnabled', (p) => (p.hotmod.defaultEnabled = 1), 'E_MANIFEST_TYPE', '$.hotmod.defaultEnabled'],
+  ];
+  it('accepts the base package of the field table', () => {
+    expect(validateManifest(base(), { dir: '/m/f', file: '/m/f/package.json' }).manifest?.id).toBe('f');
+  });
+  it.each(fieldCases)('checks %s', (_field, spoil, code, at) => {
+    const pkg = base();
+    spoil(pkg);
+    const { manifest, diagnostics } = validateManifest(pkg, { dir: '/m/f', file: '/m/f/package.json' });
+    expect(manifest).toBeUndefined();
+    expect(diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.jsonPath}`)).toEqual([`${code} ${at}`]);
+    expect(diagnostics.every((d) => d.file === '/m/f/package.json' && d.fix.length > 0 && d.message.length > 0)).toBe(true);
+  });
+
+  it("treats names that Object.prototype also has ('toString', 'constructor') as ordinary names, never as known limits", () => {
+    const at = { dir: '/m/o', file: '/m/o/package.json' };
+    const caps = validateManifest({ name: 'o', version: '1.0.0', engines: { hotmod: '*' }, hotmod: { id: 'o', requires: { toString: '^1.0.0' }, optionalRequires: { constructor: '^1.0.0' } } }, at);
+    expect(caps.diagnostics).toEqual([]);
+    expect(caps.manifest!.requires).toEqual({ toString: '^1.0.0' });
+    expect(caps.manifest!.optionalRequires).toEqual({ constructor: '^1.0.0' });
+    const limits = validateManifest({ name: 'o', version: '1.0.0', engines: { hotmod: '*' }, hotmod: { id: 'o', limits: { toString: 5, constructor: 1 } } }, at);
+    expect(limits.manifest).toBeUndefined();
+    expect(limits.diagnostics.map((d) => `${d.code} ${d.jsonPath}`).sort()).toEqual(['E_MANIFEST_UNKNOWN_FIELD $.hotmod.limits.constructor', 'E_MANIFEST_UNKNOWN_FIELD $.hotmod.limits.toString']);
+  });
+
   it('sorts map keys so that the manifest reads the same whatever order the author wrote', () => {
     const at = { dir: '/m/o', file: '/m/o/package.json' };
     const a = validateManifest({ name: 'o', version: '1.0.0', engines: { hotmod: '*' }, hotmod: { id: 'o', requires: { 'b.x': '^1.0.0', 'a.x': '^1.0.0' } } }, at);

@@ -66,6 +66,22 @@ describe('resolvePlan: choosing versions', () => {
     expect(plan.levels).toEqual([['base'], ['left']]);
   });
 
+  it('takes an older version when the newest ones close a cycle', async () => {
+    const packages = await catalog('cycle-avoidable');
+    // store 2.x depends on audit, which requires store.api: a cycle. store 1.4.0 needs nothing.
+    const plan = resolvePlan(packages, { hostVersion: HOST });
+    expect(versions(plan)).toEqual({ app: '1.0.0', audit: '1.0.0', store: '1.4.0' });
+    expect(plan.levels).toEqual([['store'], ['app', 'audit']]);
+    expect(plan.unresolved).toEqual([]);
+    expect(versions(resolvePlan(packages, { hostVersion: HOST, request: ['app'] }))).toEqual({ app: '1.0.0', store: '1.4.0' });
+    expect(summary(resolvePlan(packages, { hostVersion: HOST, mode: 'partial' }))).toEqual(summary(plan));
+    // Without the old version the cycle cannot be avoided, and is reported as before.
+    const newest = packages.filter((p) => p.key !== 'store@1.4.0');
+    const error = resolveError(() => resolvePlan(newest, { hostVersion: HOST }));
+    expect(error.code).toBe('E_RESOLVE_CYCLE');
+    expect(error.message).toContain('audit -> store -> audit (audit 1.0.0 requires store.api >=1.0.0, provided by store; store 2.1.0 depends on audit ^1.0.0)');
+  });
+
   it('skips versions whose engines.hotmod excludes the host', async () => {
     const packages = await catalog('engines');
     expect(versions(resolvePlan(packages, { hostVersion: HOST, request: ['search'] }))).toEqual({ search: '1.5.0' });
@@ -163,6 +179,23 @@ describe('resolvePlan: explained failures (strict)', () => {
     expect(error.details.cycles).toEqual([['a', 'b', 'c', 'a']]);
   });
 
+  it('names every module of a tangled cycle, and every cycle when there are several', async () => {
+    const packages = await catalog('cycle-tangled');
+    const error = resolveError(() => resolvePlan(packages, { hostVersion: HOST }));
+    expect(error.code).toBe('E_RESOLVE_CYCLE');
+    expect(error.message).toMatch(/^cannot resolve 2 cycles: /);
+    // x -> y -> x is the shortest way round; z is in the same strongly connected knot.
+    expect(error.message).toContain('x -> y -> x (x 1.0.0 depends on y ^1.0.0; y 1.0.0 depends on x ^1.0.0) with z in the same cycle');
+    expect(error.message).toContain('p -> q -> p (p 1.0.0 requires q.api ^1.0.0, provided by q; q 1.0.0 depends on p ^1.0.0)');
+    expect(error.details.cycles).toEqual([
+      ['p', 'q', 'p'],
+      ['x', 'y', 'x'],
+    ]);
+    const partial = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    expect(versions(partial)).toEqual({ solo: '1.0.0' });
+    expect(partial.unresolved.map((u) => u.id)).toEqual(['p', 'q', 'x', 'y', 'z']);
+  });
+
   it('finds a cycle made of capabilities alone', async () => {
     const packages = await catalog('cycle-capabilities');
     const error = resolveError(() => resolvePlan(packages, { hostVersion: HOST }));
@@ -189,6 +222,31 @@ describe('resolvePlan: optional requirements', () => {
     const plan = resolvePlan(await catalog('optional'), { hostVersion: HOST, request: ['app', 'search'], mode: 'partial' });
     expect(plan.modules.find((m) => m.id === 'app')!.optionalBindings['metrics.track']).toBe('metrics');
     expect(versions(plan)).toEqual({ app: '1.0.0', metrics: '1.1.0', search: '1.5.0' });
+  });
+});
+
+describe('resolvePlan: an optional provider caught in a cycle', () => {
+  it('never fails the plan of its consumer: the optional binding is null and the cycle stays out', async () => {
+    const packages = await catalog('optional-cycle');
+    for (const mode of ['strict', 'partial'] as const) {
+      const plan = resolvePlan(packages, { hostVersion: HOST, request: ['app'], mode });
+      expect(versions(plan)).toEqual({ app: '1.0.0' });
+      expect(plan.modules[0]!.optionalBindings).toEqual({ 'tracer.api': null });
+      expect(plan.unresolved).toEqual([]);
+    }
+  });
+
+  it('still reports the cycle when its modules are requested themselves', async () => {
+    const packages = await catalog('optional-cycle');
+    const error = resolveError(() => resolvePlan(packages, { hostVersion: HOST }));
+    expect(error.code).toBe('E_RESOLVE_CYCLE');
+    expect(error.message).toContain('spans -> tracer -> spans');
+    const partial = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    expect(versions(partial)).toEqual({ app: '1.0.0' });
+    expect(partial.unresolved.map((u) => [u.id, u.error.code])).toEqual([
+      ['spans', 'E_RESOLVE_CYCLE'],
+      ['tracer', 'E_RESOLVE_CYCLE'],
+    ]);
   });
 });
 

@@ -33,13 +33,17 @@ describe('hotmod start / dev', () => {
     }
   });
 
-  it('dev prints one line per event when stdout is not a terminal, and swaps an edit', async () => {
+  it('dev prints one line per event when stdout is not a terminal, swaps an edit, and prints a diagnostic for a broken one', async () => {
     const modulesDir = await copyFixture('swap');
     const p = run(['dev', '--modules', modulesDir, '--store', 'memory']);
     try {
       await waitFor(() => p.out().includes('hotmod dev: watching'), 'the watching line', 30_000);
       await rewriteModule(path.join(modulesDir, 'svc'), { version: '1.1.0' });
       await waitFor(() => /swapped svc 1\.0\.0 -> 1\.1\.0/.test(p.out()), 'the swapped line', 30_000);
+      // A broken edit prints a diagnostic; 1.1.0 serves on.
+      await rewriteModule(path.join(modulesDir, 'svc'), { raw: '{ "name": "@fixtures/svc", "version": "1.2.0", ' });
+      await waitFor(() => /problem in svc: .*JSON.* — the running version serves on/.test(p.out()), 'the diagnostic line', 30_000);
+      expect(p.out()).not.toMatch(/swapped svc 1\.1\.0/);
       p.child.kill('SIGINT');
       expect(await p.exit).toBe(0);
       expect(p.out()).toMatch(/hotmod: stopped/);
@@ -49,7 +53,7 @@ describe('hotmod start / dev', () => {
   });
 
   // A real terminal: util-linux `script` runs the CLI on a pseudo-terminal; Ctrl-C is typed into it.
-  it.skipIf(!existsSync('/usr/bin/script'))('dev on a terminal redraws a live table of modules, states and swaps, and stops on Ctrl-C', async () => {
+  it.skipIf(!existsSync('/usr/bin/script'))('dev on a terminal redraws a live table of modules, states and swaps, and stops on Ctrl-C (skipped where util-linux script, the pty runner, is missing)', async () => {
     const modulesDir = await copyFixture('swap');
     const cmd = [process.execPath, '--no-node-snapshot', '--import', 'tsx', path.join(FIXTURES, 'cliRunner.ts'), 'dev', '--modules', modulesDir, '--store', 'memory']
       .map((a) => `'${a.replaceAll("'", "'\\''")}'`)

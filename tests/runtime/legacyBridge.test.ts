@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initLegacySchema, ModuleDataMigrator, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { initLegacySchema, ModuleDataMigrator, ModuleSystemUnifier, openStore, type Store } from '../../src/legacy-bridge/index.js';
 import { tokens } from '../../src/runtime/index.js';
 import { FIXTURES, expectCode, newHost, waitFor } from './helpers.js';
 
@@ -45,6 +45,27 @@ describe('createHost with a store: the legacy bridge', () => {
 
     await host.stop();
     expect(store.closed).toBe(true);
+  }, 60_000);
+
+  it('uses a store the embedding app registered under the STORE token, and leaves it open at stop', async () => {
+    const mine = await openStore('memory');
+    try {
+      await initLegacySchema(mine);
+      await mine.query('INSERT INTO clients (id, name) VALUES ($1, $2)', [ACME, 'acme']);
+      const host = await newHost({ modulesDir: path.join(FIXTURES, 'graph'), store: 'memory', register: (c) => c.register(tokens.STORE, { useValue: mine }) });
+      await host.start();
+      expect(host.container.resolve(tokens.STORE)).toBe(mine);
+      await host.legacy!.saveModuleOverrides(ACME, ['lazy-echo']);
+      // The row is in the app's store, and the host serves from it.
+      const rows = await mine.query<{ modules_enabled: unknown }>('SELECT modules_enabled FROM client_app_overrides WHERE client_id = $1', [ACME]);
+      expect(rows.rows).toHaveLength(1);
+      expect(await host.client(ACME).invoke('echo.api', 'echo', 1)).toMatchObject({ input: 1 });
+      await expectCode(host.client(ACME).invoke('base.api', 'ping', {}), 'E_NOT_ENABLED');
+      await host.stop();
+      expect(mine.closed).toBe(false);
+    } finally {
+      await mine.close();
+    }
   }, 60_000);
 
   it("runs without a store or bridge with store 'none'", async () => {

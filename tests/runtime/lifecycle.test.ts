@@ -1,6 +1,55 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadModulePackage } from '../../src/registry/index.js';
+import { ModuleRecord } from '../../src/runtime/moduleRecord.js';
+import { LIFECYCLE_TRANSITIONS, canTransition, type ModuleStateName } from '../../src/runtime/moduleState.js';
 import { FIXTURES, expectCode, newHost, stateOf } from './helpers.js';
+
+describe('the lifecycle state machine', () => {
+  const ALL: ModuleStateName[] = ['discovered', 'resolved', 'activating', 'active', 'deactivating', 'inactive', 'failed', 'unresolved'];
+
+  it("allows DESIGN.md's path, failed and unresolved from anywhere, and nothing else", () => {
+    const path: ModuleStateName[] = ['discovered', 'resolved', 'activating', 'active', 'deactivating', 'inactive'];
+    for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!), `${path[i - 1]} -> ${path[i]}`).toBe(true);
+    for (const from of ALL) {
+      expect(canTransition(from, 'failed'), `${from} -> failed`).toBe(true);
+      expect(canTransition(from, 'unresolved'), `${from} -> unresolved`).toBe(true);
+    }
+    // Restarts and returning requirements go back through resolved; a swap replaces the active instance.
+    expect(canTransition('failed', 'resolved')).toBe(true);
+    expect(canTransition('unresolved', 'resolved')).toBe(true);
+    expect(canTransition('active', 'active')).toBe(true);
+    expect(canTransition('failed', 'active')).toBe(true); // a stateful swap whose old instance crashed mid-way
+    // No shortcut around activation, and nothing comes back from the dead without being resolved again.
+    for (const [from, to] of [
+      ['discovered', 'active'],
+      ['discovered', 'activating'],
+      ['resolved', 'active'],
+      ['inactive', 'active'],
+      ['inactive', 'activating'],
+      ['failed', 'activating'],
+      ['unresolved', 'activating'],
+      ['deactivating', 'active'],
+      ['active', 'resolved'],
+      ['active', 'inactive'],
+    ] as const)
+      expect(canTransition(from, to), `${from} -> ${to}`).toBe(false);
+    // The table names only real states.
+    for (const [from, tos] of Object.entries(LIFECYCLE_TRANSITIONS)) for (const to of tos) expect(ALL, `${from} -> ${to}`).toContain(to);
+  });
+
+  it('refuses an illegal move on a module record with E_STATE_TRANSITION, and keeps the old state', async () => {
+    const { pkg } = await loadModulePackage(path.join(FIXTURES, 'drain/slow'));
+    const record = new ModuleRecord(pkg!, {}, {}, []);
+    expect(record.state.name).toBe('discovered');
+    expect(() => (record.state = { name: 'inactive' })).toThrow(
+      expect.objectContaining({ code: 'E_STATE_TRANSITION', message: expect.stringMatching(/module 'slow': the lifecycle does not allow discovered -> inactive/) }),
+    );
+    expect(record.state.name).toBe('discovered');
+    record.state = { name: 'resolved' };
+    expect(record.state.name).toBe('resolved');
+  });
+});
 
 describe('host lifecycle', () => {
   it('refuses a second start()', async () => {

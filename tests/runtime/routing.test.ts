@@ -45,12 +45,17 @@ describe('router', () => {
 
   it('checks enablement on every module-to-module hop, with the caller clientId', async () => {
     // top is enabled for acme, but mid-b (which top calls) is not.
-    const source = listSource({ acme: ['top', 'mid-a', 'base'], full: ['top', 'mid-a', 'mid-b', 'base'] });
+    const source = listSource({ acme: ['top', 'mid-a', 'base'], full: ['top', 'mid-a', 'mid-b', 'base'], deep: ['top', 'mid-a', 'mid-b'] });
     const host = await newHost({ modulesDir: path.join(FIXTURES, 'graph'), overrides: { configSource: source } });
     await host.start();
     const err = await expectCode(host.client('acme').invoke('top.api', 'ping', {}), 'E_NOT_ENABLED');
     expect(err.message).toMatch(/module 'top' called 'midb.api.ping' for client 'acme', but its provider 'mid-b' is not enabled for that client/);
     expect(await host.client('full').invoke('top.api', 'ping', {})).toMatchObject({ id: 'top' });
+    // The second hop is checked too: top -> mid-a passes, mid-a -> base is refused for this client.
+    const deep = await expectCode(host.client('deep').invoke('top.api', 'ping', {}), 'E_NOT_ENABLED');
+    expect(deep.message).toMatch(/module 'mid-a' called 'base.api.ping' for client 'deep', but its provider 'base' is not enabled for that client/);
+    // base was reached by acme's mid-a hop and full's two hops, never for 'deep'.
+    expect(host.status().find((s) => s.id === 'base')!.metrics.calls).toBe(3);
   });
 
   it('refuses a call to a capability the module did not declare (E_UNDECLARED_CAPABILITY)', async () => {
@@ -140,5 +145,10 @@ describe('router', () => {
     await host.client('z').invoke('base.api', 'ping', {});
     expect(asked).toBe(1); // cached per client
     expect(host.container.resolve(tokens.CONFIG_SOURCE).name).toBe('replaced');
+    // A child container per host: the replacement does not leak into another host.
+    const other = await newHost({ modulesDir: path.join(FIXTURES, 'graph') });
+    expect(other.container).not.toBe(host.container);
+    expect(other.container.isRegistered(tokens.CONFIG_SOURCE, true)).toBe(false);
+    expect(other.container.resolve(tokens.LOGGER)).not.toBe(host.container.resolve(tokens.LOGGER));
   });
 });

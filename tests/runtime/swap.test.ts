@@ -82,6 +82,7 @@ describe('zero-downtime swap', () => {
     expect(s.errors).toEqual([]);
     expect(d.failed + r.failed + s.failed).toBe(0);
     expect(d.ok).toBeGreaterThan(20);
+    expect(r.ok).toBeGreaterThan(20);
     expect(s.ok).toBeGreaterThan(20);
     expect(versions.filter((v) => v === '1.22.0')).toHaveLength(2);
     // The stateful counter lost no increment across 22 handoffs.
@@ -163,5 +164,92 @@ describe('zero-downtime swap', () => {
     expect(await client.invoke('consumer.api', 'relay', { n: 9 })).toEqual({ version: '1.0.0', n: 9 });
     expect(host.metrics().swaps).toEqual({ succeeded: 0, failed: 0, refused: 2 });
     await expectCode(host.swap('nope'), 'E_UNKNOWN_MODULE');
+  });
+
+  it("resumes the old version when its own deactivate() throws: the held calls are served, the swap fails", async () => {
+    const modulesDir = await copyFixture('swap');
+    await rewriteModule(path.join(modulesDir, 'counter'), {
+      code: `let count = 0;
+export async function activate(ctx) {
+  count = ctx.previousState ? ctx.previousState.count : 0;
+  return { 'counter.api': {
+    async inc(input) { if (input && input.delayMs) await new Promise((r) => setTimeout(r, input.delayMs)); count += 1; return { count, version: ctx.module.version }; },
+    async get() { return { count, version: ctx.module.version }; },
+  } };
+}
+export async function deactivate() { throw new Error('state too large to serialise'); }`,
+    });
+    const host = await newHost({ modulesDir });
+    await host.start();
+    const client = host.client('acme');
+    await client.invoke('counter.api', 'inc', {});
+    await rewriteModule(path.join(modulesDir, 'counter'), { version: '1.1.0' });
+    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 200 });
+    await new Promise((r) => setTimeout(r, 30));
+    const swap = host.swap('counter');
+    await waitFor(() => host.status().find((s) => s.id === 'counter')!.holdingCalls, 'the swap to hold calls');
+    const held = client.invoke('counter.api', 'inc', {});
+    const err = await expectCode(swap, 'E_SWAP_FAILED');
+    expect(err.message).toMatch(/deactivate\(\) of version 1.0.0 threw: .*state too large to serialise.*version 1.0.0 resumed/);
+    expect(await inFlight).toEqual({ count: 2, version: '1.0.0' });
+    // The resumed instance had no state to start from, but it serves: no call failed.
+    expect(await held).toEqual({ count: 1, version: '1.0.0' });
+    expect(host.status().find((s) => s.id === 'counter')).toMatchObject({ state: 'active', version: '1.0.0' });
+  });
+
+  it('does not fail the first call of a lazy module when a swap arrives while that call activates it', async () => {
+    const modulesDir = await copyFixture('graph');
+    const host = await newHost({ modulesDir });
+    await host.start();
+    const client = host.client('acme');
+    // lazy-echo's activate takes 200 ms: the swap lands in the middle of it.
+    const first = client.invoke('echo.api', 'echo', { n: 1 });
+    await waitFor(() => stateOf(host, 'lazy-echo') === 'activating', 'lazy-echo to be activating');
+    await rewriteModule(path.join(modulesDir, 'lazy-echo'), { version: '1.1.0' });
+    const swap = host.swap('lazy-echo');
+    expect(await first).toEqual({ input: { n: 1 }, clientId: 'acme', settings: {} });
+    expect(await swap).toMatchObject({ id: 'lazy-echo', from: '1.0.0', to: '1.1.0' });
+    expect(host.status().find((s) => s.id === 'lazy-echo')).toMatchObject({ state: 'active', version: '1.1.0' });
+    expect(await client.invoke('echo.api', 'echo', { n: 2 })).toMatchObject({ input: { n: 2 } });
+  });
+
+  it('never cuts a call in flight that outlasts the drain budget: the stateless old instance finishes it', async () => {
+    const modulesDir = await copyFixture('swap');
+    const host = await newHost({ modulesDir, drainTimeoutMs: 50 });
+    await host.start();
+    const client = host.client('acme');
+    const slow = client.invoke('svc.api', 'get', { delayMs: 400, n: 1 }, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 30));
+    await rewriteModule(path.join(modulesDir, 'svc'), { version: '1.1.0', code: svcCode('new') });
+    expect(await host.swap('svc')).toMatchObject({ to: '1.1.0' });
+    expect(await client.invoke('svc.api', 'get', { n: 2 })).toMatchObject({ version: '1.1.0' });
+    // 400 ms > the 50 ms drain budget: the retired instance still answers the call it started.
+    expect(await slow).toEqual({ version: '1.0.0', n: 1 });
+  });
+
+  it('gives a stateful swap up when calls outlast the drain budget: the old version serves on with its state, nothing fails', async () => {
+    const modulesDir = await copyFixture('swap');
+    const host = await newHost({ modulesDir, drainTimeoutMs: 50 });
+    const failures: { code: string; reason: string }[] = [];
+    host.on('swap:failed', (e) => failures.push({ code: e.code, reason: e.reason }));
+    await host.start();
+    const client = host.client('acme');
+    await client.invoke('counter.api', 'inc', {});
+    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 400 }, { timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 30));
+    await rewriteModule(path.join(modulesDir, 'counter'), { version: '1.1.0' });
+    const swap = host.swap('counter');
+    await waitFor(() => host.status().find((s) => s.id === 'counter')!.holdingCalls, 'the swap to hold calls');
+    const held = client.invoke('counter.api', 'inc', {});
+    const err = await expectCode(swap, 'E_SWAP_FAILED');
+    expect(err.message).toMatch(/1 call\(s\) still in flight after the drain budget \(50 ms\).*version 1.0.0 resumed/);
+    // The held call is released to 1.0.0 at once; the long call finishes after it.
+    expect(await held).toEqual({ count: 2, version: '1.0.0' });
+    expect(await inFlight).toEqual({ count: 3, version: '1.0.0' });
+    expect(failures).toEqual([expect.objectContaining({ code: 'E_SWAP_FAILED' })]);
+    expect(host.status().find((s) => s.id === 'counter')).toMatchObject({ state: 'active', version: '1.0.0', holdingCalls: false });
+    // Once the calls are done, the same swap goes through and hands the state over.
+    expect(await host.swap('counter')).toMatchObject({ stateful: true, to: '1.1.0' });
+    expect(await client.invoke('counter.api', 'inc', {})).toEqual({ count: 4, version: '1.1.0' });
   });
 });

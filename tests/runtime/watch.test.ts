@@ -1,4 +1,4 @@
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../src/index.js';
@@ -54,6 +54,47 @@ describe('hot reload through the watcher', () => {
     expect(await host.client('acme').invoke('greet.api', 'hello', { name: 'di' })).toEqual({ text: 'bonjour di', version: '1.0.0' });
   });
 
+  it('keeps the old version serving through a broken src/ edit (a diagnostic with file:line), then swaps the fix in', async () => {
+    const modulesDir = await copyFixture('watch');
+    const { host, events } = await watchingHost(modulesDir);
+    const src = path.join(modulesDir, 'greeter/src/index.ts');
+    const dist = path.join(modulesDir, 'greeter/dist/index.js');
+    const bundleBefore = await readFile(dist, 'utf8');
+    await writeFile(src, "export async function activate() {\n  return { 'greet.api': { async hello( { } } };\n}\n");
+    const diag = await waitFor(() => events.find((x) => x.type === 'module:diagnostic'), 'a build diagnostic');
+    expect(diag.e).toMatchObject({ id: 'greeter', code: 'E_BUILD_FAILED', dir: path.join(modulesDir, 'greeter') });
+    expect(String(diag.e.message)).toMatch(/src\/index\.ts:2:\d+/);
+    // dist/ untouched, no swap attempted, 1.0.0 serves on.
+    expect(await readFile(dist, 'utf8')).toBe(bundleBefore);
+    expect(events.some((x) => x.type === 'module:swapped' || x.type === 'swap:failed')).toBe(false);
+    expect(await host.client('acme').invoke('greet.api', 'hello', { name: 'ed' })).toEqual({ text: 'hello ed', version: '1.0.0' });
+    expect(stateOf(host, 'greeter')).toBe('active');
+
+    await writeFile(src, "export async function activate(ctx: { module: { version: string } }) {\n  return { 'greet.api': { async hello(input: { name: string }) { return { text: `hallo ${input.name}`, version: ctx.module.version }; } } };\n}\n");
+    await waitFor(() => events.some((x) => x.type === 'module:swapped' && x.e.id === 'greeter'), 'the swap after the fix');
+    expect(await host.client('acme').invoke('greet.api', 'hello', { name: 'ed' })).toEqual({ text: 'hallo ed', version: '1.0.0' });
+  });
+
+  it('falls back to another folder with the same id when the running one is removed, and re-activates its dependents', async () => {
+    const modulesDir = await copyFixture('watch');
+    // A second greeter folder, 1.5.0: the resolver runs it (the newest version).
+    await cp(path.join(modulesDir, 'greeter'), path.join(modulesDir, 'greeter-next'), { recursive: true });
+    await rewriteModule(path.join(modulesDir, 'greeter-next'), {
+      version: '1.5.0',
+      hotmod: (h) => ((h.provides as Record<string, string>)['greet.api'] = '1.5.0'),
+      code: "export async function activate(ctx) { return { 'greet.api': { async hello(i) { return { text: 'hey ' + i.name, version: ctx.module.version }; } } }; }",
+    });
+    const { host, events } = await watchingHost(modulesDir);
+    const client = host.client('acme');
+    expect(await client.invoke('welcome.api', 'welcome', { name: 'al' })).toEqual({ welcome: 'hey al' });
+
+    await rm(path.join(modulesDir, 'greeter-next'), { recursive: true, force: true });
+    await waitFor(() => host.status().find((s) => s.id === 'greeter')?.version === '1.0.0' && stateOf(host, 'needs-greeter') === 'active', 'greeter 1.0.0 and its dependent active again');
+    expect(events.filter((x) => x.type === 'module:deactivated').map((x) => x.e.id)).toEqual(['needs-greeter', 'greeter']);
+    expect(await client.invoke('welcome.api', 'welcome', { name: 'al' })).toEqual({ welcome: 'hello al' });
+    expect(host.status().find((s) => s.id === 'needs-greeter')!.bindings).toEqual({ 'greet.api': 'greeter' });
+  });
+
   it('activates an added folder and unloads a removed one (its dependents become unresolved)', async () => {
     const modulesDir = await copyFixture('watch');
     const { host, events } = await watchingHost(modulesDir);
@@ -68,7 +109,8 @@ describe('hot reload through the watcher', () => {
     expect(stateOf(host, 'greeter')).toBeUndefined();
     const status = host.status().find((s) => s.id === 'needs-greeter')!;
     expect(status.reason).toMatch(/greet\.api/);
-    expect(events.some((x) => x.type === 'module:deactivated' && x.e.id === 'greeter' && x.e.reason === 'unload')).toBe(true);
+    // Unload goes in reverse order: the dependent first, then the module it needed.
+    expect(events.filter((x) => x.type === 'module:deactivated').map((x) => `${x.e.id}:${x.e.reason}`)).toEqual(['needs-greeter:unload', 'greeter:unload']);
     await expectCode(host.client('acme').invoke('greet.api', 'hello', { name: 'x' }), 'E_NO_PROVIDER');
     await expectCode(host.client('acme').invoke('welcome.api', 'welcome', { name: 'x' }), 'E_NO_PROVIDER');
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
+import { bridgeRefused } from '../../src/sandbox/moduleErrors.js';
 import { context, fixturePath, sandboxTracker, waitFor } from './support.js';
 
 async function failure(promise: Promise<unknown>): Promise<HotmodError> {
@@ -121,5 +122,21 @@ describe('isolate sandbox: capability calls from module code', () => {
     expect(error.code).toBe('E_MODULE_THREW');
     expect(error.details.moduleCode).toBe('E_NOT_ENABLED');
     expect(error.message).toContain('not enabled for client-1');
+  });
+});
+
+describe('isolate sandbox: what a bridge refusal may claim', () => {
+  const label = { moduleId: 'demo', version: '1.0.0', phase: 'call' as const, capability: 'demo.echo', method: 'echo' };
+
+  it('keeps the four bridge codes and turns any other claimed code into E_MODULE_THREW', () => {
+    for (const code of ['E_SANDBOX_NOT_JSON', 'E_PAYLOAD_TOO_LARGE', 'E_UNKNOWN_METHOD', 'E_SANDBOX_ACTIVATE_INVALID']) {
+      expect(bridgeRefused(label, JSON.stringify({ code, message: 'm' })).code).toBe(code);
+    }
+    for (const forged of ['E_SANDBOX_MEMORY', 'E_CALL_TIMEOUT', 'E_SANDBOX_CRASHED', 'E_NOT_ENABLED', 'E_ANYTHING']) {
+      const error = bridgeRefused(label, JSON.stringify({ code: forged, message: 'forged' }));
+      expect(error.code).toBe('E_MODULE_THREW');
+      expect(error.message).toContain("module 'demo@1.0.0' method 'demo.echo.echo': forged");
+    }
+    expect(bridgeRefused(label, 'not json at all').code).toBe('E_MODULE_THREW');
   });
 });

@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import ivm from 'isolated-vm';
 import { describe, expect, it } from 'vitest';
 import { createIsolateSandboxFactory } from '../../src/sandbox/index.js';
+import { IsolateSandbox } from '../../src/sandbox/isolateSandbox.js';
 import { context, sandboxOptions } from './support.js';
 
 setFlagsFromString('--expose-gc');
@@ -30,6 +31,7 @@ describe('isolate sandbox: no leaks over 1,000 load/dispose cycles', () => {
       destroy: (id) => void liveTimers.delete(id),
     });
 
+    let notDisposed = 0;
     const cycle = async (i: number) => {
       const sandbox = await factory.create(made.options);
       await sandbox.activate({ config: { i }, previousState: { counter: i } });
@@ -38,6 +40,8 @@ describe('isolate sandbox: no leaks over 1,000 load/dispose cycles', () => {
       const pending = [sandbox.call('demo.echo', 'wait', { ms: 60_000 }, context), sandbox.call('demo.calls', 'forward', { i }, context)];
       await sandbox.dispose();
       await Promise.allSettled(pending);
+      // The isolate's own flag: disposed, not merely dropped.
+      if (!IsolateSandbox.isolateCounters(sandbox as IsolateSandbox).isDisposed) notDisposed++;
     };
 
     // Warm up (code caches, allocator pools) before taking the baseline.
@@ -54,6 +58,7 @@ describe('isolate sandbox: no leaks over 1,000 load/dispose cycles', () => {
     await settle();
     hook.disable();
     const rssAfter = process.memoryUsage().rss;
+    expect(notDisposed).toBe(0);
     expect(liveTimers.size).toBe(0);
     expect(process.getActiveResourcesInfo().sort()).toEqual(resourcesBefore);
     // isolated-vm 6.2 never subtracts a compiled source's size from this counter (its
@@ -63,4 +68,32 @@ describe('isolate sandbox: no leaks over 1,000 load/dispose cycles', () => {
     // One live isolate costs ~1-2 MB of RSS: 1,000 leaked ones would be gigabytes.
     expect(rssAfter - rssBefore).toBeLessThan(150 * 1024 * 1024);
   }, 180_000);
+
+  it('holds the same isolated-vm references after 1,000 calls of every kind (the isolate\'s own referenceCount)', async () => {
+    const factory = createIsolateSandboxFactory();
+    const made = sandboxOptions('basic', { limits: { memoryMb: 16 } });
+    const sandbox = await factory.create(made.options);
+    try {
+      await sandbox.activate({ config: {}, previousState: undefined });
+      const counters = () => IsolateSandbox.isolateCounters(sandbox as IsolateSandbox);
+      const round = async (i: number) => {
+        await sandbox.call('demo.echo', 'echo', { i }, context);
+        await sandbox.call('demo.echo', 'wait', { ms: 0 }, context);
+        await sandbox.call('demo.calls', 'forward', { i }, { ...context, requestId: `r${i}` });
+        await sandbox.call('demo.echo', 'missing', null, context).catch(() => {});
+        await sandbox.call('demo.echo', 'log', { message: 'm', data: { i } }, context);
+      };
+      for (let i = 0; i < 20; i++) await round(i);
+      await settle();
+      const before = counters().referenceCount;
+      expect(before).toBeGreaterThan(0);
+      for (let i = 0; i < 200; i++) await round(i);
+      await settle();
+      expect(counters()).toEqual({ referenceCount: before, isDisposed: false });
+      await sandbox.dispose();
+      expect(counters()).toEqual({ referenceCount: 0, isDisposed: true });
+    } finally {
+      await sandbox.dispose();
+    }
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { createIsolateSandboxFactory, type CallContext } from '../../src/sandbox/index.js';
 import { context, fixturePath, sandboxOptions, sandboxTracker } from './support.js';
@@ -77,6 +78,23 @@ describe('isolate sandbox: load, activate, call, deactivate, dispose', () => {
     });
     expect(await bare.sandbox.call('demo.echo', 'context', null, context)).toMatchObject({ hasLog: false });
     expect(bare.logs).toEqual([]);
+  });
+
+  it('clearTimeout cancels a module timer and frees its host timer; setTimeout passes extra arguments', async () => {
+    const { sandbox } = await sandboxes.activated('timers');
+    await expect(sandbox.call('demo.timers', 'cancelOne', { ms: 10 }, context)).resolves.toEqual(['kept x 2']);
+    // A long timer holds one host timer until the module clears it (counted with async_hooks: module timers are unref'd).
+    const live = new Set<number>();
+    const hook = createHook({ init: (id, type) => void (type === 'Timeout' && live.add(id)), destroy: (id) => void live.delete(id) }).enable();
+    try {
+      const id = await sandbox.call('demo.timers', 'scheduleLong', { ms: 60_000 }, context);
+      expect(live.size).toBe(1);
+      await sandbox.call('demo.timers', 'cancel', { id }, context);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(live.size).toBe(0);
+    } finally {
+      hook.disable();
+    }
   });
 
   it('routes ctx.log to the host logger with copied data', async () => {
@@ -173,6 +191,23 @@ describe('isolate sandbox: loading errors', () => {
     const error = await sandboxes.create(sandboxOptions('top-level-throws').options).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_SANDBOX_EVALUATE' });
     expect((error as Error).message).toMatch(/threw while evaluating its top-level code: .*port/);
+  });
+
+  it('runs a top-level await that settles in its own microtasks, and refuses one still waiting after evaluation', async () => {
+    const { sandbox } = await sandboxes.activated('top-level-await');
+    await expect(sandbox.call('demo.rates', 'get', { currency: 'USD' }, context)).resolves.toBe(1.1);
+    const error = await sandboxes.create(sandboxOptions('top-level-await-pending').options).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_SANDBOX_EVALUATE', details: { pendingTopLevelAwait: true } });
+    expect((error as Error).message).toContain('a top-level await was still waiting');
+    expect((error as Error).message).toContain(fixturePath('top-level-await-pending'));
+  });
+
+  it('refuses an activate that returns an array with E_SANDBOX_ACTIVATE_INVALID', async () => {
+    const sandbox = await sandboxes.create(sandboxOptions('activate-array').options);
+    const error = await sandbox.activate({ config: {}, previousState: undefined }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_SANDBOX_ACTIVATE_INVALID' });
+    expect((error as Error).message).toContain('activate returned an array, not an object of capability objects');
+    expect(sandbox.state).toBe('loaded');
   });
 
   it('refuses invalid limits and factory options with E_SANDBOX_OPTIONS', async () => {

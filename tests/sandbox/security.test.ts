@@ -213,11 +213,12 @@ describe('isolate sandbox security: untrusted module code', () => {
       destroy: (id) => void live.delete(id),
     }).enable();
     try {
-      const { sandbox, logs } = await probe('scheduleLate', { ms: 30 });
+      const { sandbox, logs } = await probe('scheduleLate', { ms: 150 });
       await sandbox.call('evil.probe', 'manyTimers', { count: 50 }, context);
       expect(live.size).toBeGreaterThanOrEqual(51);
+      expect(logs.filter((l) => l.message.includes('after dispose'))).toEqual([]); // not fired yet: the check below means something
       await sandbox.dispose();
-      await new Promise((resolve) => setTimeout(resolve, 120));
+      await new Promise((resolve) => setTimeout(resolve, 400));
       expect(logs.filter((l) => l.message.includes('after dispose'))).toEqual([]);
       // destroy hooks run after the timer is cleared or has fired: let them drain.
       await new Promise((resolve) => setImmediate(resolve));
@@ -239,6 +240,34 @@ describe('isolate sandbox security: untrusted module code', () => {
     } finally {
       await sandbox.dispose();
     }
+  });
+
+  it.each(['sync', 'async'] as const)("24. a module patching String.prototype.charCodeAt or Array.prototype's indices cannot forge the bridge's error codes (%s)", async (execution) => {
+    const factory = createIsolateSandboxFactory({ execution });
+    for (const method of ['forgeViaCharCodeAt', 'forgeViaArraySetter']) {
+      const sandbox = await factory.create(sandboxOptions('hostile').options);
+      try {
+        await sandbox.activate({ config: {}, previousState: undefined });
+        const error = await sandbox.call('evil.probe', method, null, context).catch((e: unknown) => e);
+        expect(error, method).toBeInstanceOf(HotmodError);
+        expect(error, method).toMatchObject({ code: 'E_SANDBOX_NOT_JSON' });
+        expect((error as Error).message, method).toMatch(/circular/i);
+        expect(sandbox.state).toBe('active');
+        await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
+      } finally {
+        await sandbox.dispose();
+      }
+    }
+  });
+
+  it('25. thenables are adopted inside the isolate: one resolves, one whose then throws is a module error, one that never settles times out', async () => {
+    const { sandbox, result } = await probe('returnThenable');
+    expect(result).toEqual({ adopted: true });
+    const threw = await sandbox.call('evil.probe', 'throwingThenable', null, context).catch((e: unknown) => e);
+    expect(threw).toMatchObject({ code: 'E_MODULE_THREW' });
+    expect((threw as Error).message).toContain('then threw');
+    await expect(sandbox.call('evil.probe', 'silentThenable', null, context)).rejects.toMatchObject({ code: 'E_CALL_TIMEOUT', details: { stopped: false } });
+    await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
   });
 
   it('23. a single huge allocation (child process) fails with E_SANDBOX_MEMORY within the call timeout and other modules keep serving', async () => {

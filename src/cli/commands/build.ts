@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
-import { bundleModule, findSourceEntry, formatProblem, type BuildProblem, type BundleResult } from '../../runtime/bundleModule.js';
-import { RuntimeErrorCode } from '../../runtime/errors.js';
+import { bundleModule, findSourceEntry, formatProblem, type BuildProblem, type BundleResult } from '../../runtime/index.js';
+import { RuntimeErrorCode } from '../../runtime/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { errorJson, printJson, type CliIO } from '../io.js';
 import type { Command } from '../main.js';

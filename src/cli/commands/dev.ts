@@ -13,7 +13,7 @@ function describe(event: keyof HostEvents, e: Record<string, unknown>): string {
     case 'module:deactivated':
       return `deactivated ${e.id}@${e.version} (${e.reason})`;
     case 'module:failed':
-      return `FAILED ${e.id}@${e.version}: ${e.reason}${e.willRestart ? ` — restarting in ${e.delayMs} ms` : ''}`;
+      return `FAILED ${e.id}@${e.version}: ${e.reason}${e.willRestart ? ` — restarting in ${e.delayMs} ms` : e.quarantined ? ' — QUARANTINED: crash budget spent, not restarted' : ''}`;
     case 'module:swapped':
       return `swapped ${e.id} ${e.from} -> ${e.to} in ${Number(e.durationMs).toFixed(0)} ms${e.stateful ? ` (state handed over, ${e.heldCalls} held call(s))` : ''}`;
     case 'swap:failed':

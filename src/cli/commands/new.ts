@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, type CliIO } from '../io.js';
 import type { Command } from '../main.js';
-import { scaffoldModule } from '../../runtime/scaffold/scaffoldModule.js';
+import { scaffoldModule } from '../../runtime/index.js';
 
 export const command: Command = {
   summary: 'Scaffold a module package (manifest, src/index.ts, built dist/) that passes check and runs',

@@ -3,6 +3,9 @@ import type { CatalogView } from '../../types.js';
 /**
  * Edits of a stored modules_enabled array that keep every other entry as it is (order,
  * duplicates, junk): hotmod only ever adds or removes the entries of the module it writes.
+ * withModule / withoutModule compute the resulting list (for predictions); what is written
+ * is the LegacyListEdit of editFor, applied in SQL (legacyRepository.editLegacyModules), so
+ * entries JavaScript cannot represent exactly (big or trailing-zero numbers) stay as stored.
  */
 export function withModule(list: readonly unknown[], moduleId: string, catalog: CatalogView | undefined): unknown[] {
   if (list.some((e) => typeof e === 'string' && resolves(e, moduleId, catalog))) return [...list];
@@ -27,4 +30,11 @@ export function resolvedIds(list: unknown, catalog: CatalogView | undefined): Se
     if (id !== undefined) out.add(id);
   }
   return out;
+}
+
+/** The edit that makes a stored list say `enabled` for the module (empty when it already does). */
+export function editFor(list: readonly unknown[], moduleId: string, enabled: boolean, catalog: CatalogView | undefined): { remove: string[]; append: string[] } {
+  const naming = [...new Set(list.filter((e): e is string => typeof e === 'string' && resolves(e, moduleId, catalog)))];
+  if (enabled) return { remove: [], append: naming.length > 0 ? [] : [moduleId] };
+  return { remove: naming, append: [] };
 }

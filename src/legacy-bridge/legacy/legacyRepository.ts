@@ -110,6 +110,41 @@ export async function writeLegacyModules(tx: Queryable, clientId: string, module
   return inserted.rows[0]!;
 }
 
+/** An edit of a stored modules_enabled array: string entries to drop, ids to append. */
+export interface LegacyListEdit {
+  /** String entries (module ids or legacy ids) removed wherever they occur. */
+  remove: readonly string[];
+  /** Ids appended at the end, in this order. */
+  append: readonly string[];
+}
+
+/**
+ * The edited list, computed in SQL from the stored jsonb: every element that is not removed
+ * is kept exactly as stored (numbers like 12345678901234567890 or 1.10, objects, nulls never
+ * pass through JavaScript, which would change them). `o` is the client_app_overrides row;
+ * `remove` a text[] expression, `append` a jsonb array expression.
+ */
+export function editedListSql(remove: string, append: string): string {
+  return `((SELECT coalesce(jsonb_agg(x.e ORDER BY x.n), '[]'::jsonb)
+              FROM jsonb_array_elements(o.modules_enabled) WITH ORDINALITY AS x(e, n)
+             WHERE NOT (jsonb_typeof(x.e) = 'string' AND (x.e #>> '{}') = ANY (${remove}))) || ${append})`;
+}
+
+/**
+ * Applies an edit to the client's legacy list(s) when they hold a JSON array (anything else
+ * is never touched); updated_at := now(), other columns untouched. Call inside a
+ * transaction holding lockClient. Returns the rows changed.
+ */
+export async function editLegacyModules(tx: Queryable, clientId: string, edit: LegacyListEdit): Promise<number> {
+  if (edit.remove.length === 0 && edit.append.length === 0) return 0;
+  const { rowCount } = await tx.query(
+    `UPDATE client_app_overrides o SET modules_enabled = ${editedListSql('$2::text[]', '$3::jsonb')}, updated_at = now()
+      WHERE o.client_id = $1 AND jsonb_typeof(o.modules_enabled) = 'array'`,
+    [clientId, [...edit.remove], JSON.stringify(edit.append)],
+  );
+  return rowCount;
+}
+
 function newest(rows: LegacyOverridesRow[]): LegacyOverridesRow {
   return rows.reduce((a, b) => ((b.updated_at?.getTime() ?? 0) > (a.updated_at?.getTime() ?? 0) ? b : a));
 }

@@ -1,6 +1,6 @@
 import { isUuid } from '../clientId.js';
 // The batch takes the same per-client advisory locks as every other writer (lockClient), all in one statement.
-import { CLIENT_LOCK_NAMESPACE } from '../legacy/legacyRepository.js';
+import { CLIENT_LOCK_NAMESPACE, editedListSql } from '../legacy/legacyRepository.js';
 import type { Queryable } from '../store/types.js';
 import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 
@@ -60,9 +60,24 @@ export async function loadClientStates(q: Queryable, clientIds: readonly string[
 }
 
 /**
+ * Pins, for the rest of the transaction, the settings the text form of a row depends on
+ * (dates, intervals, floats, bytea), so a backup taken in one session and restored in
+ * another reads back to the same values and compares equal as text.
+ */
+export async function pinRowTextFormat(tx: Queryable): Promise<void> {
+  await tx.query(
+    `SELECT set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),
+            set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)`,
+  );
+}
+
+/**
  * Backs up the clients' rows as they are now, inside the batch's transaction and before
- * any change: every client_app_overrides row and every hotmod_module_configs row as
- * row_to_json(row)::text, so rollback can put back exactly these bytes.
+ * any change: every client_app_overrides row and every hotmod_module_configs row in
+ * PostgreSQL's own text form of the row (`row::text`: every column through its type's
+ * output function, SQL NULL distinct from a JSON null, numbers and timestamps exact), so
+ * rollback can put back exactly these values. (row_to_json would not do: it writes SQL NULL
+ * and a jsonb 'null' alike.)
  */
 export async function writeBackups(
   tx: Queryable,
@@ -72,13 +87,14 @@ export async function writeBackups(
   legacyTable: boolean,
 ): Promise<void> {
   if (backups.length === 0) return;
+  await pinRowTextFormat(tx);
   const legacyRows = legacyTable
-    ? `CASE WHEN b.legacy THEN COALESCE((SELECT array_agg(row_to_json(o)::text ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = b.client_id::uuid), '{}'::text[]) ELSE '{}'::text[] END`
+    ? `CASE WHEN b.legacy THEN COALESCE((SELECT array_agg(o::text ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = b.client_id::uuid), '{}'::text[]) ELSE '{}'::text[] END`
     : `'{}'::text[]`;
   await tx.query(
     `INSERT INTO hotmod_migration_backups (backup_id, run_id, client_id, strategy, legacy_rows, module_configs)
      SELECT b.backup_id, $1, b.client_id, $2, ${legacyRows},
-            COALESCE((SELECT array_agg(row_to_json(c)::text ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = b.client_id), '{}'::text[])
+            COALESCE((SELECT array_agg(c::text ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = b.client_id), '{}'::text[])
        FROM unnest($3::uuid[], $4::text[], $5::boolean[]) AS b(backup_id, client_id, legacy)`,
     [runId, strategy, backups.map((b) => b.backupId), backups.map((b) => b.clientId), backups.map((b) => isUuid(b.clientId))],
   );
@@ -97,7 +113,23 @@ export async function writeMigratedRows(tx: Queryable, writes: readonly { client
   );
 }
 
-/** Writes new modules_enabled arrays (and updated_at); every other column untouched. */
+/**
+ * Applies merge edits to the clients' lists in SQL (legacyRepository.editedListSql): only
+ * the named entries are removed / appended, every other element stays exactly as stored;
+ * lists that are not JSON arrays are never touched. updated_at := now(); other columns untouched.
+ */
+export async function editLegacyLists(tx: Queryable, edits: readonly { clientId: string; remove: readonly string[]; append: readonly string[] }[]): Promise<void> {
+  if (edits.length === 0) return;
+  await tx.query(
+    `UPDATE client_app_overrides o SET modules_enabled = ${editedListSql('v.remove', 'v.append')}, updated_at = now()
+       FROM (SELECT t.client_id, ARRAY(SELECT jsonb_array_elements_text(t.remove::jsonb)) AS remove, t.append::jsonb AS append
+               FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(client_id, remove, append)) AS v
+      WHERE o.client_id = ANY($1::uuid[]) AND o.client_id = v.client_id AND jsonb_typeof(o.modules_enabled) = 'array'`,
+    [edits.map((e) => e.clientId), edits.map((e) => JSON.stringify(e.remove)), edits.map((e) => JSON.stringify(e.append))],
+  );
+}
+
+/** Writes new modules_enabled arrays whole (and updated_at); every other column untouched. */
 export async function writeLegacyLists(tx: Queryable, lists: readonly { clientId: string; list: unknown[] }[]): Promise<void> {
   if (lists.length === 0) return;
   await tx.query(
@@ -120,69 +152,82 @@ export interface BackupRecord {
   restored_at: Date | null;
 }
 
-let overridesColumns: { key: string; columns: string[] } | undefined;
-
+/** The columns a restore writes: every live column except generated ones, in table order. */
 async function legacyColumns(q: Queryable): Promise<string[]> {
-  const { rows } = await q.query<{ column_name: string; key: string }>(
-    `SELECT a.attname AS column_name, c.oid::text AS key FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-      WHERE c.oid = to_regclass('client_app_overrides') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+  const { rows } = await q.query<{ column_name: string }>(
+    `SELECT a.attname AS column_name FROM pg_attribute a
+      WHERE a.attrelid = to_regclass('client_app_overrides') AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attnum`,
   );
-  const key = rows[0]?.key ?? '';
-  if (overridesColumns?.key === key) return overridesColumns.columns;
-  overridesColumns = { key, columns: rows.map((r) => r.column_name) };
-  return overridesColumns.columns;
+  return rows.map((r) => r.column_name);
 }
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
+ * Backups taken before the row-text format (row_to_json, a JSON object) are converted to it
+ * here, so one restore path serves both; a JSON backup cannot tell SQL NULL from a jsonb
+ * null, which is why new backups are row texts.
+ */
+async function asRowTexts(tx: Queryable, table: 'client_app_overrides' | 'hotmod_module_configs', texts: readonly string[]): Promise<string[]> {
+  if (!texts.some((t) => t.startsWith('{'))) return [...texts];
+  const { rows } = await tx.query<{ t: string }>(
+    `SELECT CASE WHEN left(t.j, 1) = '{' THEN json_populate_record(NULL::${table}, t.j::json)::text ELSE t.j END AS t
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(j, n) ORDER BY t.n`,
+    [texts],
+  );
+  return rows.map((r) => r.t);
+}
+
+/**
  * Puts the clients' rows back exactly as the backups hold them: legacy rows whose text
- * differs are updated column by column from the backup (json_populate_record), missing
- * ones re-inserted, rows the backup did not have deleted; the registry rows replaced by
- * the backed-up ones. Returns the client ids whose rows changed.
+ * differs are set column by column from the backed-up row, missing ones re-inserted, rows
+ * the backup did not have deleted; registry rows likewise. Afterwards `row::text` of every
+ * row of these clients equals the backup, byte for byte.
  */
 export async function restoreBackups(tx: Queryable, backups: readonly BackupRecord[], legacyTable: boolean): Promise<void> {
   if (backups.length === 0) return;
+  await pinRowTextFormat(tx);
   const clientIds = backups.map((b) => b.client_id);
   const uuids = legacyIds(clientIds);
   if (legacyTable && uuids.length > 0) {
-    const rowTexts = backups.flatMap((b) => b.legacy_rows);
+    const rowTexts = await asRowTexts(tx, 'client_app_overrides', backups.flatMap((b) => b.legacy_rows));
     const columns = await legacyColumns(tx);
     const set = columns.filter((c) => c !== 'id').map((c) => `${ident(c)} = b.${ident(c)}`).join(', ');
     // Rows the client did not have when it was backed up.
     await tx.query(
       `DELETE FROM client_app_overrides o WHERE o.client_id = ANY($1::uuid[])
-         AND o.id NOT IN (SELECT (t.j::json ->> 'id')::uuid FROM unnest($2::text[]) AS t(j))`,
+         AND o.id NOT IN (SELECT (t.j::client_app_overrides).id FROM unnest($2::text[]) AS t(j))`,
       [uuids, rowTexts],
     );
     if (rowTexts.length > 0) {
       await tx.query(
         `UPDATE client_app_overrides o SET ${set}
-           FROM (SELECT t.j AS hotmod_backup_text, r.* FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::client_app_overrides, t.j::json) AS r) AS b
-          WHERE o.client_id = ANY($2::uuid[]) AND o.id = b.id AND row_to_json(o)::text IS DISTINCT FROM b.hotmod_backup_text`,
+           FROM (SELECT t.j AS hotmod_backup_text, (t.j::client_app_overrides).* FROM unnest($1::text[]) AS t(j)) AS b
+          WHERE o.client_id = ANY($2::uuid[]) AND o.id = b.id AND o::text IS DISTINCT FROM b.hotmod_backup_text`,
         [rowTexts, uuids],
       );
       await tx.query(
-        `INSERT INTO client_app_overrides (${columns.map(ident).join(', ')})
+        `INSERT INTO client_app_overrides (${columns.map(ident).join(', ')}) OVERRIDING SYSTEM VALUE
          SELECT ${columns.map((c) => `r.${ident(c)}`).join(', ')}
-           FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::client_app_overrides, t.j::json) AS r
+           FROM (SELECT (t.j::client_app_overrides).* FROM unnest($1::text[]) AS t(j)) AS r
           WHERE NOT EXISTS (SELECT 1 FROM client_app_overrides o WHERE o.id = r.id)`,
         [rowTexts],
       );
     }
   }
-  const configTexts = backups.flatMap((b) => b.module_configs);
+  const configTexts = await asRowTexts(tx, 'hotmod_module_configs', backups.flatMap((b) => b.module_configs));
   // Replace the registry rows only where they differ, so unchanged clients get no write (and no NOTIFY).
   await tx.query(
     `DELETE FROM hotmod_module_configs c WHERE c.client_id = ANY($1::text[])
-       AND row_to_json(c)::text <> ALL($2::text[])`,
+       AND c::text <> ALL($2::text[])`,
     [clientIds, configTexts],
   );
   if (configTexts.length > 0) {
     await tx.query(
       `INSERT INTO hotmod_module_configs (client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at)
        SELECT r.client_id, r.module_id, r.enabled, r.custom_settings, r.source, r.migrated_at, r.updated_at
-         FROM unnest($1::text[]) AS t(j), LATERAL json_populate_record(NULL::hotmod_module_configs, t.j::json) AS r
+         FROM (SELECT (t.j::hotmod_module_configs).* FROM unnest($1::text[]) AS t(j)) AS r
         WHERE NOT EXISTS (SELECT 1 FROM hotmod_module_configs c WHERE c.client_id = r.client_id AND c.module_id = r.module_id)`,
       [configTexts],
     );

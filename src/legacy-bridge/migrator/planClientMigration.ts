@@ -42,6 +42,12 @@ export interface ClientMigrationPlan {
   registryWrites: { moduleId: string; enabled: boolean }[];
   /** The new modules_enabled array, or undefined when the legacy row is left untouched. */
   legacyList?: unknown[];
+  /**
+   * merge: how legacyList is written — only these entries removed / appended, in SQL, so
+   * every other entry stays exactly as stored. replace writes legacyList whole (it is only
+   * made from lists of catalog ids).
+   */
+  legacyEdit?: { remove: string[]; append: string[] };
   /** Sorted module ids the client may call now; the migration keeps it. */
   effectiveBefore: string[];
   /** Predicted from the planned writes (equal to effectiveBefore, or the plan fails). */
@@ -95,8 +101,8 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
     warnings: [...new Set(view.warnings.map((w) => w.code))],
     fingerprint: fingerprintState(state),
   };
-  const fail = (reason: string, message: string) => Object.assign(plan, { outcome: 'fail' as const, reason, message, registryWrites: [], legacyList: undefined, differences: [] });
-  const skip = (reason: string, message: string) => Object.assign(plan, { outcome: 'skip' as const, reason, message, registryWrites: [], legacyList: undefined, differences: [] });
+  const fail = (reason: string, message: string) => Object.assign(plan, { outcome: 'fail' as const, reason, message, registryWrites: [], legacyList: undefined, legacyEdit: undefined, differences: [] });
+  const skip = (reason: string, message: string) => Object.assign(plan, { outcome: 'skip' as const, reason, message, registryWrites: [], legacyList: undefined, legacyEdit: undefined, differences: [] });
 
   if ((state.legacyRowCount ?? 0) > 1) {
     return fail(MigrationErrorCode.DUPLICATE_ROWS, `client ${state.clientId} has ${state.legacyRowCount} client_app_overrides rows; which one old readers see depends on updated_at: delete the extra rows (keep one per client), then run the migration again`);
@@ -153,6 +159,7 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
   // The legacy list after the strategy (merge keeps it in step entry by entry; replace rewrites it canonically).
   if (editableList !== undefined && strategy !== 'preserve') {
     let next: unknown[] = editableList;
+    const edit = { remove: [] as string[], append: [] as string[] };
     if (strategy === 'merge') {
       for (const m of catalog.modules()) {
         const row = rows.get(m.id);
@@ -162,9 +169,11 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
         const named = reading.resolved.has(m.id);
         if (enabled && !named) {
           next = withModule(next, m.id, catalog);
+          edit.append.push(m.id);
           plan.differences.push({ kind: 'legacy_entry_added', moduleId: m.id, detail: `'${m.id}' (enabled by a registry row) added to modules_enabled so old readers see it` });
         } else if (!enabled && named) {
           next = withoutModule(next, m.id, catalog);
+          edit.remove.push(...reading.resolved.get(m.id)!.filter((name) => !edit.remove.includes(name)));
           plan.differences.push({ kind: 'legacy_entry_removed', moduleId: m.id, detail: `'${reading.resolved.get(m.id)!.join("', '")}' removed from modules_enabled: a registry row disables '${m.id}' and wins already` });
         }
       }
@@ -174,7 +183,10 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
         plan.differences.push({ kind: 'legacy_list_rewritten', detail: `modules_enabled ${JSON.stringify(editableList).slice(0, 200)} rewritten as ${JSON.stringify(next)} (canonical ids, sorted, no duplicates)` });
       }
     }
-    if (JSON.stringify(next) !== JSON.stringify(editableList)) plan.legacyList = next;
+    if (JSON.stringify(next) !== JSON.stringify(editableList)) {
+      plan.legacyList = next;
+      if (strategy === 'merge') plan.legacyEdit = edit;
+    }
   }
 
   if (plan.registryWrites.length === 0 && plan.legacyList === undefined) {

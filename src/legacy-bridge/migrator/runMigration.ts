@@ -7,6 +7,7 @@ import type { Queryable, Store } from '../store/types.js';
 import {
   loadClientStates,
   lockClients,
+  editLegacyLists,
   restoreBackups,
   writeBackups,
   writeLegacyLists,
@@ -180,6 +181,13 @@ function assertCatalog(catalog: CatalogView): void {
   }
 }
 
+/**
+ * Lets the event loop run between batches. PGlite answers from memory in this thread, so a
+ * run is otherwise one unbroken chain of microtasks: the application server (calls, timers,
+ * HTTP) would stand still until the whole run ended. Once per batch costs nothing.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 class Meter {
   readonly #start = performance.now();
   rate(done: number): number {
@@ -261,7 +269,9 @@ export async function migrateBatch(
     // Phase backup, then phase migration: the backup rows exist before any change.
     await writeBackups(tx, runId, ctx.strategy, [...backups].map(([clientId, backupId]) => ({ backupId, clientId })), ctx.legacyTable);
     await writeMigratedRows(tx, migrating.flatMap((p) => p.registryWrites.map((w) => ({ clientId: p.clientId, moduleId: w.moduleId, enabled: w.enabled }))));
-    await writeLegacyLists(tx, migrating.filter((p) => p.legacyList !== undefined).map((p) => ({ clientId: p.clientId, list: p.legacyList! })));
+    // merge edits entry by entry in SQL (every other entry kept as stored); replace writes its canonical list.
+    await editLegacyLists(tx, migrating.filter((p) => p.legacyEdit !== undefined).map((p) => ({ clientId: p.clientId, ...p.legacyEdit! })));
+    await writeLegacyLists(tx, migrating.filter((p) => p.legacyList !== undefined && p.legacyEdit === undefined).map((p) => ({ clientId: p.clientId, list: p.legacyList! })));
     await writeClientResults(tx, runId, batch, plans.map((p) => toResult(p, backups.get(p.clientId))));
     return { ids, plans, backups };
   }).catch((error: unknown) => {
@@ -326,6 +336,7 @@ async function validateSample(
   const report: ValidationReport = { sampled: ids.length, predictedFailures: 0, reasons: {}, failures: [] };
   const tally = { migrated: 0, skipped: 0, failed: 0 };
   for (let i = 0; i < ids.length; i += pageSize) {
+    await yieldToEventLoop();
     const page = ids.slice(i, i + pageSize);
     const states = await loadClientStates(ctx.store, page, ctx.legacyTable);
     for (const id of page) {
@@ -347,6 +358,7 @@ export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 
   await setRunState(ctx.store, run.run_id, { status: 'rolling_back', phase: 'rollback' });
   let restored = 0;
   for (;;) {
+    await yieldToEventLoop();
     const ids = await ctx.store.transaction(async (tx) => {
       const claimed = await claimPending(tx, run.run_id, run.batch_size, 'migrated');
       if (claimed.length === 0) return claimed;
@@ -370,6 +382,7 @@ export async function verifyRun(ctx: RunContext, runId: string, onPage?: (checke
   const report: VerificationReport = { checked: 0, unchanged: 0, mismatches: [] };
   let after = '';
   for (;;) {
+    await yieldToEventLoop();
     const { rows } = await ctx.store.query<{ client_id: string; effective_before: string[] }>(
       `SELECT client_id, effective_before FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'migrated' AND client_id > $2 ORDER BY client_id LIMIT $3`,
       [runId, after, pageSize],
@@ -548,6 +561,7 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
       return finish('interrupted');
     }
     batch++;
+    await yieldToEventLoop();
     const result = await migrateBatchIsolating(ctx, runId, batch, { next: size }, split);
     if (result === 'empty') break;
     for (const r of result) {
@@ -621,6 +635,7 @@ async function planRun(
   const leftOut = { failures: 0, differences: 0 };
   const tally = { migrated: 0, skipped: 0, failed: 0 };
   for (let i = 0; i < ids.length; i += o.batchSize) {
+    await yieldToEventLoop();
     const page = ids.slice(i, i + o.batchSize);
     const states = await loadClientStates(store, page, o.tables.overrides);
     for (const id of page) {

@@ -4,8 +4,8 @@ import { assertModuleId, isUuid, normalizeClientId } from '../clientId.js';
 import type { ViewDiagnostic } from '../diagnostics.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
 import { clientError } from '../legacy/legacyApi.js';
-import { withModule, withoutModule, resolves } from '../legacy/legacyListEdits.js';
-import { loadClientState, lockClient, upsertModuleConfig, writeLegacyModules } from '../legacy/legacyRepository.js';
+import { editFor, resolves, withModule } from '../legacy/legacyListEdits.js';
+import { editLegacyModules, loadClientState, lockClient, upsertModuleConfig, writeLegacyModules, type LegacyListEdit } from '../legacy/legacyRepository.js';
 import { LegacyTablePresence } from '../legacy/legacyTablePresence.js';
 import type { Queryable, Store } from '../store/types.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
@@ -104,10 +104,14 @@ export class ModuleSystemUnifier {
         await upsertModuleConfig(ctx.tx, { clientId: ctx.clientId, moduleId: ctx.moduleId, enabled: true });
       } else {
         if (!namedByLegacy(ctx)) {
-          // No list yet (or NULL): write the set the client has now, plus this module, so
-          // creating the list changes nothing else.
-          const list = legacyArrayForWrite(ctx) ?? [...ctx.view.explicit].filter((id) => ctx.catalog.get(id) !== undefined);
-          await writeLegacy(ctx, withModule(list, ctx.moduleId, ctx.catalog));
+          const list = legacyArrayForWrite(ctx);
+          if (list) await editLegacy(ctx, editFor(list, ctx.moduleId, true, ctx.catalog));
+          else {
+            // No list yet (or NULL): write the set the client has now, plus this module, so
+            // creating the list changes nothing else.
+            const current = [...ctx.view.explicit].filter((id) => ctx.catalog.get(id) !== undefined);
+            await writeLegacy(ctx, withModule(current, ctx.moduleId, ctx.catalog));
+          }
         }
         // A registry row decides over the list: it must not keep the module off.
         if (row && !row.enabled) await upsertModuleConfig(ctx.tx, { clientId: ctx.clientId, moduleId: ctx.moduleId, enabled: true });
@@ -133,8 +137,7 @@ export class ModuleSystemUnifier {
         return before;
       }
       if (namedByLegacy(ctx)) {
-        const list = legacyArrayForWrite(ctx)!;
-        await writeLegacy(ctx, withoutModule(list, ctx.moduleId, ctx.catalog));
+        await editLegacy(ctx, editFor(legacyArrayForWrite(ctx)!, ctx.moduleId, false, ctx.catalog));
       }
       if (row) {
         if (row.enabled) await upsertModuleConfig(ctx.tx, { clientId: ctx.clientId, moduleId: ctx.moduleId, enabled: false });
@@ -213,6 +216,11 @@ function legacyArrayForWrite(ctx: WriteContext): unknown[] | undefined {
   );
 }
 
+/** Adds / removes only this module's entries, in SQL: every other entry stays exactly as stored. */
+async function editLegacy(ctx: WriteContext, edit: LegacyListEdit): Promise<void> {
+  await editLegacyModules(ctx.tx, ctx.clientId, edit);
+}
+
 async function writeLegacy(ctx: WriteContext, list: unknown[]): Promise<void> {
   try {
     await writeLegacyModules(ctx.tx, ctx.clientId, list);
@@ -229,7 +237,5 @@ async function mirrorIntoLegacy(ctx: WriteContext, enabled: boolean): Promise<vo
   if (!ctx.legacyWritable) return;
   const list = legacyArrayForWrite(ctx);
   if (list === undefined) return;
-  const named = namedByLegacy(ctx);
-  if (enabled && !named) await writeLegacy(ctx, withModule(list, ctx.moduleId, ctx.catalog));
-  else if (!enabled && named) await writeLegacy(ctx, withoutModule(list, ctx.moduleId, ctx.catalog));
+  await editLegacy(ctx, editFor(list, ctx.moduleId, enabled, ctx.catalog));
 }

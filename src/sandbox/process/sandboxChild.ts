@@ -321,8 +321,8 @@ export class SandboxChild {
       closing
         ? `sandbox child process ${this.#pid} was shut down (${killed!.reason}) while work was pending; create a new sandbox`
         : `sandbox child process ${this.#pid} crashed: ${cause}${cause === exitText(code, signal) ? '' : ` (${exitText(code, signal)})`}; ` +
-            'the calls in flight on it failed and its sandboxes are gone; the module is restarted by the runtime — ' +
-            'if it keeps crashing, check the module for endless loops or runaway memory and its limits' +
+            'the calls in flight on it failed and its sandboxes are gone; the runtime restarts the module within its crash budget ' +
+            '(host.status() shows a restart pending or the module left failed) — if it keeps crashing, check the module for endless loops or runaway memory and its limits' +
             (killed === undefined && this.#stderrTail !== '' ? `; its stderr ends with: ${this.#stderrTail.trim().slice(-400)}` : ''),
       {
         pid: this.#pid ?? null,

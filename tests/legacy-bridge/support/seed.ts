@@ -10,13 +10,13 @@ export async function seedClient(store: Store, clientId: string, modulesEnabledJ
   );
 }
 
-/** The stored row as PostgreSQL prints it: compares byte for byte, independent of JS parsing. */
+/**
+ * The stored row(s) as PostgreSQL prints them (`row::text`: every column through its type's
+ * output function, SQL NULL distinct from a jsonb null): compares byte for byte, independent
+ * of JS parsing (which would turn 12345678901234567890 into 12345678901234567000).
+ */
 export async function rawRow(store: Store, clientId: string): Promise<string | undefined> {
-  const { rows } = await store.query<{ t: string }>(
-    `SELECT concat_ws('|', id::text, modules_enabled::text, theme_overrides::text, consultation_config::text, plan_catalog_overrides::text, created_at::text, updated_at::text) AS t
-       FROM client_app_overrides WHERE client_id = $1`,
-    [clientId],
-  );
+  const { rows } = await store.query<{ t: string }>(`SELECT o::text AS t FROM client_app_overrides o WHERE o.client_id = $1 ORDER BY o.id`, [clientId]);
   return rows.map((r) => r.t).join('\n') || undefined;
 }
 
