@@ -115,6 +115,20 @@ export class ActivationEngine {
     /** The bundle text, when it must not be re-read from disk (a rollback: disk holds the new version). */
     knownCode?: string,
   ): Promise<ModuleInstance> {
+    return (await this.prepareInstance(pkg, onFatal, knownCode)).activate(previousState);
+  }
+
+  /**
+   * Reads and compiles `pkg` in a fresh sandbox, to be activated later: a stateful swap
+   * prepares the new version while the old one still serves, so holding calls covers only
+   * drain, deactivate and activate. `activate` disposes the sandbox when it fails;
+   * `dispose` is for a preparation that is not used.
+   */
+  async prepareInstance(
+    pkg: ModulePackage,
+    onFatal: (i: ModuleInstance, e: Error) => void,
+    knownCode?: string,
+  ): Promise<{ activate(previousState: unknown): Promise<ModuleInstance>; dispose(): Promise<void> }> {
     const holder: { instance?: ModuleInstance; early?: Error } = {};
     const { sandbox, code } = await this.createSandbox(
       pkg,
@@ -124,22 +138,28 @@ export class ActivationEngine {
       },
       knownCode,
     );
-    try {
-      const activated = await sandbox.activate({ config: this.#deps.moduleConfig.get(pkg.manifest.id), previousState });
-      checkProvides(pkg, activated);
-      if (holder.early) throw holder.early;
-      const instance = new ModuleInstance(pkg, sandbox, activated, this.#deps.clock.now(), code);
-      holder.instance = instance;
-      return instance;
-    } catch (error) {
-      await sandbox.dispose().catch(() => {});
-      throw wrapError(
-        error,
-        RuntimeErrorCode.MODULE_FAILED,
-        (reason) => `module '${pkg.manifest.id}' failed to activate: ${reason}; run hotmod check ${pkg.dir}`,
-        { moduleId: pkg.manifest.id, version: pkg.manifest.version },
-      );
-    }
+    return {
+      activate: async (previousState) => {
+        try {
+          if (holder.early) throw holder.early;
+          const activated = await sandbox.activate({ config: this.#deps.moduleConfig.get(pkg.manifest.id), previousState });
+          checkProvides(pkg, activated);
+          if (holder.early) throw holder.early;
+          const instance = new ModuleInstance(pkg, sandbox, activated, this.#deps.clock.now(), code);
+          holder.instance = instance;
+          return instance;
+        } catch (error) {
+          await sandbox.dispose().catch(() => {});
+          throw wrapError(
+            error,
+            RuntimeErrorCode.MODULE_FAILED,
+            (reason) => `module '${pkg.manifest.id}' failed to activate: ${reason}; run hotmod check ${pkg.dir}`,
+            { moduleId: pkg.manifest.id, version: pkg.manifest.version },
+          );
+        }
+      },
+      dispose: () => sandbox.dispose(),
+    };
   }
 
   /** Active instance of `record`, activating it (and what it requires) first; concurrent callers share one activation. */
@@ -343,8 +363,11 @@ export class ActivationEngine {
 
   /** Takes one module down: cancels a restart, waits out an activation, drains, deactivates, disposes. */
   async deactivate(record: ModuleRecord, reason: 'stop' | 'unload'): Promise<void> {
+    // A swap in progress finishes (or rolls back) first: stop and unload never cut one in half.
+    await record.swapQueue;
     record.generation++;
     const state = record.state;
+    if (state.name === 'inactive') return;
     if (state.name === 'failed' && state.timer !== undefined) this.#deps.clock.clearTimeout(state.timer);
     if (state.name === 'deactivating') return state.done;
     let instance: ModuleInstance | undefined;

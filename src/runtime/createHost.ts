@@ -16,7 +16,7 @@ import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type R
 import type { SandboxFactory } from '../sandbox/types.js';
 import { createIsolateSandboxFactory } from '../sandbox/index.js';
 import { createProcessSandboxFactory } from '../sandbox/index.js';
-import { createLegacyBridge, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier, type Store } from '../legacy-bridge/index.js';
+import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier, type Store } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CallMetrics, type HostMetricsSnapshot } from './callMetrics.js';
@@ -58,8 +58,6 @@ import { assertNeverWatchEvent, type ModuleWatchEvent } from './watchEvents.js';
 
 const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
 const DEFAULT_RESTART: Required<RestartPolicy> = { maxRestarts: 3, baseDelayMs: 200, maxDelayMs: 10_000, windowMs: 5 * 60_000 };
-/** DESIGN.md's default store; 'none' opts out of the store and the legacy bridge. */
-const DEFAULT_STORE = 'pglite://.hotmod/db';
 
 type HostPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -183,7 +181,8 @@ class HotmodHost implements Host {
     const c = this.container;
     this.#isolateFactory = c.resolve(ISOLATE_SANDBOX_FACTORY);
     // Sources: an explicit CONFIG_SOURCE, else the legacy bridge's, else hotmod.config.json, else everything enabled.
-    const store = o.store ?? DEFAULT_STORE;
+    // DESIGN.md's default store; 'none' opts out of the store and the legacy bridge.
+    const store = o.store ?? DEFAULT_STORE_URL;
     if (store !== 'none') {
       // A store the embedding application registered under STORE replaces the URL (and stays theirs to close).
       const given: unknown = c.isRegistered(STORE) ? c.resolve(STORE) : undefined;
@@ -504,8 +503,6 @@ class HotmodHost implements Host {
     const steps: (() => Promise<unknown> | undefined)[] = [
       () => this.#watcher?.close(),
       () => this.#serial(async () => {}),
-      // Swaps in progress finish (or roll back) before their modules are taken down.
-      () => this.#engine && Promise.allSettled([...this.#engine.records.values()].map((r) => r.swapQueue)),
       () => this.#engine?.stopAll(),
       () => this.#processFactory?.close?.(),
       () => this.#isolateFactory?.close?.(),

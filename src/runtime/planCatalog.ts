@@ -14,8 +14,8 @@ export interface CatalogPlan {
   readonly unresolved: readonly UnresolvedModule[];
 }
 
-export function planCatalog(packages: readonly ModulePackage[], hostVersion: string, request?: readonly string[]): CatalogPlan {
-  const plan = resolvePlan(packages, { ...(request ? { request: [...request] } : {}), hostVersion, mode: 'partial' });
+export function planCatalog(packages: readonly ModulePackage[], hostVersion: string): CatalogPlan {
+  const plan = resolvePlan(packages, { hostVersion, mode: 'partial' });
   return {
     modules: plan.modules.map((m) => ({
       id: m.id,

@@ -236,7 +236,18 @@ export class SwapCoordinator {
       return { id: record.id, from, to, stateful: false, durationMs };
     }
 
-    // Stateful: hold new calls, drain, hand the state over.
+    // Stateful: read and compile the new version while the old one serves; then hold new
+    // calls, drain, hand the state over.
+    let prepared: Awaited<ReturnType<typeof d.engine.prepareInstance>>;
+    try {
+      prepared = await d.engine.prepareInstance(pkg, onFatal);
+    } catch (error) {
+      this.#failed(record, from, to, error);
+    }
+    if (record.generation !== generation || record.serving !== old) {
+      await prepared.dispose().catch(() => {});
+      this.#failed(record, from, to, new Error('the module was unloaded or restarted during the swap'));
+    }
     let release!: () => void;
     record.gate = new Promise<void>((resolve) => (release = resolve));
     let heldCalls = 0;
@@ -244,6 +255,7 @@ export class SwapCoordinator {
       // A call still running when the budget passes is never cut: the swap gives up instead,
       // and the old version (its state untouched) serves the held calls.
       if (!(await old.drain(d.clock, d.drainTimeoutMs))) {
+        await prepared.dispose().catch(() => {});
         const inFlight = old.inFlight;
         this.#failed(record, from, to, new HotmodError(
           RuntimeErrorCode.SWAP_FAILED,
@@ -257,12 +269,13 @@ export class SwapCoordinator {
       } catch (error) {
         // A deactivated sandbox serves no calls, and there is no state to hand over: the old
         // version resumes in a fresh sandbox without previousState, and serves the held calls.
+        await prepared.dispose().catch(() => {});
         await this.#resume(record, old, undefined);
         this.#failed(record, from, to, new HotmodError(RuntimeErrorCode.SWAP_FAILED, `deactivate() of version ${from} threw: ${(error as Error).message} (it resumed without previousState)`, {}, { cause: error }));
       }
       let next: ModuleInstance;
       try {
-        next = await d.engine.startInstance(pkg, state, onFatal);
+        next = await prepared.activate(state);
       } catch (error) {
         await this.#resume(record, old, state);
         heldCalls = record.held;

@@ -107,6 +107,10 @@ function begin() {
 
 // Module code may patch String.prototype.charCodeAt or put setters on Array.prototype's
 // indices; the records must stay the bridge's own, so both paths avoid what it can reach.
+// One descriptor without a prototype, reused: a module's Object.prototype.get/set cannot
+// turn it into an accessor descriptor, and pushing allocates nothing.
+const slot = create(null);
+slot.writable = true; slot.enumerable = true; slot.configurable = true;
 function push(id, kind, payload) {
   if (shared !== null) {
     const length = payload.length, at = HEADER + used;
@@ -123,9 +127,10 @@ function push(id, kind, payload) {
     shared[2] = 1;
   }
   const box = outbox, n = box.length;
-  defineProperty(box, n, { value: id, writable: true, enumerable: true, configurable: true });
-  defineProperty(box, n + 1, { value: kind, writable: true, enumerable: true, configurable: true });
-  defineProperty(box, n + 2, { value: payload, writable: true, enumerable: true, configurable: true });
+  slot.value = id; defineProperty(box, n, slot);
+  slot.value = kind; defineProperty(box, n + 1, slot);
+  slot.value = payload; defineProperty(box, n + 2, slot);
+  slot.value = undefined;
 }
 
 function clip(text, max) {
@@ -248,7 +253,7 @@ function outgoing(callId, capability, method, input) {
 
 function codedError(code, message, name) {
   const error = new ErrorCtor(message);
-  if (typeof name === 'string') defineProperty(error, 'name', { value: name, writable: true, configurable: true });
+  if (typeof name === 'string') defineProperty(error, 'name', { __proto__: null, value: name, writable: true, configurable: true });
   error.code = code;
   return error;
 }

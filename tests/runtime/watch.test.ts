@@ -114,4 +114,27 @@ describe('hot reload through the watcher', () => {
     await expectCode(host.client('acme').invoke('greet.api', 'hello', { name: 'x' }), 'E_NO_PROVIDER');
     await expectCode(host.client('acme').invoke('welcome.api', 'welcome', { name: 'x' }), 'E_NO_PROVIDER');
   });
+
+  it('lets a stateful swap in progress finish before a removed folder unloads the module; nothing fails', async () => {
+    const modulesDir = await copyFixture('swap');
+    const { host, events } = await watchingHost(modulesDir);
+    const failed: unknown[] = [];
+    host.on('module:failed', (e) => failed.push(e));
+    const client = host.client('acme');
+    await client.invoke('counter.api', 'inc', {});
+    // A long call keeps the old version draining while the swap holds new calls...
+    const long = client.invoke('counter.api', 'inc', { delayMs: 400 }, { timeoutMs: 5000 });
+    await rewriteModule(path.join(modulesDir, 'counter'), { version: '1.1.0' });
+    const swapped = host.swap('counter');
+    // ...and the folder disappears in the middle of it: the new version is loaded, calls are held.
+    await waitFor(() => host.status().find((s) => s.id === 'counter')?.holdingCalls, 'the swap to hold calls');
+    await rm(path.join(modulesDir, 'counter'), { recursive: true, force: true });
+    await expect(long).resolves.toEqual({ count: 2, version: '1.0.0' });
+    await expect(swapped).resolves.toMatchObject({ from: '1.0.0', to: '1.1.0', stateful: true });
+    await waitFor(() => stateOf(host, 'counter') === undefined, 'counter unloaded');
+    const deactivated = events.filter((x) => x.type === 'module:deactivated' && x.e.id === 'counter').map((x) => `${x.e.version}:${x.e.reason}`);
+    expect(deactivated).toEqual(['1.1.0:unload']);
+    expect(failed).toEqual([]);
+    await expectCode(client.invoke('counter.api', 'get', {}), 'E_NO_PROVIDER');
+  });
 });

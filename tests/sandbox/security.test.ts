@@ -260,6 +260,23 @@ describe('isolate sandbox security: untrusted module code', () => {
     }
   });
 
+  it.each(['sync', 'async'] as const)('26. get / set on Object.prototype do not break how results leave the isolate (%s)', async (execution) => {
+    const factory = createIsolateSandboxFactory({ execution });
+    const sandbox = await factory.create(sandboxOptions('hostile').options);
+    try {
+      await sandbox.activate({ config: {}, previousState: undefined });
+      // Small (the shared buffer, in sync mode) and large (the array path in both modes) results.
+      for (const size of [10, 20_000]) {
+        const result = (await sandbox.call('evil.probe', 'pollutedDescriptors', { size }, context)) as { answer: number; big: string };
+        expect(result.answer).toBe(42);
+        expect(result.big).toHaveLength(size);
+      }
+      await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
+    } finally {
+      await sandbox.dispose();
+    }
+  });
+
   it('25. thenables are adopted inside the isolate: one resolves, one whose then throws is a module error, one that never settles times out', async () => {
     const { sandbox, result } = await probe('returnThenable');
     expect(result).toEqual({ adopted: true });

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
-import { DEFAULT_STORE_URL, loadCatalogView, ModuleSystemUnifier, openStore } from '../../legacy-bridge/index.js';
+import { catalogViewOfScan, DEFAULT_STORE_URL, ModuleSystemUnifier, openStore } from '../../legacy-bridge/index.js';
 import { printJson, errorJson, type CliIO } from '../io.js';
 import type { Command } from '../main.js';
-import { resolvePlan, scanCatalog } from '../../registry/index.js';
+import { resolvePlan, scanCatalog, type CatalogScan } from '../../registry/index.js';
 import { HOTMOD_VERSION } from '../../version.js';
 
 export const command: Command = {
@@ -20,7 +20,7 @@ export const command: Command = {
     if (clientId === undefined && stringFlag(args, 'store') !== undefined) throw new UsageError('--store only goes with --client ID');
     const scan = await scanCatalog(modulesDir);
     // --client: the request is what the unified view makes effective for that client.
-    const client = clientId === undefined ? undefined : await effectiveFor(clientId, stringFlag(args, 'store'), modulesDir);
+    const client = clientId === undefined ? undefined : await effectiveFor(clientId, stringFlag(args, 'store'), scan);
     const refused = new Set(scan.diagnostics.filter((d) => d.severity === 'error').map((d) => path.relative(process.cwd(), d.dir) || d.dir));
     const note =
       refused.size > 0
@@ -98,8 +98,8 @@ export const command: Command = {
 };
 
 /** The client's effective module ids from the unified view over its store (legacy list + registry rows). */
-async function effectiveFor(clientId: string, storeUrl: string | undefined, modulesDir: string): Promise<{ clientId: string; store: string; effective: string[] }> {
-  const { catalog } = await loadCatalogView(modulesDir);
+async function effectiveFor(clientId: string, storeUrl: string | undefined, scan: CatalogScan): Promise<{ clientId: string; store: string; effective: string[] }> {
+  const { catalog } = catalogViewOfScan(scan);
   const store = await openStore(storeUrl ?? DEFAULT_STORE_URL);
   const unifier = new ModuleSystemUnifier(store, { catalog: () => catalog });
   try {

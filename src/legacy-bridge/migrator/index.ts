@@ -29,5 +29,5 @@ export {
   type ClientFailure,
 } from './runMigration.js';
 export { MIGRATOR_MIGRATIONS, MIGRATOR_COMPONENT, applyMigratorSchema } from './schema.js';
-export { loadCatalogView } from './loadCatalogView.js';
+export { loadCatalogView, catalogViewOfScan } from './loadCatalogView.js';
 export type { RunStatus, RunPhase, RunCounts } from './runRepository.js';

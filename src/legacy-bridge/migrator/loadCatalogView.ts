@@ -1,5 +1,5 @@
 import type { CatalogView } from '../../types.js';
-import { createCatalogView, resolvePlan, scanCatalog, type ModuleManifest } from '../../registry/index.js';
+import { createCatalogView, resolvePlan, scanCatalog, type CatalogScan, type ModuleManifest } from '../../registry/index.js';
 import { HOTMOD_VERSION } from '../../version.js';
 
 /**
@@ -9,7 +9,11 @@ import { HOTMOD_VERSION } from '../../version.js';
  * migration reads; a module that does not resolve is still the one legacy lists name).
  */
 export async function loadCatalogView(modulesDir: string): Promise<{ catalog: CatalogView; refused: number }> {
-  const scan = await scanCatalog(modulesDir);
+  return catalogViewOfScan(await scanCatalog(modulesDir));
+}
+
+/** loadCatalogView over a scan already in hand. */
+export function catalogViewOfScan(scan: CatalogScan): { catalog: CatalogView; refused: number } {
   const chosen = new Map<string, ModuleManifest>();
   try {
     const plan = resolvePlan(scan.packages, { hostVersion: HOTMOD_VERSION, mode: 'partial' });
