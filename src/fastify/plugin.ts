@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createHost, HotmodError, isHotmodError, type Host, type HostOptions } from '../index.js';
 import { FastifyErrorCode } from './errors.js';
-import { asEnablementApi, asLegacyOverridesApi } from './hostParts.js';
 import { HostLifecycle } from './lifecycle.js';
 import { hotmodRoutes } from './routes.js';
 
@@ -86,8 +85,6 @@ async function hotmodPluginImpl(fastify: FastifyInstance, options: HotmodPluginO
       prefix,
       host,
       lifecycle,
-      legacy: () => asLegacyOverridesApi(host.legacy),
-      unifier: () => asEnablementApi(host.unifier),
     });
   }
 

@@ -8,7 +8,6 @@ import { HotmodError, HOTMOD_VERSION, type Host, type InvokeOptions } from '../i
 import { FastifyErrorCode } from './errors.js';
 import { hotmodErrorHandler } from './errorReply.js';
 import type { HostLifecycle } from './lifecycle.js';
-import type { EnablementApi, LegacyOverridesApi } from './hostParts.js';
 import {
   clientModuleParams,
   clientParams,
@@ -23,10 +22,6 @@ import { createValidatorCompiler } from './validatorCompiler.js';
 export interface RouteContext {
   host: Host;
   lifecycle: HostLifecycle;
-  /** The host's legacy API; read per request because the host builds it at start. */
-  legacy(): LegacyOverridesApi | undefined;
-  /** The host's unifier; read per request because the host builds it at start. */
-  unifier(): EnablementApi | undefined;
   /** The URL prefix the routes are mounted under ('' for the root). */
   prefix: string;
 }
@@ -119,7 +114,8 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   const setEnabled = (enabled: boolean) =>
     async (request: FastifyRequest<{ Params: ClientModuleParams; Body: { useAdvanced?: boolean } | null }>) => {
       const { id: clientId, moduleId } = request.params;
-      const unifier = ctx.unifier();
+      // Read per request: the host builds its unifier at start (none with store 'none').
+      const unifier = host.unifier;
       if (!unifier) throw missingPart('unifier', `${request.method} ${request.url}`);
       const changed = enabled
         ? await unifier.enableModule(clientId, moduleId, request.body?.useAdvanced)
@@ -156,7 +152,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
 
   app.get<{ Params: ClientParams }>('/clients/:id/overrides', { schema: { params: clientParams } }, async (request) => {
     const clientId = request.params.id;
-    const legacy = ctx.legacy();
+    const legacy = host.legacy;
     if (!legacy) throw missingPart('legacy', `GET ${request.url}`);
     const row = await legacy.getModuleOverrides(clientId);
     if (row === null || row === undefined) {
@@ -174,7 +170,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     { schema: { params: clientParams, body: overridesBody } },
     async (request) => {
       const clientId = request.params.id;
-      const legacy = ctx.legacy();
+      const legacy = host.legacy;
       if (!legacy) throw missingPart('legacy', `PUT ${request.url}`);
       return legacy.saveModuleOverrides(clientId, request.body.modulesEnabled);
     },
@@ -185,7 +181,7 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     { schema: { params: clientParams } },
     async (request) => {
       const clientId = request.params.id;
-      const legacy = ctx.legacy();
+      const legacy = host.legacy;
       if (!legacy) throw missingPart('legacy', `POST ${request.url}`);
       return legacy.resetToDefaults(clientId);
     },

@@ -9,3 +9,4 @@ export { scanCatalog, comparePackages } from './scanCatalog.js';
 export { Catalog, type CatalogDelta, type CatalogRefusal } from './catalog.js';
 export { createCapabilityRegistry, type CapabilityRegistry, type CapabilityProvider, type CapabilityMatch } from './capabilityRegistry.js';
 export { resolvePlan } from './resolvePlan.js';
+export { satisfies, type SatisfiesOptions } from './resolveIndex.js';

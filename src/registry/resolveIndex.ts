@@ -8,15 +8,23 @@ import { manifestFacts } from './manifestFacts.js';
 const MAX_MEMO = 200_000;
 let memoSize = 0;
 const parsedVersions = new Map<string, semver.SemVer>();
-const parsedRanges = new Map<string, semver.Range | null>();
-const satisfiesMemo = new Map<string, Map<string, boolean>>();
+// Ranges parse differently with includePrerelease, so each setting has its own memo.
+interface RangeMemo {
+  readonly options: semver.RangeOptions | undefined;
+  readonly parsed: Map<string, semver.Range | null>;
+  readonly results: Map<string, Map<string, boolean>>;
+}
+const releasesOnly: RangeMemo = { options: undefined, parsed: new Map(), results: new Map() };
+const withPrereleases: RangeMemo = { options: { includePrerelease: true }, parsed: new Map(), results: new Map() };
 
 function clearIfFull(): void {
   if (++memoSize < MAX_MEMO) return;
   memoSize = 0;
   parsedVersions.clear();
-  parsedRanges.clear();
-  satisfiesMemo.clear();
+  for (const memo of [releasesOnly, withPrereleases]) {
+    memo.parsed.clear();
+    memo.results.clear();
+  }
 }
 
 /** semver.compare with each version string parsed once. */
@@ -29,20 +37,29 @@ export function compareVersions(a: string, b: string): number {
   return pa.compare(pb);
 }
 
-/** semver.satisfies (without prereleases), memoized per (range, version). Invalid ranges satisfy nothing. */
-export function satisfies(version: string, range: string): boolean {
-  let byVersion = satisfiesMemo.get(range);
-  if (!byVersion) satisfiesMemo.set(range, (byVersion = new Map()));
+export interface SatisfiesOptions {
+  /** semver's includePrerelease: prerelease versions can satisfy plain ranges (default false). */
+  includePrerelease?: boolean;
+}
+
+/**
+ * semver.satisfies, memoized per (range, version) with each range parsed once. Without
+ * prereleases unless options.includePrerelease. Invalid ranges satisfy nothing.
+ */
+export function satisfies(version: string, range: string, options?: SatisfiesOptions): boolean {
+  const memo = options?.includePrerelease ? withPrereleases : releasesOnly;
+  let byVersion = memo.results.get(range);
+  if (!byVersion) memo.results.set(range, (byVersion = new Map()));
   let ok = byVersion.get(version);
   if (ok === undefined) {
-    let parsed = parsedRanges.get(range);
+    let parsed = memo.parsed.get(range);
     if (parsed === undefined) {
       try {
-        parsed = new semver.Range(range);
+        parsed = new semver.Range(range, memo.options);
       } catch {
         parsed = null;
       }
-      parsedRanges.set(range, parsed);
+      memo.parsed.set(range, parsed);
     }
     ok = parsed !== null && parsed.test(version);
     clearIfFull();

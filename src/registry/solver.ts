@@ -32,14 +32,15 @@ export interface Reason {
 /** @internal exported for ResolveIndex, which caches each package's obligations. */
 export type Template =
   | { readonly kind: 'root'; readonly id: string }
-  // `usable` / `providers`: the index's lists, looked up once per package instead of once per step.
+  // `usable` / `slot` / `providers`: the index's lookups, done once per package instead of once per step
+  // (`providers` is absent only on the optional-requirement pass's own obligation).
   | {
       readonly kind: 'dep';
       readonly id: string;
       readonly range: string;
       readonly from: ModulePackage;
-      readonly usable?: readonly ModulePackage[];
-      readonly slot?: number;
+      readonly usable: readonly ModulePackage[];
+      readonly slot: number;
     }
   | {
       readonly kind: 'cap';
@@ -158,7 +159,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     if (t.kind === 'cap') return stepCapability(cell, t);
     if (t.kind === 'nogood') return stepNogood(t);
     const range = t.kind === 'dep' ? t.range : undefined;
-    const slot = t.kind === 'dep' && t.slot !== undefined ? t.slot : index.slotOf(t.id);
+    const slot = t.kind === 'dep' ? t.slot : index.slotOf(t.id);
     const current = lookup(slot, t.id);
     if (current) {
       if (current.pkg === null)
@@ -173,7 +174,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       };
     }
     const candidates: (ModulePackage | null)[] = [];
-    for (const pkg of (t.kind === 'dep' ? t.usable : undefined) ?? index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
+    for (const pkg of t.kind === 'dep' ? t.usable : index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {

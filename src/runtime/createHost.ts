@@ -16,7 +16,7 @@ import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type R
 import type { SandboxFactory } from '../sandbox/types.js';
 import { createIsolateSandboxFactory } from '../sandbox/index.js';
 import { createProcessSandboxFactory } from '../sandbox/index.js';
-import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier, type Store } from '../legacy-bridge/index.js';
+import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CallMetrics, type HostMetricsSnapshot } from './callMetrics.js';
@@ -155,13 +155,13 @@ class HotmodHost implements Host {
   }
 
   get legacy(): LegacyApi | undefined {
-    return this.#bridge?.legacy as LegacyApi | undefined;
+    return this.#bridge?.legacy;
   }
   get unifier(): ModuleSystemUnifier | undefined {
-    return this.#bridge?.unifier as ModuleSystemUnifier | undefined;
+    return this.#bridge?.unifier;
   }
   get migrator(): ModuleDataMigrator | undefined {
-    return this.#bridge?.migrator as ModuleDataMigrator | undefined;
+    return this.#bridge?.migrator;
   }
 
   start(): Promise<void> {
@@ -185,14 +185,14 @@ class HotmodHost implements Host {
     const store = o.store ?? DEFAULT_STORE_URL;
     if (store !== 'none') {
       // A store the embedding application registered under STORE replaces the URL (and stays theirs to close).
-      const given: unknown = c.isRegistered(STORE) ? c.resolve(STORE) : undefined;
+      const given = c.isRegistered(STORE) ? c.resolve(STORE) : undefined;
       this.#bridge = await c.resolve(LEGACY_BRIDGE_FACTORY)({
         store,
         ...(given !== undefined ? { openStore: given } : {}),
         logger: this.#logger,
         catalog: () => this.#catalog,
       });
-      if (given === undefined && this.#bridge.store !== undefined) c.register(STORE, { useValue: this.#bridge.store });
+      if (given === undefined) c.register(STORE, { useValue: this.#bridge.store });
     }
     const configFile = o.configFile === false ? undefined : (o.configFile ?? path.join(path.dirname(o.modulesDir), 'hotmod.config.json'));
     const fileSource = configFile !== undefined && (o.configFile !== undefined || existsSync(configFile)) ? createFileConfigSource(configFile, { watch: o.watch === true }) : undefined;
@@ -507,7 +507,7 @@ class HotmodHost implements Host {
       () => this.#processFactory?.close?.(),
       () => this.#isolateFactory?.close?.(),
       () => (this.#unsubscribeSource?.(), this.#source?.close?.()),
-      () => this.#bridge?.close?.(),
+      () => this.#bridge?.close(),
     ];
     for (const step of steps) {
       const [result] = await Promise.allSettled([Promise.resolve().then(step)]);
@@ -524,7 +524,7 @@ function notStarted(): HotmodError {
 
 /** The default bridge: the store opens (and PGlite's WASM loads) only when a host starts with one. */
 const defaultLegacyBridge: LegacyBridgeFactory = (context) =>
-  createLegacyBridge({ store: (context.openStore as Store | undefined) ?? context.store, catalog: context.catalog });
+  createLegacyBridge({ store: context.openStore ?? context.store, catalog: context.catalog });
 
 async function defaultWatcherFactory(): Promise<import('./types.js').WatcherFactory> {
   const { createHostWatcherFactory } = await import('./watcherAdapter.js');

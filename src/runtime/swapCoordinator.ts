@@ -190,14 +190,18 @@ export class SwapCoordinator {
     // An activation in progress (a lazy module's first call, a restart) has callers waiting on
     // it: let it finish, then hand over from the instance it produced. Cancelling it would fail them.
     for (let s = record.state; s.name === 'activating'; s = record.state) await s.promise.catch(() => {});
+    // Refused before the generation moves: a refusal changes nothing, so it cancels nothing
+    // (deactivate() has already moved the generation past any activation or restart timer).
+    const current = record.state;
+    if (current.name === 'deactivating' || current.name === 'inactive')
+      this.#refuse(record, `the module is ${current.name} (being unloaded, or the host is stopping)`, { state: current.name }, to);
+    // From here the swap owns the record: a pending restart timer or activation of the old version is stale.
     const generation = ++record.generation;
     const old = record.serving;
 
     // Not serving (lazy and never called, failed, restarting): no instance to hand over from.
     if (old === undefined || record.state.name !== 'active') {
       const state = record.state;
-      if (state.name === 'deactivating' || state.name === 'inactive')
-        this.#refuse(record, `the module is ${state.name} (being unloaded, or the host is stopping)`, { state: state.name }, to);
       if (state.name === 'failed' && state.timer !== undefined) d.clock.clearTimeout(state.timer);
       this.#commit(record, pkg, b, undefined);
       record.failures = [];

@@ -8,6 +8,7 @@ import type { InjectionToken } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ConfigSource } from '../types.js';
 import type { SandboxFactory } from '../sandbox/types.js';
+import type { Store } from '../legacy-bridge/index.js';
 import type { Clock } from './clock.js';
 import type { HostOptions, LegacyBridgeFactory, ModuleConfigProvider, WatcherFactory } from './types.js';
 
@@ -34,7 +35,7 @@ export const MODULE_CONFIG = token<ModuleConfigProvider>('ModuleConfig');
  * opened from the `store` URL; an embedding application may register its own open store
  * here instead (the bridge then uses it and the host never closes it).
  */
-export const STORE = token<unknown>('Store');
+export const STORE = token<Store>('Store');
 /**
  * Builds the legacy bridge (store, legacy API, unifier, migrator and its ConfigSource)
  * at start. Unregistered: no store; the file source or the everything-enabled default serves.

@@ -2,7 +2,7 @@
  * The host's public types: options, the Host API (DESIGN.md "The host API"), module
  * status and the events. Internal collaborator interfaces are marked @internal.
  */
-import type { LegacyApi, ModuleDataMigrator, ModuleSystemUnifier } from '../legacy-bridge/index.js';
+import type { LegacyApi, ModuleDataMigrator, ModuleSystemUnifier, Store } from '../legacy-bridge/index.js';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ConfigSource, UnifiedModuleConfig } from '../types.js';
@@ -185,14 +185,18 @@ export interface ModuleConfigProvider {
   get(moduleId: string): unknown;
 }
 
-/** @internal What the legacy bridge hands the host once wired. */
+/**
+ * @internal What the legacy bridge hands the host once wired (createLegacyBridge's
+ * `LegacyBridge` fits): host.legacy / unifier / migrator, the store registered under
+ * STORE, the ConfigSource the host serves from, and `close` (called at stop).
+ */
 export interface LegacyBridgeParts {
-  store?: unknown;
-  legacy?: unknown;
-  unifier?: unknown;
-  migrator?: unknown;
-  configSource?: ConfigSource;
-  close?(): Promise<void>;
+  store: Store;
+  legacy: LegacyApi;
+  unifier: ModuleSystemUnifier;
+  migrator: ModuleDataMigrator;
+  configSource: ConfigSource;
+  close(): Promise<void>;
 }
 
 /** @internal */
@@ -218,7 +222,7 @@ export type LegacyBridgeFactory = (context: {
   /** The `store` option (a URL or 'memory'). */
   store: string;
   /** A store the embedding application registered under the STORE token: use it instead of opening `store`, and do not close it. */
-  openStore?: unknown;
+  openStore?: Store;
   logger: Logger;
   /** The running catalog as config sources see it. */
   catalog(): import('../types.js').CatalogView;

@@ -192,6 +192,14 @@ describe('isolate sandbox security: untrusted module code', () => {
     await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
   });
 
+  it('18b. an endless chain of adopted promises is stopped by the time or the memory limit, whichever comes first', async () => {
+    const { sandbox, result, fatal } = await probe('endlessAdoptingChain');
+    const code = (result as { code?: string }).code;
+    expect(['E_CALL_TIMEOUT', 'E_SANDBOX_MEMORY']).toContain(code);
+    if (code === 'E_CALL_TIMEOUT') await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
+    else expect({ state: sandbox.state, fatal: fatal.map((e) => (e as { code?: string }).code) }).toEqual({ state: 'disposed', fatal: ['E_SANDBOX_MEMORY'] });
+  });
+
   it('19. calling an undeclared capability: the host refuses and the module sees a coded Error', async () => {
     const { result, outgoing } = await probe('undeclared');
     expect(result).toEqual({ message: "module 'demo' may not call 'admin.secrets': not declared", code: 'E_TEST_REFUSED', name: 'HotmodError' });

@@ -35,12 +35,14 @@ export const command: Command = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const { run, json } = hostRunOptions(argv, { watch: true });
     const recent: EventLine[] = [];
+    // The live view on a terminal, the first drawing and every redraw: clear the screen, draw the table and the last events.
+    const drawFrame = (host: Host) =>
+      io.out(`\x1b[2J\x1b[H hotmod dev — ${run.modulesDir}\n\n${statusTable(host.status())}\n\nRecent:\n${recent.map((l) => `  ${l.at}  ${l.text}`).join('\n')}\n\nCtrl-C to stop.`);
     const attach = (host: Host) => {
       let timer: NodeJS.Timeout | undefined;
       const redraw = () => {
         timer = undefined;
-        // Clear the screen and draw the table and the last events: a live view on a terminal.
-        io.out(`\x1b[2J\x1b[H hotmod dev — ${run.modulesDir}\n\n${statusTable(host.status())}\n\nRecent:\n${recent.map((l) => `  ${l.at}  ${l.text}`).join('\n')}\n\nCtrl-C to stop.`);
+        drawFrame(host);
       };
       const listeners = WATCHED.map((event) => {
         const listener = (e: object) => {
@@ -74,7 +76,7 @@ export const command: Command = {
     };
     const onStarted = (host: Host) => {
       if (json) io.out(JSON.stringify({ event: 'started', modulesDir: run.modulesDir, modules: host.status() }));
-      else if (io.isTTY) setTimeout(() => io.out(`\x1b[2J\x1b[H hotmod dev — ${run.modulesDir}\n\n${statusTable(host.status())}\n\nCtrl-C to stop.`), 0);
+      else if (io.isTTY) setTimeout(() => drawFrame(host), 0);
       else io.out(`hotmod dev: watching ${run.modulesDir}\n${statusTable(host.status())}`);
     };
     return runHost(io, run, json, attach, onStarted);

@@ -321,36 +321,60 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
   }
 }
 
+type Tally = { migrated: number; skipped: number; failed: number };
+
 /** Plans a spread sample of the run's clients (all of them in small runs) on their current rows; writes nothing. */
 async function validateSample(
   ctx: RunContext,
   runId: string,
   pageSize: number,
-  onPage: (checked: number, total: number, tally: { migrated: number; skipped: number; failed: number }) => void,
+  onPage: (checked: number, total: number, tally: Tally) => void,
 ): Promise<ValidationReport> {
   const { rows } = await ctx.store.query<{ client_id: string }>(
     'SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 ORDER BY md5(client_id) LIMIT $2',
     [runId, VALIDATION_SAMPLE_MAX],
   );
   const ids = rows.map((r) => r.client_id).sort();
-  const report: ValidationReport = { sampled: ids.length, predictedFailures: 0, reasons: {}, failures: [] };
-  const tally = { migrated: 0, skipped: 0, failed: 0 };
+  const { tally, reasons, failures } = await planPages(ctx, ids, pageSize, { failuresMax: 50, onPage });
+  return { sampled: ids.length, predictedFailures: tally.failed, reasons, failures };
+}
+
+/**
+ * Plans clients page by page on their rows as they are now, writing nothing (the validation
+ * sample and the dry run): yields to the event loop before each page, counts outcomes and
+ * reasons, keeps the first `failuresMax` failures (counting the rest), hands each migrating
+ * plan to `onMigrate` and reports progress after each page.
+ */
+async function planPages(
+  ctx: Pick<RunContext, 'store' | 'catalog' | 'strategy' | 'legacyTable'>,
+  ids: readonly string[],
+  pageSize: number,
+  on: { failuresMax: number; onMigrate?: (clientId: string, plan: ClientMigrationPlan) => void; onPage: (checked: number, total: number, tally: Tally) => void },
+): Promise<{ tally: Tally; reasons: Record<string, number>; failures: ClientFailure[]; failuresLeftOut: number }> {
+  const tally: Tally = { migrated: 0, skipped: 0, failed: 0 };
+  const reasons: Record<string, number> = {};
+  const failures: ClientFailure[] = [];
+  let failuresLeftOut = 0;
   for (let i = 0; i < ids.length; i += pageSize) {
     await yieldToEventLoop();
     const page = ids.slice(i, i + pageSize);
     const states = await loadClientStates(ctx.store, page, ctx.legacyTable);
     for (const id of page) {
       const plan = planClientMigration(states.get(id)!, ctx.catalog, ctx.strategy);
-      if (plan.reason) report.reasons[plan.reason] = (report.reasons[plan.reason] ?? 0) + 1;
+      if (plan.reason) reasons[plan.reason] = (reasons[plan.reason] ?? 0) + 1;
       if (plan.outcome === 'fail') {
         tally.failed++;
-        report.predictedFailures++;
-        if (report.failures.length < 50) report.failures.push({ clientId: id, reason: plan.reason!, message: plan.message! });
-      } else tally[plan.outcome === 'skip' ? 'skipped' : 'migrated']++;
+        if (failures.length < on.failuresMax) failures.push({ clientId: id, reason: plan.reason!, message: plan.message! });
+        else failuresLeftOut++;
+      } else if (plan.outcome === 'skip') tally.skipped++;
+      else {
+        tally.migrated++;
+        on.onMigrate?.(id, plan);
+      }
     }
-    onPage(Math.min(ids.length, i + page.length), ids.length, tally);
+    on.onPage(Math.min(ids.length, i + page.length), ids.length, tally);
   }
-  return report;
+  return { tally, reasons, failures, failuresLeftOut };
 }
 
 /** Restores every migrated client of a run from its backup, batch by batch; resumable. */
@@ -629,33 +653,18 @@ async function planRun(
   const analysisMs = meter.ms();
   const validation = new Meter();
   const counts: RunCounts = { total: ids.length, pending: ids.length, migrated: 0, skipped: 0, failed: 0, rolledBack: 0 };
-  const reasons: Record<string, number> = {};
-  const failures: ClientFailure[] = [];
   const differences: { clientId: string; changes: MigrationDifference[] }[] = [];
-  const leftOut = { failures: 0, differences: 0 };
-  const tally = { migrated: 0, skipped: 0, failed: 0 };
-  for (let i = 0; i < ids.length; i += o.batchSize) {
-    await yieldToEventLoop();
-    const page = ids.slice(i, i + o.batchSize);
-    const states = await loadClientStates(store, page, o.tables.overrides);
-    for (const id of page) {
-      const plan = planClientMigration(states.get(id)!, catalog, o.strategy);
-      if (plan.reason) reasons[plan.reason] = (reasons[plan.reason] ?? 0) + 1;
-      if (plan.outcome === 'fail') {
-        tally.failed++;
-        if (failures.length < REPORT_LIST_MAX) failures.push({ clientId: id, reason: plan.reason!, message: plan.message! });
-        else leftOut.failures++;
-      } else if (plan.outcome === 'skip') tally.skipped++;
-      else {
-        tally.migrated++;
-        if (plan.differences.length > 0) {
-          if (differences.length < REPORT_LIST_MAX) differences.push({ clientId: id, changes: plan.differences });
-          else leftOut.differences++;
-        }
-      }
-    }
-    o.onProgress?.(progress(null, 'validation', ids.length, Math.min(ids.length, i + page.length), validation, tally));
-  }
+  let differencesLeftOut = 0;
+  const { tally, reasons, failures, failuresLeftOut } = await planPages({ store, catalog, strategy: o.strategy, legacyTable: o.tables.overrides }, ids, o.batchSize, {
+    failuresMax: REPORT_LIST_MAX,
+    onMigrate: (clientId, plan) => {
+      if (plan.differences.length === 0) return;
+      if (differences.length < REPORT_LIST_MAX) differences.push({ clientId, changes: plan.differences });
+      else differencesLeftOut++;
+    },
+    onPage: (checked, total, t) => o.onProgress?.(progress(null, 'validation', total, checked, validation, t)),
+  });
+  const leftOut = { failures: failuresLeftOut, differences: differencesLeftOut };
   // In a plan, 'migrated' / 'skipped' / 'failed' say what a run would do now.
   Object.assign(counts, tally, { pending: 0 });
   const ms = meter.ms();

@@ -5,7 +5,7 @@ import type { ViewDiagnostic } from '../diagnostics.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
 import { clientError } from '../legacy/legacyApi.js';
 import { editFor, resolves, withModule } from '../legacy/legacyListEdits.js';
-import { editLegacyModules, loadClientState, lockClient, upsertModuleConfig, writeLegacyModules, type LegacyListEdit } from '../legacy/legacyRepository.js';
+import { editLegacyModules, loadClientState, lockClient, upsertModuleConfig, writeLegacyModules } from '../legacy/legacyRepository.js';
 import { LegacyTablePresence } from '../legacy/legacyTablePresence.js';
 import type { Queryable, Store } from '../store/types.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
@@ -105,7 +105,7 @@ export class ModuleSystemUnifier {
       } else {
         if (!namedByLegacy(ctx)) {
           const list = legacyArrayForWrite(ctx);
-          if (list) await editLegacy(ctx, editFor(list, ctx.moduleId, true, ctx.catalog));
+          if (list) await editLegacyModules(ctx.tx, ctx.clientId, editFor(list, ctx.moduleId, true, ctx.catalog));
           else {
             // No list yet (or NULL): write the set the client has now, plus this module, so
             // creating the list changes nothing else.
@@ -137,7 +137,7 @@ export class ModuleSystemUnifier {
         return before;
       }
       if (namedByLegacy(ctx)) {
-        await editLegacy(ctx, editFor(legacyArrayForWrite(ctx)!, ctx.moduleId, false, ctx.catalog));
+        await editLegacyModules(ctx.tx, ctx.clientId, editFor(legacyArrayForWrite(ctx)!, ctx.moduleId, false, ctx.catalog));
       }
       if (row) {
         if (row.enabled) await upsertModuleConfig(ctx.tx, { clientId: ctx.clientId, moduleId: ctx.moduleId, enabled: false });
@@ -216,11 +216,6 @@ function legacyArrayForWrite(ctx: WriteContext): unknown[] | undefined {
   );
 }
 
-/** Adds / removes only this module's entries, in SQL: every other entry stays exactly as stored. */
-async function editLegacy(ctx: WriteContext, edit: LegacyListEdit): Promise<void> {
-  await editLegacyModules(ctx.tx, ctx.clientId, edit);
-}
-
 async function writeLegacy(ctx: WriteContext, list: unknown[]): Promise<void> {
   try {
     await writeLegacyModules(ctx.tx, ctx.clientId, list);
@@ -231,11 +226,12 @@ async function writeLegacy(ctx: WriteContext, list: unknown[]): Promise<void> {
 
 /**
  * Dual write for migrated modules: make an existing legacy list say `enabled` for the
- * module. No row or a NULL list: left alone (old readers fall back to defaults there).
+ * module, editing only its entries in SQL (every other entry stays exactly as stored).
+ * No row or a NULL list: left alone (old readers fall back to defaults there).
  */
 async function mirrorIntoLegacy(ctx: WriteContext, enabled: boolean): Promise<void> {
   if (!ctx.legacyWritable) return;
   const list = legacyArrayForWrite(ctx);
   if (list === undefined) return;
-  await editLegacy(ctx, editFor(list, ctx.moduleId, enabled, ctx.catalog));
+  await editLegacyModules(ctx.tx, ctx.clientId, editFor(list, ctx.moduleId, enabled, ctx.catalog));
 }

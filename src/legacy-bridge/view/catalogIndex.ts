@@ -1,6 +1,5 @@
-import semver from 'semver';
 import type { CatalogView } from '../../types.js';
-import type { ModuleManifest } from '../../registry/index.js';
+import { satisfies as satisfiesRange, type ModuleManifest, type SatisfiesOptions } from '../../registry/index.js';
 
 /** What the view needs from a catalog, computed once per CatalogView (they are immutable). */
 export interface CatalogIndex {
@@ -40,23 +39,12 @@ export function indexCatalog(catalog: CatalogView): CatalogIndex {
   return index;
 }
 
-const satisfiesMemo = new Map<string, boolean>();
+const WITH_PRERELEASES: SatisfiesOptions = Object.freeze({ includePrerelease: true });
 
 /**
- * Whether `version` satisfies `range`; a malformed range satisfies nothing. Memoized:
- * semver parses the range on every call, and a catalog has few distinct pairs.
+ * Whether `version` satisfies `range`, prerelease versions included; a malformed range
+ * satisfies nothing. The registry's memoized satisfies (each range parsed once, bounded).
  */
 export function satisfies(version: string, range: string): boolean {
-  const key = `${version}\u0000${range}`;
-  let result = satisfiesMemo.get(key);
-  if (result === undefined) {
-    try {
-      result = semver.satisfies(version, range, { includePrerelease: true });
-    } catch {
-      result = false;
-    }
-    if (satisfiesMemo.size > 10_000) satisfiesMemo.clear();
-    satisfiesMemo.set(key, result);
-  }
-  return result;
+  return satisfiesRange(version, range, WITH_PRERELEASES);
 }
