@@ -58,7 +58,12 @@ describe('hotmod start / dev', () => {
     const cmd = [process.execPath, '--no-node-snapshot', '--import', 'tsx', path.join(FIXTURES, 'cliRunner.ts'), 'dev', '--modules', modulesDir, '--store', 'memory']
       .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
       .join(' ');
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, HOTMOD_LOG_LEVEL: 'silent', TERM: 'xterm' } });
+    // `exec`: the CLI itself is the terminal's foreground process. Without it a shell that stays
+    // as parent (dash, CI's /bin/sh) also gets the Ctrl-C and re-raises it after the CLI exits 0.
+    const child = spawn('script', ['-qfec', `exec ${cmd}`, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, HOTMOD_LOG_LEVEL: 'silent', TERM: 'xterm', SHELL: '/bin/sh' },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
