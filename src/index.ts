@@ -13,6 +13,7 @@ export {
   RuntimeErrorCode,
   tokens,
   type Host,
+  type HostPhase,
   type HostOptions,
   type HostOverrides,
   type HostLimits,

@@ -1,15 +1,15 @@
 /**
- * The host's phase as the plugin sees it: the Host API has no state getter, and the
- * plugin is what starts and stops the host inside a Fastify server, so it keeps the
- * phase itself. /health reads it.
+ * The host's phase as the plugin sees it, and since when: 'running' only once the plugin's
+ * start has returned. /health combines it with host.phase, which also sees a host stopped
+ * from outside the plugin.
  */
-export type HostPhase = 'starting' | 'running' | 'stopping' | 'stopped';
+export type PluginPhase = 'starting' | 'running' | 'stopping' | 'stopped';
 
 export class HostLifecycle {
-  #phase: HostPhase = 'starting';
+  #phase: PluginPhase = 'starting';
   #since = Date.now();
 
-  get phase(): HostPhase {
+  get phase(): PluginPhase {
     return this.#phase;
   }
 
@@ -18,7 +18,7 @@ export class HostLifecycle {
     return Date.now() - this.#since;
   }
 
-  set(phase: HostPhase): void {
+  set(phase: PluginPhase): void {
     this.#phase = phase;
     this.#since = Date.now();
   }

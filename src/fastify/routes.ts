@@ -77,7 +77,8 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   }
 
   app.get('/health', async (_request, reply) => {
-    const phase = lifecycle.phase;
+    // A host stopped outside the plugin (host.stop() by the app) is seen through host.phase.
+    const phase = host.phase === 'running' ? lifecycle.phase : host.phase;
     if (phase !== 'running') {
       return reply.code(503).send({
         status: 'unavailable',

@@ -89,7 +89,8 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     if (mode === 'strict') throw strictError(unresolved);
   }
 
-  const optionalOnly = addOptionalProviders(index, selected);
+  const pullOptional = options.pullOptionalProviders !== false;
+  const optionalOnly = pullOptional ? addOptionalProviders(index, selected) : new Set<string>();
   let plan = buildPlan(index, selected, mode, optionalOnly, joint.ok);
   if (plan.cycles !== undefined) {
     // The versions chosen close a cycle. Other versions may not: search again with each
@@ -106,7 +107,7 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
       const retry = solve(index, roots, { excludable: false, nogoods, ...(budget === undefined ? {} : { budget }) });
       if (!retry.ok) break;
       current = retry.selected;
-      const retryPlan = buildPlan(index, current, mode, addOptionalProviders(index, current), true);
+      const retryPlan = buildPlan(index, current, mode, pullOptional ? addOptionalProviders(index, current) : new Set<string>(), true);
       if (retryPlan.cycles === undefined) plan = retryPlan;
       else cycles = retryPlan.cycles;
     }

@@ -129,4 +129,10 @@ export interface ResolveOptions {
   readonly mode?: 'strict' | 'partial';
   /** Give up (E_RESOLVE_TOO_COMPLEX) after this many backtracks; default 200,000. */
   readonly maxBacktracks?: number;
+  /**
+   * Pull in providers of optional requirements that nothing requested (default true). False
+   * keeps the plan to the request and what it requires: optional bindings then name only
+   * modules in the plan (how `hotmod resolve --client` shows one client's modules).
+   */
+  readonly pullOptionalProviders?: boolean;
 }

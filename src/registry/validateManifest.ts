@@ -181,6 +181,9 @@ export function validateManifest(
         const at = jsonPath('hotmod', 'legacyIds', i);
         if (typeof legacy !== 'string' || legacy.trim() === '' || legacy !== legacy.trim())
           report(C.ID, at, `legacy id ${JSON.stringify(legacy)} must be a non-empty string without surrounding spaces`, 'Write the id exactly as legacy modules_enabled lists spell it.');
+        // The legacy-list reader skips longer entries as malformed, so such an id could never match.
+        else if (legacy.length > MAX_ID_LENGTH)
+          report(C.ID, at, `legacy id '${legacy.slice(0, 40)}...' is ${legacy.length} characters long; a legacy modules_enabled entry has at most ${MAX_ID_LENGTH}`, `Shorten it to at most ${MAX_ID_LENGTH} characters, as the legacy lists spell it.`);
         else if (legacy === id) report(C.SELF_REFERENCE, at, `legacy id '${legacy}' is the module's own id`, 'Remove it: the module id is always accepted in legacy lists.');
         else if (legacyIds.includes(legacy)) report(C.DUPLICATE, at, `legacy id '${legacy}' is listed twice`, 'Remove the duplicate.');
         else legacyIds.push(legacy);

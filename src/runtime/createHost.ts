@@ -46,6 +46,7 @@ import type {
   HostEvents,
   HostLimits,
   HostOptions,
+  HostPhase,
   HostWatcher,
   InvokeOptions,
   LegacyBridgeFactory,
@@ -59,7 +60,6 @@ import { assertNeverWatchEvent, type ModuleWatchEvent } from './watchEvents.js';
 const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
 const DEFAULT_RESTART: Required<RestartPolicy> = { maxRestarts: 3, baseDelayMs: 200, maxDelayMs: 10_000, windowMs: 5 * 60_000 };
 
-type HostPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 function invalid(reason: string, details: Record<string, unknown> = {}): HotmodError {
   return new HotmodError(RuntimeErrorCode.HOST_OPTIONS_INVALID, `createHost: ${reason}; see docs/runtime.md for the options`, details);
@@ -152,6 +152,10 @@ class HotmodHost implements Host {
   once<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this {
     this.#events.once(event, listener as never);
     return this;
+  }
+
+  get phase(): HostPhase {
+    return this.#phase;
   }
 
   get legacy(): LegacyApi | undefined {

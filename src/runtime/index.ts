@@ -2,6 +2,7 @@
 export { createHost } from './createHost.js';
 export type {
   Host,
+  HostPhase,
   HostOptions,
   HostOverrides,
   HostLimits,

@@ -154,7 +154,12 @@ export interface SwapResult {
   skipped?: boolean;
 }
 
+/** Where the host is in its lifecycle: idle -> starting -> running -> stopping -> stopped. */
+export type HostPhase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
 export interface Host {
+  /** The host's lifecycle phase (our addition to DESIGN's API: health checks read it). */
+  readonly phase: HostPhase;
   start(): Promise<void>;
   status(): ModuleStatus[];
   /**

@@ -85,6 +85,20 @@ describe('hotmodPlugin: host lifecycle', () => {
     }
   });
 
+  it('GET /health answers 503 once the app stops the host itself, outside the plugin', async () => {
+    const host = await createHost(hostOptions);
+    const app = newFastify();
+    await app.register(hotmodPlugin, { host, closeHost: false, routes: { prefix: '/hotmod' } });
+    await app.ready();
+    expect(host.phase).toBe('running');
+    expect((await app.inject({ method: 'GET', url: '/hotmod/health' })).statusCode).toBe(200);
+    await host.stop();
+    expect(host.phase).toBe('stopped');
+    const response = await app.inject({ method: 'GET', url: '/hotmod/health' });
+    expect(response.statusCode).toBe(503);
+    expect(json(response.body)).toMatchObject({ status: 'unavailable', state: 'stopped', error: { code: FastifyErrorCode.HOST_NOT_READY } });
+  });
+
   it('mounts no routes unless asked', async () => {
     const app = newFastify();
     await app.register(hotmodPlugin, { host: shared.hotmod, closeHost: false });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,10 +117,26 @@ for (const target of targets) {
       expect(json.code).toBe(0);
       const plan = JSON.parse(json.stdout);
       expect(plan.client).toMatchObject({ clientId: ACME, effective: ['accounts', 'billing', 'payments'] });
-      const planned = plan.modules.map((m: { id: string }) => m.id);
-      // The effective set, plus nothing a client did not enable but an optional provider.
-      for (const id of ['accounts', 'billing', 'payments']) expect(planned).toContain(id);
-      expect(planned).not.toContain('notifications');
+      expect(plan.modules.map((m: { id: string }) => m.id).sort()).toEqual(['accounts', 'billing', 'payments']);
+      // With billing optionally wanting analytics.track: a plan of billing alone pulls analytics
+      // in, but this client has not enabled analytics, so its plan leaves the binding empty.
+      const optionalDir = await mkdtemp(path.join(tmpdir(), 'hotmod-cli-optional-'));
+      try {
+        await cp(MODULES, optionalDir, { recursive: true });
+        const manifestFile = path.join(optionalDir, 'billing', 'package.json');
+        const pkg = JSON.parse(await readFile(manifestFile, 'utf8'));
+        pkg.hotmod.optionalRequires = { 'analytics.track': '^1.0.0' };
+        await writeFile(manifestFile, JSON.stringify(pkg));
+        const whole = JSON.parse((await run('resolve', 'billing', '--modules', optionalDir, '--json')).stdout);
+        expect(whole.modules.find((m: { id: string }) => m.id === 'billing').optionalBindings).toEqual({ 'analytics.track': 'analytics' });
+        const forClient = await run('resolve', '--client', ACME, '--modules', optionalDir, '--store', url, '--json');
+        expect(forClient.code).toBe(0);
+        const clientPlan = JSON.parse(forClient.stdout);
+        expect(clientPlan.modules.map((m: { id: string }) => m.id).sort()).toEqual(['accounts', 'billing', 'payments']);
+        expect(clientPlan.modules.find((m: { id: string }) => m.id === 'billing').optionalBindings).toEqual({ 'analytics.track': null });
+      } finally {
+        await rm(optionalDir, { recursive: true, force: true });
+      }
       expect(plan.levels.flat().indexOf('accounts')).toBeLessThan(plan.levels.flat().indexOf('billing'));
       const human = await run('resolve', '--client', ACME, '--modules', MODULES, '--store', url);
       expect(human.code).toBe(0);

@@ -119,6 +119,8 @@ describe('manifest validation on fixture packages', () => {
     ['legacyIds', (p) => (p.hotmod.legacyIds = 'f-v1'), 'E_MANIFEST_TYPE', '$.hotmod.legacyIds'],
     ['legacyIds[i]', (p) => (p.hotmod.legacyIds = ['ok', ' padded ']), 'E_MANIFEST_ID', '$.hotmod.legacyIds[1]'],
     ['legacyIds (own id)', (p) => (p.hotmod.legacyIds = ['f']), 'E_MANIFEST_SELF_REFERENCE', '$.hotmod.legacyIds[0]'],
+    // A legacy list entry has at most 214 characters; a longer legacy id could never match one.
+    ['legacyIds (too long)', (p) => (p.hotmod.legacyIds = ['ok', 'x'.repeat(215)]), 'E_MANIFEST_ID', '$.hotmod.legacyIds[1]'],
     ['provides', (p) => (p.hotmod.provides = ['f.api']), 'E_MANIFEST_TYPE', '$.hotmod.provides'],
     ['provides value', (p) => (p.hotmod.provides = { 'f.api': 1 }), 'E_MANIFEST_TYPE', '$.hotmod.provides["f.api"]'],
     ['requires', (p) => (p.hotmod.requires = 'x.api'), 'E_MANIFEST_TYPE', '$.hotmod.requires'],

@@ -223,6 +223,15 @@ describe('resolvePlan: optional requirements', () => {
     expect(plan.modules.find((m) => m.id === 'app')!.optionalBindings['metrics.track']).toBe('metrics');
     expect(versions(plan)).toEqual({ app: '1.0.0', metrics: '1.1.0', search: '1.5.0' });
   });
+
+  it('with pullOptionalProviders: false, plans the request alone and binds optional requirements only inside it', async () => {
+    const alone = resolvePlan(await catalog('optional'), { hostVersion: HOST, request: ['app'], pullOptionalProviders: false });
+    expect(versions(alone)).toEqual({ app: '1.0.0' });
+    expect(alone.modules[0]!.optionalBindings['metrics.track']).toBeNull();
+    const both = resolvePlan(await catalog('optional'), { hostVersion: HOST, request: ['app', 'metrics'], pullOptionalProviders: false });
+    expect(both.modules.find((m) => m.id === 'app')!.optionalBindings['metrics.track']).toBe('metrics');
+    expect(both.levels).toEqual([['metrics'], ['app']]);
+  });
 });
 
 describe('resolvePlan: an optional provider caught in a cycle', () => {

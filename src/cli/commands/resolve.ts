@@ -29,7 +29,9 @@ export const command: Command = {
     const request = client !== undefined ? client.effective : args.positionals.length > 0 ? args.positionals : undefined;
     let plan;
     try {
-      plan = resolvePlan(scan.packages, { ...(request ? { request } : {}), hostVersion: HOTMOD_VERSION, mode: 'strict' });
+      // A client's plan holds its effective modules only: an optional provider it has not
+      // enabled shows as an unbound optional requirement (calls to it get E_NOT_ENABLED).
+      plan = resolvePlan(scan.packages, { ...(request ? { request } : {}), hostVersion: HOTMOD_VERSION, mode: 'strict', ...(client ? { pullOptionalProviders: false } : {}) });
     } catch (error) {
       if (!(error instanceof HotmodError)) throw error;
       if (args.flags.json) {
