@@ -10,6 +10,7 @@ import path from 'node:path';
 import ivm from 'isolated-vm';
 import { createHost, createHostWatcherFactory, type Host } from '../src/runtime/index.js';
 import { createIsolateSandboxFactory } from '../src/sandbox/index.js';
+import { loadLoop } from '../tests/support/loadLoop.js';
 import { nsPerOp, nsPerOpSync, percentile, round, timeMs, type Benchmark, type BenchReport } from './harness.js';
 
 const INPUT = { user: 'alice@example.com', items: [1, 2, 3, 4, 5, 6, 7, 8], note: 'n'.repeat(96), flags: { a: true, b: false }, total: 123.45 };
@@ -43,32 +44,6 @@ async function writeCatalog(root: string, n: number): Promise<void> {
       { provides: { [`${id}.api`]: '1.0.0' }, ...(prev ? { requires: { [`${prev}.api`]: '^1.0.0' } } : {}) },
     );
   }
-}
-
-function loadLoop(call: () => Promise<unknown>, callers: number) {
-  let running = true;
-  const stats = { ok: 0, failed: 0 };
-  const loops = Array.from({ length: callers }, async () => {
-    while (running) {
-      await new Promise((r) => setImmediate(r));
-      for (let i = 0; i < 16 && running; i++) {
-        try {
-          await call();
-          stats.ok++;
-        } catch {
-          stats.failed++;
-        }
-      }
-    }
-  });
-  return {
-    stats,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return stats;
-    },
-  };
 }
 
 const benchmark: Benchmark = {
@@ -202,11 +177,11 @@ export async function deactivate() { return { count }; }`;
       const lc = loaded.client('client-1');
       const seconds = ctx.quick ? 1 : 3;
       const callers = 4;
-      const quiet = loadLoop(() => lc.invoke('bench.svc', 'settle', INPUT), callers);
+      const quiet = loadLoop(() => lc.invoke('bench.svc', 'settle', INPUT), callers, { callsPerYield: 16 });
       await new Promise((r) => setTimeout(r, seconds * 1000));
       const q = await quiet.stop();
-      const busy = loadLoop(() => lc.invoke('bench.svc', 'settle', INPUT), callers / 2);
-      const busyStateful = loadLoop(() => lc.invoke('bench.counter', 'inc', {}), callers / 2);
+      const busy = loadLoop(() => lc.invoke('bench.svc', 'settle', INPUT), callers / 2, { callsPerYield: 16 });
+      const busyStateful = loadLoop(() => lc.invoke('bench.counter', 'inc', {}), callers / 2, { callsPerYield: 16 });
       let swapCount = 0;
       const until = Date.now() + seconds * 1000;
       while (Date.now() < until) {

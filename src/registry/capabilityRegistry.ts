@@ -1,6 +1,8 @@
 import semver from 'semver';
 import { HotmodError } from '../errors.js';
 import { CatalogErrorCode } from './errors.js';
+// The resolver's memoized semver: each version and range parsed once.
+import { compareVersions, satisfies } from './resolveIndex.js';
 import type { ModulePackage } from './types.js';
 
 export interface CapabilityProvider {
@@ -36,9 +38,9 @@ export interface CapabilityRegistry {
 
 export function compareProviders(a: CapabilityProvider, b: CapabilityProvider): number {
   return (
-    semver.rcompare(a.capabilityVersion, b.capabilityVersion) ||
+    compareVersions(b.capabilityVersion, a.capabilityVersion) ||
     (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0) ||
-    semver.rcompare(a.version, b.version)
+    compareVersions(b.version, a.version)
   );
 }
 
@@ -78,7 +80,7 @@ export function createCapabilityRegistry(packages: readonly ModulePackage[]): Ca
     if (range === undefined) return list.slice();
     if (typeof range !== 'string' || range.trim() === '' || semver.validRange(range) === null)
       throw queryError(`capability range ${JSON.stringify(range)} for '${name}' is not a valid semver range; use e.g. '^2.1.0'`, { name, range });
-    return list.filter((p) => semver.satisfies(p.capabilityVersion, range, { includePrerelease: false }));
+    return list.filter((p) => satisfies(p.capabilityVersion, range));
   };
   return Object.freeze({
     capabilities: () => names,

@@ -38,7 +38,8 @@ export const MODULE_CONFIG = token<ModuleConfigProvider>('ModuleConfig');
 export const STORE = token<Store>('Store');
 /**
  * Builds the legacy bridge (store, legacy API, unifier, migrator and its ConfigSource)
- * at start. Unregistered: no store; the file source or the everything-enabled default serves.
+ * at start. The host registers createLegacyBridge unless HostOptions.legacyBridge replaces
+ * it; with store 'none' it is never called (the file source or everything-enabled serves).
  */
 export const LEGACY_BRIDGE_FACTORY = token<LegacyBridgeFactory>('LegacyBridgeFactory');
 /** Creates the module-folder watcher for `watch: true`. */

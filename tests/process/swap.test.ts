@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src/runtime/index.js';
 import { createProcessSandboxFactory, type ProcessSandboxFactory } from '../../src/sandbox/process/index.js';
+import { loadLoop } from '../support/loadLoop.js';
 import { fixtures, isAlive, until } from './support.js';
 
 const hosts: Host[] = [];
@@ -53,31 +54,6 @@ async function rewrite(dir: string, version: string, code?: string): Promise<voi
   if (code !== undefined) await writeFile(path.join(dir, 'dist', 'index.js'), code);
 }
 
-/** `callers` loops of calls until stop(); counts successes and failures. */
-function load(call: (n: number) => Promise<unknown>, callers: number) {
-  let running = true;
-  const stats = { ok: 0, failed: 0, errors: [] as unknown[] };
-  const loops = Array.from({ length: callers }, async (_, c) => {
-    let n = 0;
-    while (running) {
-      try {
-        await call(c * 1_000_000 + n++);
-        stats.ok++;
-      } catch (error) {
-        stats.failed++;
-        if (stats.errors.length < 5) stats.errors.push(error);
-      }
-    }
-  });
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return stats;
-    },
-  };
-}
-
 const svcCode = (tag: string) => `
 export async function activate(ctx) {
   return { 'svc.api': { async get(input) {
@@ -103,9 +79,9 @@ describe("isolation: 'process' under the runtime", () => {
   it('fails no call during swaps under continuous load, and hands the counter state across the boundary', async () => {
     const { host, modulesDir } = await startHost();
     const client = host.client('acme');
-    const direct = load((n) => client.invoke('svc.api', 'get', { n, delayMs: n % 3 }), 3);
-    const relayed = load((n) => client.invoke('consumer.api', 'relay', { n }), 2);
-    const stateful = load(() => client.invoke('counter.api', 'inc', {}), 2);
+    const direct = loadLoop((n) => client.invoke('svc.api', 'get', { n, delayMs: n % 3 }), 3, { callsPerYield: Infinity });
+    const relayed = loadLoop((n) => client.invoke('consumer.api', 'relay', { n }), 2, { callsPerYield: Infinity });
+    const stateful = loadLoop(() => client.invoke('counter.api', 'inc', {}), 2, { callsPerYield: Infinity });
     for (let i = 1; i <= 8; i++) {
       const version = `1.${i}.0`;
       await rewrite(path.join(modulesDir, 'svc'), version, svcCode(`v${i}`));

@@ -1,34 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadLoop } from '../support/loadLoop.js';
 import { copyFixture, expectCode, newHost, rewriteModule, stateOf, waitFor } from './helpers.js';
-
-/** Runs `callers` loops of calls until `stop()`; counts successes and failures (with their errors). */
-function load(call: (n: number) => Promise<unknown>, callers: number) {
-  let running = true;
-  const stats = { ok: 0, failed: 0, errors: [] as unknown[] };
-  const loops = Array.from({ length: callers }, async (_, c) => {
-    let n = 0;
-    while (running) {
-      // Calls into a sync-mode isolate settle in microtasks only: yield so timers (and the swaps) run.
-      await new Promise((r) => setImmediate(r));
-      try {
-        await call(c * 1_000_000 + n++);
-        stats.ok++;
-      } catch (error) {
-        stats.failed++;
-        if (stats.errors.length < 5) stats.errors.push(error);
-      }
-    }
-  });
-  return {
-    stats,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-      return stats;
-    },
-  };
-}
 
 const svcCode = (tag: string) => `
 export async function activate(ctx) {
@@ -65,9 +38,9 @@ describe('zero-downtime swap', () => {
     const host = await newHost({ modulesDir });
     await host.start();
     const client = host.client('acme');
-    const direct = load((n) => client.invoke('svc.api', 'get', { n, delayMs: n % 3 }), 3);
-    const relayed = load((n) => client.invoke('consumer.api', 'relay', { n }), 2);
-    const stateful = load(() => client.invoke('counter.api', 'inc', {}), 2);
+    const direct = loadLoop((n) => client.invoke('svc.api', 'get', { n, delayMs: n % 3 }), 3);
+    const relayed = loadLoop((n) => client.invoke('consumer.api', 'relay', { n }), 2);
+    const stateful = loadLoop(() => client.invoke('counter.api', 'inc', {}), 2);
     const versions: string[] = [];
     for (let i = 1; i <= 22; i++) {
       const version = `1.${i}.0`;

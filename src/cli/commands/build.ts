@@ -1,8 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
-import { bundleModule, findSourceEntry, formatProblem, type BuildProblem, type BundleResult } from '../../runtime/index.js';
-import { RuntimeErrorCode } from '../../runtime/index.js';
+import { bundleModule, findSourceEntry, formatProblem, RuntimeErrorCode, type BuildProblem, type BundleResult } from '../../runtime/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { errorJson, printJson, type CliIO } from '../io.js';
 import type { Command } from '../main.js';

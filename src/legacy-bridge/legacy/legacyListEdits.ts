@@ -3,7 +3,7 @@ import type { CatalogView } from '../../types.js';
 /**
  * Edits of a stored modules_enabled array that keep every other entry as it is (order,
  * duplicates, junk): hotmod only ever adds or removes the entries of the module it writes.
- * withModule / withoutModule compute the resulting list (for predictions); what is written
+ * withModule / withoutModule / applyEdit compute the resulting list; what is written
  * is the LegacyListEdit of editFor, applied in SQL (legacyRepository.editLegacyModules), so
  * entries JavaScript cannot represent exactly (big or trailing-zero numbers) stay as stored.
  */
@@ -30,6 +30,15 @@ export function resolvedIds(list: unknown, catalog: CatalogView | undefined): Se
     if (id !== undefined) out.add(id);
   }
   return out;
+}
+
+/**
+ * The list an edit leaves, as editedListSql computes it in the database: string entries
+ * named in `remove` dropped wherever they occur, `append` added at the end. The migration
+ * planner predicts with it, so its prediction and its write are the same edit.
+ */
+export function applyEdit(list: readonly unknown[], edit: { readonly remove: readonly string[]; readonly append: readonly string[] }): unknown[] {
+  return [...list.filter((e) => !(typeof e === 'string' && edit.remove.includes(e))), ...edit.append];
 }
 
 /** The edit that makes a stored list say `enabled` for the module (empty when it already does). */

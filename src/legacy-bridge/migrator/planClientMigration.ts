@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CatalogView } from '../../types.js';
 import { ViewConflictCode, ViewWarningCode } from '../diagnostics.js';
-import { withModule, withoutModule } from '../legacy/legacyListEdits.js';
+import { applyEdit } from '../legacy/legacyListEdits.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
 import { readLegacyList } from '../view/readLegacyList.js';
 import type { ClientConfigState, ModuleConfigRow } from '../view/rows.js';
@@ -158,7 +158,7 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
 
   // The legacy list after the strategy (merge keeps it in step entry by entry; replace rewrites it canonically).
   if (editableList !== undefined && strategy !== 'preserve') {
-    let next: unknown[] = editableList;
+    let next: unknown[];
     const edit = { remove: [] as string[], append: [] as string[] };
     if (strategy === 'merge') {
       for (const m of catalog.modules()) {
@@ -168,15 +168,14 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
         const enabled = enabledOf(m.id);
         const named = reading.resolved.has(m.id);
         if (enabled && !named) {
-          next = withModule(next, m.id, catalog);
           edit.append.push(m.id);
           plan.differences.push({ kind: 'legacy_entry_added', moduleId: m.id, detail: `'${m.id}' (enabled by a registry row) added to modules_enabled so old readers see it` });
         } else if (!enabled && named) {
-          next = withoutModule(next, m.id, catalog);
           edit.remove.push(...reading.resolved.get(m.id)!.filter((name) => !edit.remove.includes(name)));
           plan.differences.push({ kind: 'legacy_entry_removed', moduleId: m.id, detail: `'${reading.resolved.get(m.id)!.join("', '")}' removed from modules_enabled: a registry row disables '${m.id}' and wins already` });
         }
       }
+      next = applyEdit(editableList, edit);
     } else {
       next = catalog.modules().filter((m) => enabledOf(m.id)).map((m) => m.id);
       if (JSON.stringify(next) !== JSON.stringify(editableList)) {
