@@ -34,6 +34,7 @@ export {
 // The catalog and the resolver (docs/manifest.md): for tooling that checks or plans modules without a host.
 export {
   scanCatalog,
+  createCatalogView,
   loadModulePackage,
   validateManifest,
   resolvePlan,
@@ -74,8 +75,15 @@ export {
   type LegacyApi,
   type LegacyBridge,
   type ModuleUnificationResult,
+  type UnifierWriteOptions,
+  seedApi,
+  SEED_API,
+  type SeedApi,
+  type SeedApiParts,
+  type ClientMigrationProgress,
   ModuleDataMigrator,
   createModuleDataMigrator,
+  loadCatalogView,
   MigrationErrorCode,
   type MigrationStrategy,
   type ClientMigrationPlan,

@@ -21,6 +21,8 @@ export const LegacyBridgeErrorCode = {
   CLIENT_ID_INVALID: 'E_CLIENT_ID_INVALID',
   /** A legacy write names a client that is not in `clients` (foreign key). */
   CLIENT_NOT_FOUND: 'E_CLIENT_NOT_FOUND',
+  /** A unifier write names a client neither the legacy tables nor hotmod_module_configs know (and the caller did not say it creates it). */
+  CLIENT_UNKNOWN: 'E_CLIENT_UNKNOWN',
   /** A module id is malformed. */
   MODULE_ID_INVALID: 'E_MODULE_ID_INVALID',
   /** A write names a module the catalog does not have. */
@@ -29,6 +31,8 @@ export const LegacyBridgeErrorCode = {
   LEGACY_TABLE_MISSING: 'E_LEGACY_TABLE_MISSING',
   /** saveModuleOverrides was given something other than an array of strings. */
   LEGACY_MODULES_INVALID: 'E_LEGACY_MODULES_INVALID',
+  /** A seed-API function (seedApi) was called while its part (legacy API, unifier, migrator) is absent: host not started, or store 'none'. */
+  BRIDGE_UNAVAILABLE: 'E_BRIDGE_UNAVAILABLE',
   /** A write would have to rewrite a stored modules_enabled value that is not a JSON array. */
   LEGACY_LIST_UNREADABLE: 'E_LEGACY_LIST_UNREADABLE',
 } as const;

@@ -36,7 +36,9 @@ export { readLegacyList, type LegacyListReading, type LegacyListState } from './
 export { computeUnifiedView, effectiveModuleSet, type UnifiedClientView } from './view/computeUnifiedView.js';
 export { toClientModuleSet } from './view/clientModuleSet.js';
 
-export { ModuleSystemUnifier, type ModuleUnificationResult, type ModuleSystemUnifierOptions } from './unifier/ModuleSystemUnifier.js';
+export { ModuleSystemUnifier, type ModuleUnificationResult, type ModuleSystemUnifierOptions, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';
+export { seedApi, SEED_API, type SeedApi, type SeedApiParts, type ClientMigrationProgress } from './unifier/seedApi.js';
+export { isKnownClient, nearestKnownClients } from './legacy/knownClients.js';
 export { createUnifiedConfigSource, type UnifiedConfigSource, type UnifiedConfigSourceOptions } from './configSource/createUnifiedConfigSource.js';
 
 // The migrator (docs/migration.md).

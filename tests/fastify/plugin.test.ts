@@ -234,6 +234,9 @@ describe('hotmodPlugin: routes', () => {
 
   it('enables and disables a module for a client through the unifier', async () => {
     const app = await appWithRoutes();
+    // Unifier writes refuse a client neither system knows (E_CLIENT_UNKNOWN): give it a registry row first.
+    const store = app.hotmod.container.resolve(tokens.STORE) as Store;
+    await store.query(`INSERT INTO hotmod_module_configs (client_id, module_id, enabled) VALUES ($1, 'echo', true) ON CONFLICT DO NOTHING`, [CLIENT]);
     const before = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/hidden.api/ping` });
     expect(before.statusCode).toBe(403);
 

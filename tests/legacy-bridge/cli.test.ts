@@ -165,12 +165,28 @@ for (const target of targets) {
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('error E_MODULE_UNKNOWN');
     }, 120_000);
+
+    it('clients enable refuses an id neither system knows (E_CLIENT_UNKNOWN, nearest ids named) unless --create', async () => {
+      const typo = `${ACME.slice(0, -1)}${ACME.endsWith('0') ? '9' : '0'}`;
+      const refused = await run('clients', 'enable', typo, 'analytics', '--advanced', '--modules', MODULES, '--store', url);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('error E_CLIENT_UNKNOWN');
+      expect(refused.stderr).toContain(`nearest known ids: ${ACME}`);
+      const json = await run('clients', 'disable', 'tenant-new', 'accounts', '--modules', MODULES, '--store', url, '--json');
+      expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'E_CLIENT_UNKNOWN', details: { clientId: 'tenant-new' } });
+      const created = await run('clients', 'enable', 'tenant-new', 'analytics', '--create', '--modules', MODULES, '--store', url, '--json');
+      expect(created.code, created.stderr).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ action: 'enable', changes: [{ module: 'analytics', changed: true }], clientId: 'tenant-new' });
+      expect(JSON.parse(created.stdout).effective).toContain('analytics');
+      // Known now: no --create needed.
+      expect((await run('clients', 'disable', 'tenant-new', 'analytics', '--modules', MODULES, '--store', url)).code).toBe(0);
+    }, 120_000);
   });
 }
 
 describe('hotmod db / clients usage', () => {
   it('exits 2 with the usage for missing or unknown arguments', async () => {
-    for (const argv of [['clients'], ['clients', 'show'], ['clients', 'enable', ACME], ['clients', 'frob', ACME], ['db'], ['db', 'drop'], ['clients', 'show', ACME, '--advanced']]) {
+    for (const argv of [['clients'], ['clients', 'show'], ['clients', 'enable', ACME], ['clients', 'frob', ACME], ['db'], ['db', 'drop'], ['clients', 'show', ACME, '--advanced'], ['clients', 'show', ACME, '--create']]) {
       const r = await run(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr).toContain('Usage:');

@@ -77,7 +77,9 @@ describeStores('SQL parameters', (ctx) => {
     await unifier.enableModule(LEGACY_CLIENT, 'analytics');
     await unifier.disableModule(LEGACY_CLIENT, 'billing');
     await unifier.migrateToUnified(LEGACY_CLIENT, 'payments');
-    await unifier.enableModule(PLAIN_CLIENT, 'payments', true);
+    await unifier.enableModule(PLAIN_CLIENT, 'payments', true, { createClient: true });
+    // A typo of a known id is refused, naming the nearest known ids (those reads too are parameterized).
+    await expect(unifier.enableModule(`${PLAIN_CLIENT}x`, 'payments', true)).rejects.toMatchObject({ code: 'E_CLIENT_UNKNOWN' });
     await unifier.disableModule(PLAIN_CLIENT, 'notifications');
     unifier.dispose();
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { createLegacyApi, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { demoCatalog } from './support/catalog.js';
-import { ACME, GLOBEX, rawRow, registryRows, seedClient } from './support/seed.js';
+import { ACME, GLOBEX, NOBODY, rawRow, registryRows, seedClient } from './support/seed.js';
 import { describeStores } from './support/stores.js';
 
 const catalog = demoCatalog();
@@ -87,7 +87,7 @@ describeStores('ModuleSystemUnifier', (ctx) => {
 
   it('enableModule for a non-uuid client writes a registry row (no legacy row is possible)', async () => {
     const { store, unifier } = await setup(ctx.open);
-    expect(await unifier.enableModule('tenant-42', 'payments')).toBe(true);
+    expect(await unifier.enableModule('tenant-42', 'payments', false, { createClient: true })).toBe(true);
     expect(await registryRows(store, 'tenant-42')).toEqual([{ module_id: 'payments', enabled: true, source: 'registry', migrated: false }]);
     expect((await unifier.unifyModuleSystems('tenant-42')).effective).toEqual(['accounts', 'notifications', 'payments']);
   });
@@ -184,5 +184,49 @@ describeStores('ModuleSystemUnifier', (ctx) => {
     }
     expect([await rawRow(store, ACME), await rawRow(store, GLOBEX)]).toEqual(before);
     expect(await registryRows(store, ACME)).toEqual([]);
+  });
+
+  it('refuses writes for a client neither system knows (E_CLIENT_UNKNOWN, nearest known ids named), unless the caller creates it', async () => {
+    const { store, unifier } = await setup(ctx.open);
+    await seedClient(store, ACME, '["accounts"]');
+    await seedClient(store, GLOBEX); // in clients, no legacy row: known
+    expect(await unifier.enableModule('tenant-42', 'payments', true, { createClient: true })).toBe(true);
+
+    // One character off a real id: refused, nothing written, the real ids suggested.
+    const acmeTypo = `${ACME.slice(0, -1)}2`;
+    // Nearest first: ACME is one edit away, GLOBEX (…b2) two.
+    for (const [id, near] of [
+      [acmeTypo, [ACME, GLOBEX]],
+      ['tenant-43', ['tenant-42']],
+      ['tenant42', ['tenant-42']],
+    ] as const) {
+      for (const write of [
+        () => unifier.enableModule(id, 'analytics'),
+        () => unifier.enableModule(id, 'analytics', true),
+        () => unifier.disableModule(id, 'notifications'),
+        () => unifier.migrateToUnified(id, 'accounts'),
+        () => unifier.enableUnifiedModule(id, 'analytics', true),
+      ]) {
+        const error = await write().catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'E_CLIENT_UNKNOWN', details: { clientId: id, nearest: near } });
+        expect((error as Error).message).toContain(`nearest known ids: ${near.join(', ')}`);
+        expect((error as Error).message).toContain('createClient: true');
+      }
+      expect(await registryRows(store, id)).toEqual([]);
+    }
+    expect(await rawRow(store, acmeTypo)).toBeUndefined();
+    const far = await unifier.enableModule('zzzzzzzzzzzzzzzz', 'analytics', true).catch((e: unknown) => e);
+    expect(far).toMatchObject({ code: 'E_CLIENT_UNKNOWN', details: { nearest: [] } });
+    expect((far as Error).message).toContain('no known id is close to it');
+
+    // Known clients write as before: a legacy row, a clients row without a legacy row, a registry-only client.
+    expect(await unifier.enableModule(ACME, 'analytics')).toBe(true);
+    expect(await unifier.enableModule(GLOBEX, 'analytics', true)).toBe(true);
+    expect(await unifier.disableModule('tenant-42', 'payments')).toBe(true);
+    // Reads of unknown clients are not refused: they get the catalog defaults.
+    expect((await unifier.unifyModuleSystems(NOBODY)).effective).toEqual(['accounts', 'notifications']);
+    // The caller says it creates the client: the write goes through.
+    expect(await unifier.enableModule(NOBODY, 'analytics', true, { createClient: true })).toBe(true);
+    expect(await registryRows(store, NOBODY)).toEqual([{ module_id: 'analytics', enabled: true, source: 'registry', migrated: false }]);
   });
 });

@@ -6,8 +6,8 @@ import { printJson, table, type CliIO } from '../io.js';
 import type { Command } from '../main.js';
 
 const USAGE = `hotmod clients show <client-id> [--modules DIR] [--store URL] [--json]
-hotmod clients enable <client-id> <module> [<module>…] [--advanced] [--modules DIR] [--store URL] [--json]
-hotmod clients disable <client-id> <module> [<module>…] [--modules DIR] [--store URL] [--json]
+hotmod clients enable <client-id> <module> [<module>…] [--advanced] [--create] [--modules DIR] [--store URL] [--json]
+hotmod clients disable <client-id> <module> [<module>…] [--create] [--modules DIR] [--store URL] [--json]
 
   show      the client's unified view: every module with enabled, source, implicit and
             warnings, then conflicts and recommendations
@@ -15,6 +15,9 @@ hotmod clients disable <client-id> <module> [<module>…] [--modules DIR] [--sto
             (client_app_overrides.modules_enabled), with --advanced as hotmod_module_configs
             rows; migrated modules are written to both
   disable   disables modules in both systems
+  --create  the write may create the client: without it, an id that neither
+            client_app_overrides / clients nor hotmod_module_configs know is refused
+            (E_CLIENT_UNKNOWN, with the nearest known ids)
   --modules default ./modules   --store default ${DEFAULT_STORE_URL}`;
 
 async function open(args: ReturnType<typeof parseArgs>): Promise<{ store: Store; catalog: CatalogView; unifier: ModuleSystemUnifier; modulesDir: string }> {
@@ -60,7 +63,7 @@ export const command: Command = {
   summary: "Show or change a client's modules (the unified view over client_app_overrides and hotmod_module_configs)",
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseArgs(argv, { values: ['modules', 'store'], booleans: ['advanced'] });
+    const args = parseArgs(argv, { values: ['modules', 'store'], booleans: ['advanced', 'create'] });
     const [sub, clientId, ...modules] = args.positionals;
     if (sub !== 'show' && sub !== 'enable' && sub !== 'disable') {
       throw new UsageError(sub === undefined ? 'missing subcommand (show, enable, disable)' : `unknown subcommand '${sub}' (show, enable, disable)`);
@@ -69,13 +72,15 @@ export const command: Command = {
     if (sub === 'show' && modules.length > 0) throw new UsageError(`unexpected argument '${modules[0]}'`);
     if (sub !== 'show' && modules.length === 0) throw new UsageError('missing <module>');
     if (sub !== 'enable' && args.flags.advanced) throw new UsageError('--advanced is for enable');
+    if (sub === 'show' && args.flags.create) throw new UsageError('--create is for enable and disable');
+    const write = { createClient: args.flags.create === true };
 
     const { store, catalog, unifier, modulesDir } = await open(args);
     try {
       const where = `store ${store.displayUrl}, ${catalog.modules().length} modules in ${path.relative(process.cwd(), path.resolve(modulesDir)) || '.'}`;
       const changes: { module: string; changed: boolean }[] = [];
       for (const moduleId of modules) {
-        const changed = sub === 'enable' ? await unifier.enableModule(clientId, moduleId, args.flags.advanced === true) : await unifier.disableModule(clientId, moduleId);
+        const changed = sub === 'enable' ? await unifier.enableModule(clientId, moduleId, args.flags.advanced === true, write) : await unifier.disableModule(clientId, moduleId, write);
         changes.push({ module: moduleId, changed });
       }
       const result = await unifier.unifyModuleSystems(clientId);

@@ -5,6 +5,7 @@ import type { ViewDiagnostic } from '../diagnostics.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
 import { clientError } from '../legacy/legacyApi.js';
 import { editFor, resolves, withModule } from '../legacy/legacyListEdits.js';
+import { assertKnownClient } from '../legacy/knownClients.js';
 import { editLegacyModules, loadClientState, lockClient, upsertModuleConfig, writeLegacyModules } from '../legacy/legacyRepository.js';
 import { LegacyTablePresence } from '../legacy/legacyTablePresence.js';
 import type { Queryable, Store } from '../store/types.js';
@@ -20,6 +21,17 @@ export interface ModuleUnificationResult {
   recommendations: ViewDiagnostic[];
   /** Module ids the client may call now (implicit requirements included), sorted. */
   effective: string[];
+}
+
+/** Options of a unifier write (enableModule, disableModule, migrateToUnified). */
+export interface UnifierWriteOptions {
+  /**
+   * The write may create the client. Without it, a client id that neither the legacy
+   * tables (client_app_overrides, clients) nor hotmod_module_configs know is refused with
+   * E_CLIENT_UNKNOWN (the message names the nearest known ids): a typo must not create a
+   * new, empty registry-only client.
+   */
+  createClient?: boolean;
 }
 
 export interface ModuleSystemUnifierOptions {
@@ -52,7 +64,24 @@ export class ModuleSystemUnifier {
     this.#store = store;
     this.#catalog = options.catalog;
     this.#legacyTable = new LegacyTablePresence(store);
+    // Bound, so the seed's free-function style works: `const { unifyModuleSystems } = host.unifier`.
+    this.unifyModuleSystems = this.unifyModuleSystems.bind(this);
+    this.getUnifiedModuleList = this.getUnifiedModuleList.bind(this);
   }
+
+  // The seed's API-reference names (its "API Reference" and compatibility layer) for the
+  // four class methods it calls by longer names: thin, bound to this instance, so
+  // `const { getUnifiedModuleConfig } = host.unifier` works. The table of seed name →
+  // hotmod call is docs/legacy-bridge.md "Seed names"; SEED_API (seedApi.ts) lists them.
+  /** Seed name of getModuleConfig. */
+  readonly getUnifiedModuleConfig = (clientId: string, moduleId: string): Promise<UnifiedModuleConfig | null> => this.getModuleConfig(clientId, moduleId);
+  /** Seed name of enableModule; the third argument is the seed's "with advanced features" flag (useAdvanced). */
+  readonly enableUnifiedModule = (clientId: string, moduleId: string, useAdvanced = false, options: UnifierWriteOptions = {}): Promise<boolean> =>
+    this.enableModule(clientId, moduleId, useAdvanced, options);
+  /** Seed name of disableModule. */
+  readonly disableUnifiedModule = (clientId: string, moduleId: string, options: UnifierWriteOptions = {}): Promise<boolean> => this.disableModule(clientId, moduleId, options);
+  /** Seed name of migrateToUnified. */
+  readonly migrateModuleToUnified = (clientId: string, moduleId: string, options: UnifierWriteOptions = {}): Promise<boolean> => this.migrateToUnified(clientId, moduleId, options);
 
   /** The full unified view of a client (what every read below is cut from). */
   async getClientView(clientId: string): Promise<UnifiedClientView> {
@@ -91,8 +120,8 @@ export class ModuleSystemUnifier {
    * can have one); true writes a hotmod_module_configs row. A migrated module is written to
    * both (dual write) either way.
    */
-  async enableModule(clientId: string, moduleId: string, useAdvanced = false): Promise<boolean> {
-    return this.#write(clientId, moduleId, 'enableModule', async (ctx) => {
+  async enableModule(clientId: string, moduleId: string, useAdvanced = false, options: UnifierWriteOptions = {}): Promise<boolean> {
+    return this.#write(clientId, moduleId, 'enableModule', options, async (ctx) => {
       const row = ctx.state.registry.find((r) => r.module_id === ctx.moduleId);
       const before = ctx.view.explicit.has(ctx.moduleId);
       if (row?.migrated_at) {
@@ -127,8 +156,8 @@ export class ModuleSystemUnifier {
    * when it was enabled by configuration before. Implicitly required modules stay
    * effective while what requires them is enabled.
    */
-  async disableModule(clientId: string, moduleId: string): Promise<boolean> {
-    return this.#write(clientId, moduleId, 'disableModule', async (ctx) => {
+  async disableModule(clientId: string, moduleId: string, options: UnifierWriteOptions = {}): Promise<boolean> {
+    return this.#write(clientId, moduleId, 'disableModule', options, async (ctx) => {
       const row = ctx.state.registry.find((r) => r.module_id === ctx.moduleId);
       const before = ctx.view.explicit.has(ctx.moduleId);
       if (row?.migrated_at) {
@@ -155,8 +184,8 @@ export class ModuleSystemUnifier {
    * either API keeps the legacy list in step (dual write). Returns false when it was
    * migrated already.
    */
-  async migrateToUnified(clientId: string, moduleId: string): Promise<boolean> {
-    return this.#write(clientId, moduleId, 'migrateToUnified', async (ctx) => {
+  async migrateToUnified(clientId: string, moduleId: string, options: UnifierWriteOptions = {}): Promise<boolean> {
+    return this.#write(clientId, moduleId, 'migrateToUnified', options, async (ctx) => {
       const row = ctx.state.registry.find((r) => r.module_id === ctx.moduleId);
       if (row?.migrated_at) return false;
       const want = ctx.view.explicit.has(ctx.moduleId);
@@ -171,7 +200,7 @@ export class ModuleSystemUnifier {
     this.#legacyTable.dispose();
   }
 
-  async #write(clientId: string, moduleId: string, where: string, fn: (ctx: WriteContext) => Promise<boolean>): Promise<boolean> {
+  async #write(clientId: string, moduleId: string, where: string, options: UnifierWriteOptions, fn: (ctx: WriteContext) => Promise<boolean>): Promise<boolean> {
     const id = normalizeClientId(clientId, where);
     assertModuleId(moduleId, where);
     const catalog = this.#catalog();
@@ -187,6 +216,7 @@ export class ModuleSystemUnifier {
     const changed = await this.#store.transaction(async (tx) => {
       await lockClient(tx, id);
       const state = await loadClientState(tx, id, { legacyTable, legacyClient: isUuid(id) });
+      if (options.createClient !== true) await assertKnownClient(tx, state, legacyTable, where);
       const view = computeUnifiedView(state, catalog);
       return fn({ tx, clientId: id, moduleId: canonical, state, view, catalog, legacyWritable: legacyTable && isUuid(id) });
     });
