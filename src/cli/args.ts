@@ -57,11 +57,3 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags[name];
   return typeof v === 'string' ? v : undefined;
 }
-
-export function intFlag(args: ParsedArgs, name: string, fallback: number): number {
-  const v = stringFlag(args, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a whole number, got '${v}'`);
-  return n;
-}

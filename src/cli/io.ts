@@ -31,6 +31,11 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
+/** A size for people: bytes below 1 kB, else kB with one decimal. */
+export function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
+}
+
 /** A HotmodError as people read it: code, message, then the details that help. */
 export function formatError(error: unknown): string {
   if (error instanceof HotmodError) return `error ${error.code}: ${error.message}`;

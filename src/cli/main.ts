@@ -1,12 +1,6 @@
 import { UsageError } from './args.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Command } from './command.js';
 import { type CliIO, processIO, formatError, errorJson, printJson } from './io.js';
-
-/** A CLI command: returns its exit code (0 ok, 1 failure, 2 usage). */
-export interface Command {
-  summary: string;
-  usage: string;
-  run(argv: string[], io: CliIO): Promise<number>;
-}
 
 type CommandLoader = () => Promise<{ command: Command }>;
 
@@ -24,10 +18,6 @@ const commands: Record<string, CommandLoader> = {
   clients: () => import('./commands/clients.js'),
   db: () => import('./commands/db.js'),
 };
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
 
 async function helpText(): Promise<string> {
   const lines = ['hotmod — hot-module runtime host', '', 'Usage: hotmod <command> [options]', '', 'Commands:'];

@@ -33,7 +33,7 @@ export { withModule, withoutModule, resolvedIds } from './legacy/legacyListEdits
 
 export type { LegacyOverridesRow, ModuleConfigRow, ClientConfigState } from './view/rows.js';
 export { readLegacyList, type LegacyListReading, type LegacyListState } from './view/readLegacyList.js';
-export { computeUnifiedView, effectiveModuleSet, type UnifiedClientView } from './view/computeUnifiedView.js';
+export { computeUnifiedView, type UnifiedClientView } from './view/computeUnifiedView.js';
 export { toClientModuleSet } from './view/clientModuleSet.js';
 
 export { ModuleSystemUnifier, type ModuleUnificationResult, type ModuleSystemUnifierOptions, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';

@@ -370,8 +370,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-/** The error diagnostics of a package, as one HotmodError (for callers that need a valid package). */
-export function errorDiagnostics(diagnostics: readonly ManifestDiagnostic[]): ManifestDiagnostic[] {
-  return diagnostics.filter((d) => d.severity === 'error');
-}

@@ -1,11 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
 import { bundleModule, findSourceEntry, formatProblem, RuntimeErrorCode, type BuildProblem, type BundleResult } from '../../runtime/index.js';
 import { parseArgs, UsageError } from '../args.js';
-import { errorJson, printJson, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
-import { formatBytes } from './new.js';
+import { errorJson, formatBytes, printJson, type CliIO } from '../io.js';
+import type { Command } from '../command.js';
+import { isDirectory, isFile } from '../../shared/fs.js';
 
 interface BuildReport {
   ok: boolean;
@@ -97,18 +97,3 @@ export function formatBuildFailure(error: unknown): string {
   return lines.join('\n');
 }
 
-async function isDirectory(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}

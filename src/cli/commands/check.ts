@@ -1,18 +1,9 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, UsageError } from '../args.js';
 import { printJson, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
+import { pathExists } from '../../shared/fs.js';
 import { formatDiagnostic, loadModulePackage, scanCatalog, type ManifestDiagnostic, type ModulePackage } from '../../registry/index.js';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const command: Command = {
   summary: 'Validate one module package, or every package in a modules directory',
@@ -26,7 +17,7 @@ export const command: Command = {
     // A folder with a package.json (or the dist/ or src/ of a package that lost it) is one
     // package; anything else is a modules directory.
     const single =
-      (await exists(path.join(dir, 'package.json'))) || (await exists(path.join(dir, 'dist'))) || (await exists(path.join(dir, 'src')));
+      (await pathExists(path.join(dir, 'package.json'))) || (await pathExists(path.join(dir, 'dist'))) || (await pathExists(path.join(dir, 'src')));
     let packages: readonly ModulePackage[];
     let diagnostics: readonly ManifestDiagnostic[];
     if (single) {

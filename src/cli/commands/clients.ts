@@ -3,7 +3,7 @@ import { DEFAULT_STORE_URL, loadCatalogView, ModuleSystemUnifier, openStore, typ
 import type { CatalogView } from '../../types.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, table, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const USAGE = `hotmod clients show <client-id> [--modules DIR] [--store URL] [--json]
 hotmod clients enable <client-id> <module> [<module>…] [--advanced] [--create] [--modules DIR] [--store URL] [--json]

@@ -1,7 +1,7 @@
 import { DEFAULT_STORE_URL, initLegacySchema, openStore } from '../../legacy-bridge/index.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const USAGE = `hotmod db init [--demo] [--store URL] [--json]
 

@@ -1,6 +1,6 @@
 import type { Host, HostEvents } from '../../runtime/index.js';
 import type { CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { hostRunOptions, runHost, statusTable } from './start.js';
 
 type EventLine = { at: string; text: string };

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, table, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { formatDiagnostic, scanCatalog, type ModulePackage } from '../../registry/index.js';
 
 function entries(map: Readonly<Record<string, string>>, suffix = ''): string[] {

@@ -12,7 +12,7 @@ import {
 } from '../../legacy-bridge/index.js';
 import { parseArgs, stringFlag, UsageError, type ParsedArgs } from '../args.js';
 import { printJson, table, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 const USAGE = `hotmod migrate plan|run|verify|rollback [options]
 

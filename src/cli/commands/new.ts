@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
-import { printJson, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import { formatBytes, printJson, type CliIO } from '../io.js';
+import type { Command } from '../command.js';
 import { scaffoldModule } from '../../runtime/index.js';
 
 export const command: Command = {
@@ -31,7 +31,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-export function formatBytes(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
-}

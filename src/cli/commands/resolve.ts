@@ -3,7 +3,7 @@ import { HotmodError } from '../../errors.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { catalogViewOfScan, DEFAULT_STORE_URL, ModuleSystemUnifier, openStore } from '../../legacy-bridge/index.js';
 import { printJson, errorJson, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 import { resolvePlan, scanCatalog, type CatalogScan } from '../../registry/index.js';
 import { HOTMOD_VERSION } from '../../version.js';
 

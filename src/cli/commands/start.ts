@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createHost, type Host, type ModuleStatus } from '../../runtime/index.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, table, type CliIO } from '../io.js';
-import type { Command } from '../main.js';
+import type { Command } from '../command.js';
 
 /** The status table people read in `hotmod start` / `hotmod dev`. */
 export function statusTable(status: readonly ModuleStatus[]): string {

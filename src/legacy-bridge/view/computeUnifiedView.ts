@@ -227,8 +227,3 @@ function capPerCode(list: ViewDiagnostic[]): ViewDiagnostic[] {
   }
   return out;
 }
-
-/** Module ids a client may call (the effective set), from a computed view. */
-export function effectiveModuleSet(view: UnifiedClientView): ReadonlySet<string> {
-  return view.effective;
-}
