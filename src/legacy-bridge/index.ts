@@ -38,7 +38,6 @@ export { toClientModuleSet } from './view/clientModuleSet.js';
 
 export { ModuleSystemUnifier, type ModuleUnificationResult, type ModuleSystemUnifierOptions, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';
 export { seedApi, SEED_API, type SeedApi, type SeedApiParts, type ClientMigrationProgress } from './unifier/seedApi.js';
-export { isKnownClient, nearestKnownClients } from './legacy/knownClients.js';
 export { createUnifiedConfigSource, type UnifiedConfigSource, type UnifiedConfigSourceOptions } from './configSource/createUnifiedConfigSource.js';
 
 // The migrator (docs/migration.md).

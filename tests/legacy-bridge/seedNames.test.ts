@@ -121,6 +121,10 @@ describeStores('the seed names, destructured', (ctx) => {
         validateModuleMigration,
         getModuleMigrationProgress,
         getUnifiedModuleConfig,
+        enableUnifiedModule,
+        disableUnifiedModule,
+        migrateModuleToUnified,
+        getUnifiedModuleList,
       } = api;
 
       // The compatibility layer's three lines.
@@ -128,6 +132,17 @@ describeStores('the seed names, destructured', (ctx) => {
       expect(await getUnifiedModuleConfig(ACME, 'billing')).toMatchObject({ moduleId: 'billing', source: 'unified', enabled: true });
       expect((await saveModuleOverrides(GLOBEX, ['notify'])).modules_enabled).toEqual(['notify']);
       expect((await resetToDefaults(GLOBEX)).modules_enabled).toEqual(['accounts', 'notifications']);
+      // The unifier's seed names through seedApi write what the class methods write.
+      expect(await enableUnifiedModule(GLOBEX, 'analytics', true)).toBe(true);
+      expect(await disableUnifiedModule(GLOBEX, 'notifications')).toBe(true);
+      expect(await migrateModuleToUnified(GLOBEX, 'accounts')).toBe(true);
+      expect(await registryRows(store, GLOBEX)).toEqual([
+        { module_id: 'accounts', enabled: true, source: 'migration', migrated: true },
+        { module_id: 'analytics', enabled: true, source: 'registry', migrated: false },
+      ]);
+      expect((await getModuleOverrides(GLOBEX))?.modules_enabled).toEqual(['accounts']);
+      expect((await getUnifiedModuleList(GLOBEX)).filter((m) => m.enabled).map((m) => m.moduleId)).toEqual(['accounts', 'analytics']);
+      await expect(enableUnifiedModule('tenant-nobody', 'analytics', true)).rejects.toMatchObject({ code: 'E_CLIENT_UNKNOWN' });
 
       // Per client, before any migration: nothing migrated, two configured modules pending.
       const before = await getModuleMigrationProgress(ACME);

@@ -54,6 +54,8 @@ interface WriteContext {
  * One interface over both configuration systems (the seed's ModuleSystemUnifier).
  * Reads compute the unified view (computeUnifiedView); writes run in one transaction per
  * call under the client's advisory lock, and keep migrated modules in step in both tables.
+ * A write for a client neither system knows is refused (E_CLIENT_UNKNOWN) unless its
+ * options say `createClient: true`.
  */
 export class ModuleSystemUnifier {
   readonly #store: Store;
@@ -216,7 +218,7 @@ export class ModuleSystemUnifier {
     const changed = await this.#store.transaction(async (tx) => {
       await lockClient(tx, id);
       const state = await loadClientState(tx, id, { legacyTable, legacyClient: isUuid(id) });
-      if (options.createClient !== true) await assertKnownClient(tx, state, legacyTable, where);
+      if (options?.createClient !== true) await assertKnownClient(tx, state, legacyTable, where);
       const view = computeUnifiedView(state, catalog);
       return fn({ tx, clientId: id, moduleId: canonical, state, view, catalog, legacyWritable: legacyTable && isUuid(id) });
     });
