@@ -57,11 +57,18 @@ describeStores('legacy API', (ctx) => {
     expect(await rawRow(store, ACME)).toBe(before);
   });
 
-  it('refuses a client missing from clients with E_CLIENT_NOT_FOUND', async () => {
-    const { api } = await setup(ctx.open);
+  it('refuses a client missing from clients with E_CLIENT_NOT_FOUND, naming the nearest known ids', async () => {
+    const { store, api } = await setup(ctx.open);
     const error = await api.saveModuleOverrides(NOBODY, ['accounts']).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_CLIENT_NOT_FOUND' });
     expect((error as Error).message).toContain('create the client first');
+    expect((error as Error).message).not.toContain('nearest known ids');
+    // One character off a real client: the message names it.
+    await seedClient(store, ACME);
+    const typo = await api.saveModuleOverrides(`${ACME.slice(0, -1)}9`, ['accounts']).catch((e: unknown) => e);
+    expect(typo).toMatchObject({ code: 'E_CLIENT_NOT_FOUND', details: { nearest: [ACME] } });
+    expect((typo as Error).message).toContain(`nearest known ids: ${ACME}`);
+    expect(await rawRow(store, `${ACME.slice(0, -1)}9`)).toBeUndefined();
   });
 
   it('resetToDefaults writes the catalog defaults and clears the three override columns', async () => {

@@ -8,6 +8,7 @@ import { storeFromPgPool } from '../store/postgresStore.js';
 import { wrapQueryError } from '../store/storeErrors.js';
 import type { LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 import { lockClient, readLegacyRow, writeLegacyModules } from './legacyRepository.js';
+import { nearestKnownClients } from './knownClients.js';
 import { resolvedIds } from './legacyListEdits.js';
 
 /** The seed's legacy server actions, same names, same table, same row shape. */
@@ -58,7 +59,7 @@ export function createLegacyApi(storeOrPool: Store | pg.Pool, options: LegacyApi
         }
       }
       return saved;
-    });
+    }).catch((error: unknown) => withNearestClients(error, store, clientId));
     store.announce([clientId]);
     return row;
   }
@@ -104,6 +105,14 @@ export function clientError(error: unknown, clientId: string, where: string, dis
     );
   }
   return error instanceof HotmodError ? error : wrapQueryError(error, where, displayUrl);
+}
+
+/** E_CLIENT_NOT_FOUND names the nearest known client ids, as E_CLIENT_UNKNOWN does (a typo is the usual cause). */
+async function withNearestClients(error: unknown, store: Store, clientId: string): Promise<never> {
+  if (!(error instanceof HotmodError) || error.code !== LegacyBridgeErrorCode.CLIENT_NOT_FOUND) throw error;
+  const near = await nearestKnownClients(store, clientId, true).catch(() => []);
+  if (near.length === 0) throw error;
+  throw new HotmodError(error.code, `${error.message}; nearest known ids: ${near.join(', ')}`, { ...error.details, nearest: near }, { cause: error.cause });
 }
 
 function isStore(value: Store | pg.Pool): value is Store {
