@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { createHost, type Host } from '../../src/runtime/index.js';
+import type { ConfigSource } from '../../src/types.js';
 import { demoCatalog } from './support/catalog.js';
 import { ACME, GLOBEX, seedClient } from './support/seed.js';
 import { describeStores, waitFor } from './support/stores.js';
@@ -78,6 +79,36 @@ describeStores('change propagation', (ctx) => {
     await store.query('DELETE FROM client_app_overrides WHERE client_id = $1', [ACME]);
     await waitFor(async () => (await enabled(source, ACME)).join() === 'accounts,notifications', PROPAGATION_BUDGET_MS, 'defaults after DELETE');
     await source.close();
+  });
+
+  it('one client-set cache: a direct SQL update (trigger + NOTIFY) reaches the host router once, and the next call reloads once', { timeout: 120_000 }, async () => {
+    const store = await setup();
+    const inner = await createUnifiedConfigSource(store);
+    let loads = 0;
+    const source: ConfigSource = { ...inner, clientModuleSet: (clientId, view) => (loads++, inner.clientModuleSet(clientId, view)) };
+    const host = await createHost({ modulesDir: SERVING_MODULES, store: 'none', configFile: false, watch: false, overrides: { configSource: source } });
+    hosts.push(host);
+    const changes: (readonly string[] | 'all')[] = [];
+    host.on('client:changed', (e) => void changes.push(e.clients));
+    await host.start();
+    const analytics = () => host.client(ACME).invoke('analytics.track', 'summary', undefined, { timeoutMs: 5000 });
+    await expect(analytics()).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+    await expect(analytics()).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+    expect(loads).toBe(1); // cached in the router; the source caches nothing of its own
+    const direct = `UPDATE client_app_overrides SET modules_enabled = '["accounts", "analytics"]' WHERE client_id = $1`;
+    if (ctx.target === 'postgres') {
+      const other = new pg.Client({ connectionString: ctx.url() });
+      await other.connect();
+      await other.query(direct, [ACME]).finally(() => other.end());
+    } else {
+      await store.query(direct, [ACME]);
+    }
+    await waitFor(() => changes.some((c) => c === 'all' || c.includes(ACME)), PROPAGATION_BUDGET_MS, 'the NOTIFY to reach the router');
+    await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show up
+    expect(changes.filter((c) => c === 'all' || c.includes(ACME))).toEqual([[ACME]]);
+    expect(await analytics()).toBeDefined();
+    expect(await analytics()).toBeDefined();
+    expect(loads).toBe(2);
   });
 
   it('stops reporting after close()', async () => {
