@@ -49,11 +49,6 @@ export class Router {
     return this.#catalog;
   }
 
-  /** The routing snapshot calls read now (tests and tooling compare it with the other paths). */
-  get routes(): RoutingSnapshot {
-    return this.#routes;
-  }
-
   /** A new catalog generation: a new routing snapshot, and every cached client set dropped (closures depend on it). */
   setCatalog(catalog: CatalogView): void {
     this.#catalog = catalog;
@@ -61,20 +56,17 @@ export class Router {
     this.invalidate('all');
   }
 
-  /** Drops cached sets (and forgets loads in flight). Returns how many clients had something to drop. */
-  invalidate(clients: readonly string[] | 'all'): number {
-    let dropped = 0;
+  /** Drops cached sets, and forgets loads in flight so their answers are not cached. */
+  invalidate(clients: readonly string[] | 'all'): void {
     if (clients === 'all') {
-      dropped = new Set([...this.#clientSets.keys(), ...this.#pendingSets.keys()]).size;
       this.#clientSets.clear();
       this.#pendingSets.clear();
     } else {
       for (const c of clients) {
-        const had = this.#clientSets.delete(c);
-        if (this.#pendingSets.delete(c) || had) dropped++;
+        this.#clientSets.delete(c);
+        this.#pendingSets.delete(c);
       }
     }
-    return dropped;
   }
 
   /** The client's module set: cached, or loaded once from the config source (concurrent loads share). */
