@@ -25,7 +25,7 @@ describe('the routing table on a catalog view', () => {
   });
 
   it('uses the routes it is given (a host passes its records bindings)', () => {
-    const given = createCatalogView(catalog.modules(), 2, new Map([['app', { pay: 'a-pay' }], ['a-pay', {}]]));
+    const given = createCatalogView(catalog.modules(), 2, new Map<string, Record<string, string>>([['app', { pay: 'a-pay' }], ['a-pay', {}]]));
     expect(given.bindings('app')).toEqual({ pay: 'a-pay' });
     expect(given.providers('pay')).toEqual(['a-pay']);
     expect(clientClosure(given, ['app']).effective).toEqual(new Set(['app', 'a-pay']));
