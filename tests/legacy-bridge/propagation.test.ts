@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { CLIENT_CHANGES_CHANNEL, createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { createHost, type Host } from '../../src/runtime/index.js';
 import type { ConfigSource } from '../../src/types.js';
 import { demoCatalog } from './support/catalog.js';
@@ -109,6 +109,34 @@ describeStores('change propagation', (ctx) => {
     expect(await analytics()).toBeDefined();
     expect(await analytics()).toBeDefined();
     expect(loads).toBe(2);
+  });
+
+  it("reports a local write once (announce and the trigger's NOTIFY), and another change again once the client was read", async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const rec = recorder();
+    source.onChange(rec.listener);
+    // What the trigger sends, seen on the channel itself.
+    const notified: string[] = [];
+    const unlisten = await store.listen(CLIENT_CHANGES_CHANNEL, (payload) => void notified.push(payload));
+    const legacy = createLegacyApi(store, { catalog: () => catalog });
+    const forAcme = () => rec.events.filter((e) => e === 'all' || e.includes(ACME)).length;
+
+    await legacy.saveModuleOverrides(ACME, ['accounts', 'billing']);
+    await waitFor(() => notified.includes(ACME), PROPAGATION_BUDGET_MS, "the trigger's NOTIFY of the local write");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(forAcme()).toBe(1);
+    expect(await enabled(source, ACME)).toEqual(['accounts', 'billing', 'payments']);
+
+    // Read since: another writer's change (direct SQL) is reported, once.
+    await store.query(`UPDATE client_app_overrides SET modules_enabled = '["accounts"]' WHERE client_id = $1`, [ACME]);
+    await waitFor(() => forAcme() === 2, PROPAGATION_BUDGET_MS, 'the direct update to be reported');
+    expect(await enabled(source, ACME)).toEqual(['accounts']);
+    // And a local write after that read is reported at once, before the call returns.
+    await legacy.saveModuleOverrides(ACME, ['accounts', 'analytics']);
+    expect(forAcme()).toBe(3);
+    await unlisten();
+    await source.close();
   });
 
   it('stops reporting after close()', async () => {

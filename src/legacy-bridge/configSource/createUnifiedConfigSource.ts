@@ -6,6 +6,7 @@ import { CLIENT_CHANGES_CHANNEL } from '../store/migrations.js';
 import type { Store } from '../store/types.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
 import { toClientModuleSet } from '../view/clientModuleSet.js';
+import { UnreadChanges } from './unreadChanges.js';
 
 type ChangeListener = (clients: readonly string[] | 'all') => void;
 
@@ -30,14 +31,19 @@ export interface UnifiedConfigSourceOptions {
  * onChange listeners:
  * - at once for writes through this process's APIs (the store's in-process bus);
  * - through LISTEN hotmod_client_changes for direct SQL updates (the triggers) and other
- *   processes' writes; after a lost LISTEN connection, as 'all'.
+ *   processes' writes; after a lost LISTEN connection, as 'all'. A client reported changed
+ *   is not reported again until it is read (a local write's announce and its echo).
  */
 export async function createUnifiedConfigSource(store: Store, options: UnifiedConfigSourceOptions = {}): Promise<UnifiedConfigSource> {
   const listeners = new Set<ChangeListener>();
   const legacyTable = new LegacyTablePresence(store);
 
-  const changed = (clients: readonly string[] | 'all') => {
+  // A local write arrives twice (announce and the trigger's NOTIFY): reported once (unreadChanges.ts).
+  const unread = new UnreadChanges();
+  const changed = (all: readonly string[] | 'all') => {
+    const clients = unread.toReport(all);
     if (clients === 'all') legacyTable.forget();
+    else if (clients.length === 0) return;
     for (const listener of [...listeners]) {
       try {
         listener(clients);
@@ -59,6 +65,7 @@ export async function createUnifiedConfigSource(store: Store, options: UnifiedCo
 
   async function clientView(rawClientId: string, catalog: CatalogView): Promise<UnifiedClientView> {
     const clientId = normalizeClientId(rawClientId, 'config source');
+    unread.read(clientId);
     const present = await legacyTable.get(store);
     const state = await loadClientState(store, clientId, { legacyTable: present, legacyClient: isUuid(clientId) });
     return computeUnifiedView(state, catalog);
