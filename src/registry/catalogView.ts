@@ -80,8 +80,16 @@ function buildTable(sorted: readonly ModuleManifest[], bindings: CatalogRoutes):
   return { bindings, providers };
 }
 
-/** The plan of exactly these versions (one per id), as a host running them would have it. */
-function resolveManifests(manifests: readonly ModuleManifest[]): ResolvePlan {
+/**
+ * The plan of exactly these versions (one per id), as a host running them would have it.
+ * Partial mode reports what does not resolve instead of throwing; should the resolver fail
+ * anyway, nothing routes (the view's readers never throw on a catalog).
+ */
+function resolveManifests(manifests: readonly ModuleManifest[]): Pick<ResolvePlan, 'modules'> {
   const packages: ModulePackage[] = manifests.map((manifest) => Object.freeze({ manifest, dir: '', packageJsonPath: '', entryPath: '', key: `${manifest.id}@${manifest.version}` }));
-  return resolvePlan(Object.freeze(packages), { hostVersion: HOTMOD_VERSION, mode: 'partial', pullOptionalProviders: false });
+  try {
+    return resolvePlan(Object.freeze(packages), { hostVersion: HOTMOD_VERSION, mode: 'partial', pullOptionalProviders: false });
+  } catch {
+    return { modules: [] };
+  }
 }
