@@ -120,7 +120,9 @@ export class SwapCoordinator {
     const changed =
       pkg.manifest.version !== record.pkg.manifest.version ||
       JSON.stringify(pkg.manifest.provides) !== JSON.stringify(record.pkg.manifest.provides) ||
-      JSON.stringify({ ...b.bindings, ...b.optionalBindings }) !== JSON.stringify({ ...record.bindings, ...record.optionalBindings }); // the routing table changes
+      // The routing table and client closures change with the bindings and dependsOn too.
+      JSON.stringify({ ...b.bindings, ...b.optionalBindings }) !== JSON.stringify({ ...record.bindings, ...record.optionalBindings }) ||
+      JSON.stringify(pkg.manifest.dependsOn) !== JSON.stringify(record.pkg.manifest.dependsOn);
     record.pkg = pkg;
     record.bindings = b.bindings;
     record.optionalBindings = b.optionalBindings;
