@@ -38,6 +38,10 @@ export {
   loadModulePackage,
   validateManifest,
   resolvePlan,
+  // The routing table's client closure and set builder, for custom ConfigSource implementations.
+  clientClosure,
+  clientModuleSetOf,
+  type ClientClosure,
   ManifestErrorCode,
   CatalogErrorCode,
   ResolveErrorCode,

@@ -39,6 +39,14 @@ export interface CatalogView {
   get(moduleId: string): ModuleManifest | undefined;
   /** Resolves an id or a legacy id to the module id, or undefined. */
   resolveId(idOrLegacyId: string): string | undefined;
+  /**
+   * The routing table (docs/architecture.md "Routing table"): what the resolver bound the
+   * module's requirements to, capability -> provider id (required and optional ones that
+   * have a provider). Undefined for a module outside the plan (unresolved).
+   */
+  bindings(moduleId: string): Readonly<Record<string, string>> | undefined;
+  /** Modules in the plan that provide `capability`, in the resolver's order (highest capability version, then id). */
+  providers(capability: string): readonly string[];
 }
 
 /** A client's effective configuration: what the router checks on every call. */
@@ -51,13 +59,18 @@ export interface ClientModuleSet {
 }
 
 /**
- * The per-client seam. The runtime asks a source for a client's modules, caches the
- * answer, and drops the cache entry when the source reports a change.
+ * The per-client seam. The router asks a source for a client's module set, caches the
+ * answer (the only cache of it), and drops the entry when the source reports a change.
  */
 export interface ConfigSource {
   readonly name: string;
   /** The client's modules merged over the catalog (UnifiedModuleConfig per module). */
   clientModules(clientId: string, catalog: CatalogView): Promise<UnifiedModuleConfig[]>;
+  /**
+   * What the router checks: the client's effective set (the registry's clientClosure) and
+   * settings. Not cached by the source: the router holds the one client-set cache.
+   */
+  clientModuleSet(clientId: string, catalog: CatalogView): Promise<ClientModuleSet>;
   /** Subscribe to changes: a list of client ids, or 'all'. Returns an unsubscribe function. */
   onChange(listener: (clients: readonly string[] | 'all') => void): () => void;
   close?(): Promise<void>;

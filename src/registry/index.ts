@@ -1,6 +1,9 @@
 // The registry's public surface inside hotmod: other parts import from here only.
 export * from './types.js';
-export { createCatalogView } from './catalogView.js';
+export { createCatalogView, routesOfPlan, bindingsOf, type CatalogRoutes } from './catalogView.js';
+export { clientClosure, type ClientClosure, type ImplicitPull, type UnboundRequirement } from './clientClosure.js';
+export { clientModuleSetOf } from './clientModuleSet.js';
+export { planSwap, type HeldModule, type SwapPlan } from './planSwap.js';
 export { ManifestErrorCode, CatalogErrorCode, ResolveErrorCode } from './errors.js';
 export { validateManifest, MODULE_ID_PATTERN, CAPABILITY_NAME_PATTERN, LIMIT_MAXIMA, DEFAULT_MAIN } from './validateManifest.js';
 export { formatDiagnostic, manifestInvalidError, sortDiagnostics } from './diagnostics.js';

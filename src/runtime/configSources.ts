@@ -5,25 +5,10 @@
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { HotmodError } from '../errors.js';
-import type { CatalogView, ClientModuleSet, ConfigSource, UnifiedModuleConfig } from '../types.js';
-import type { ModuleManifest } from '../registry/index.js';
+import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
+import { clientClosure, clientModuleSetOf, type ModuleManifest } from '../registry/index.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { ModuleConfigProvider } from './types.js';
-
-/** A ClientModuleSet from a source's answer: enabled and present in the catalog. */
-export function toClientModuleSet(clientId: string, configs: readonly UnifiedModuleConfig[], catalog: CatalogView): ClientModuleSet {
-  const enabled = new Set<string>();
-  const settings = new Map<string, Readonly<Record<string, unknown>>>();
-  for (const c of configs) {
-    if (!c.enabled) continue;
-    const id = catalog.resolveId(c.moduleId);
-    if (id === undefined) continue;
-    enabled.add(id);
-    const custom = c.advancedConfig?.customSettings;
-    settings.set(id, Object.freeze({ ...(custom as Record<string, unknown> | undefined) }));
-  }
-  return Object.freeze({ clientId, enabled, settings });
-}
 
 function registryEntry(m: ModuleManifest, enabled: boolean, customSettings: object, implicit?: boolean): UnifiedModuleConfig {
   return {
@@ -42,9 +27,11 @@ function registryEntry(m: ModuleManifest, enabled: boolean, customSettings: obje
 
 /** Every module in the catalog enabled for every client: the default with no store and no config. */
 export function createAllEnabledConfigSource(): ConfigSource {
+  const clientModules: ConfigSource['clientModules'] = async (_clientId, catalog) => catalog.modules().map((m) => registryEntry(m, true, {}));
   return {
     name: 'all-enabled',
-    clientModules: async (_clientId, catalog) => catalog.modules().map((m) => registryEntry(m, true, {})),
+    clientModules,
+    clientModuleSet: async (clientId, catalog) => clientModuleSetOf(clientId, new Set(catalog.modules().map((m) => m.id)), await clientModules(clientId, catalog)),
     onChange: () => () => {},
   };
 }
@@ -103,24 +90,6 @@ export function parseConfigFile(text: string, file: string): HotmodConfigFile {
   return raw as HotmodConfigFile;
 }
 
-/** Adds what enabled modules require (first provider in the catalog whose version fits), marked implicit. */
-function withImplicit(enabledIds: Set<string>, catalog: CatalogView): Set<string> {
-  const implicit = new Set<string>();
-  const providerOf = (capability: string): string | undefined => catalog.modules().find((m) => capability in m.provides)?.id;
-  const queue = [...enabledIds];
-  while (queue.length) {
-    const m = catalog.get(queue.pop()!);
-    if (!m) continue;
-    const needs = [...Object.keys(m.requires).map(providerOf), ...Object.keys(m.dependsOn)];
-    for (const id of needs) {
-      if (id === undefined || enabledIds.has(id) || implicit.has(id)) continue;
-      implicit.add(id);
-      queue.push(id);
-    }
-  }
-  return implicit;
-}
-
 export interface FileConfigSource extends ConfigSource, ModuleConfigProvider {
   readonly file: string;
 }
@@ -140,33 +109,39 @@ export function createFileConfigSource(file: string, options: { watch?: boolean 
       for (const l of listeners) l('all');
     });
   }
+  /** The client's modules: listed (or the defaults) plus their requirement closure (the routing table's providers). */
+  const answer = (clientId: string, catalog: CatalogView): { configs: UnifiedModuleConfig[]; effective: ReadonlySet<string> } => {
+    const entry = config.clients?.[clientId];
+    let ids: Set<string>;
+    if (entry) ids = new Set(entry.modules.map((x) => catalog.resolveId(x) ?? x));
+    else if (config.defaultModules === 'all') ids = new Set(catalog.modules().map((m) => m.id));
+    else if (Array.isArray(config.defaultModules)) ids = new Set(config.defaultModules);
+    else ids = new Set(catalog.modules().filter((m) => m.defaultEnabled).map((m) => m.id));
+    const { effective } = clientClosure(catalog, ids);
+    const configs: UnifiedModuleConfig[] = [];
+    for (const m of catalog.modules()) {
+      const on = effective.has(m.id);
+      configs.push(registryEntry(m, on, entry?.settings?.[m.id] ?? {}, on && !ids.has(m.id)));
+    }
+    for (const id of ids) {
+      if (catalog.get(id)) continue;
+      configs.push({
+        moduleId: id,
+        enabled: true,
+        source: 'registry',
+        warnings: [{ code: 'E_NO_PROVIDER', message: `module '${id}' is listed for client '${clientId}' in ${file} but is not in the catalog` }],
+      });
+    }
+    return { configs, effective };
+  };
   return {
     name: 'file',
     file,
     get: (moduleId) => config.modules?.[moduleId]?.config,
-    async clientModules(clientId, catalog) {
-      const entry = config.clients?.[clientId];
-      let ids: Set<string>;
-      if (entry) ids = new Set(entry.modules.map((x) => catalog.resolveId(x) ?? x));
-      else if (config.defaultModules === 'all') ids = new Set(catalog.modules().map((m) => m.id));
-      else if (Array.isArray(config.defaultModules)) ids = new Set(config.defaultModules);
-      else ids = new Set(catalog.modules().filter((m) => m.defaultEnabled).map((m) => m.id));
-      const implicit = withImplicit(ids, catalog);
-      const out: UnifiedModuleConfig[] = [];
-      for (const m of catalog.modules()) {
-        const on = ids.has(m.id) || implicit.has(m.id);
-        out.push(registryEntry(m, on, entry?.settings?.[m.id] ?? {}, !ids.has(m.id) && implicit.has(m.id)));
-      }
-      for (const id of ids) {
-        if (catalog.get(id)) continue;
-        out.push({
-          moduleId: id,
-          enabled: true,
-          source: 'registry',
-          warnings: [{ code: 'E_NO_PROVIDER', message: `module '${id}' is listed for client '${clientId}' in ${file} but is not in the catalog` }],
-        });
-      }
-      return out;
+    clientModules: async (clientId, catalog) => answer(clientId, catalog).configs,
+    async clientModuleSet(clientId, catalog) {
+      const { configs, effective } = answer(clientId, catalog);
+      return clientModuleSetOf(clientId, effective, configs);
     },
     onChange(listener) {
       listeners.add(listener);

@@ -13,6 +13,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
 import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type ResolvePlan } from '../registry/index.js';
+import { routesOf } from './routingSnapshot.js';
 import type { SandboxFactory } from '../sandbox/types.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
@@ -305,6 +306,7 @@ class HotmodHost implements Host {
     this.#catalog = createCatalogView(
       [...this.#engine.records.values()].map((r) => r.pkg.manifest),
       this.#generation,
+      routesOf(this.#engine.records),
     );
     this.#router.setCatalog(this.#catalog);
     this.#events.emit('catalog:changed', { generation: this.#generation, added, removed, changed });

@@ -20,6 +20,8 @@ export const RuntimeErrorCode = {
   SWAP_REFUSED: 'E_SWAP_REFUSED',
   /** The new version failed to load or activate: the old version resumed. */
   SWAP_FAILED: 'E_SWAP_FAILED',
+  /** A call's deadline passed while the client's configuration was still loading (store unreachable or slow). */
+  CONFIG_LOAD_TIMEOUT: 'E_CONFIG_LOAD_TIMEOUT',
   /** hotmod.config.json is unreadable or malformed. */
   CONFIG_INVALID: 'E_CONFIG_INVALID',
   /** Host options are invalid (a missing modulesDir, an unknown isolation, ...). */

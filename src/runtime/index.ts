@@ -28,7 +28,6 @@ export {
   createAllEnabledConfigSource,
   createFileConfigSource,
   parseConfigFile,
-  toClientModuleSet,
   type HotmodConfigFile,
   type FileConfigSource,
 } from './configSources.js';

@@ -2,9 +2,10 @@
  * The router: `client.invoke` → the provider of the capability effective for the client
  * → its serving instance; and calls modules make through `call.capability`, checked on
  * every hop (declared? enabled for the calling client?). The hot path does no I/O, no
- * logging, and allocates only the call context: per-client module sets are cached
- * (dropped on ConfigSource.onChange), capability → provider is pre-resolved per catalog
- * generation, and the stats object of each (module, capability) is looked up once.
+ * logging, and allocates only the call context: per-client module sets are cached here
+ * (the one cache of them, dropped on ConfigSource.onChange), who serves what is read from
+ * the routing snapshot of the catalog generation (routingSnapshot.ts), and the stats
+ * object of each (module, capability) is looked up once.
  */
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ClientModuleSet, ConfigSource } from '../types.js';
@@ -12,10 +13,10 @@ import type { ModulePackage } from '../registry/index.js';
 import type { CallContext, OutgoingCall } from '../sandbox/types.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
-import { toClientModuleSet } from './configSources.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { ModuleInstance } from './moduleInstance.js';
 import type { ModuleRecord } from './moduleRecord.js';
+import { createRoutingSnapshot, type RoutingSnapshot } from './routingSnapshot.js';
 import type { InvokeOptions } from './types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -25,13 +26,12 @@ export class Router {
   readonly #engine: ActivationEngine;
   readonly #source: ConfigSource;
   readonly #metrics: CallMetrics;
-  /** capability -> provider ids, in a fixed order (by id). Rebuilt per catalog generation. */
-  #providers = new Map<string, readonly string[]>();
+  /** Who serves what, for the current catalog generation. Replaced whole, never changed. */
+  #routes: RoutingSnapshot = { generation: -1, providers: new Map(), hops: new Map() };
   #catalog: CatalogView | undefined;
   readonly #clientSets = new Map<string, ClientModuleSet>();
+  /** Loads in flight; an invalidation removes the entry, so a load that started before it is not cached. */
   readonly #pendingSets = new Map<string, Promise<ClientModuleSet>>();
-  /** Bumped on every invalidation so a load that started before it is not cached. */
-  #setsEpoch = 0;
   /** (module id) -> (capability -> stats): found once per pair, then reused. */
   readonly #stats = new Map<string, Map<string, CapabilityStats>>();
   #requestSeq = 0;
@@ -49,26 +49,15 @@ export class Router {
     return this.#catalog;
   }
 
-  /** A new catalog generation: re-derive the provider map and drop every cached client set. */
+  /** A new catalog generation: a new routing snapshot, and every cached client set dropped (closures depend on it). */
   setCatalog(catalog: CatalogView): void {
     this.#catalog = catalog;
-    const providers = new Map<string, string[]>();
-    const ids = [...this.#engine.records.keys()].sort();
-    for (const id of ids) {
-      const record = this.#engine.records.get(id)!;
-      if (record.state.name === 'unresolved') continue;
-      for (const cap of Object.keys(record.pkg.manifest.provides)) {
-        const list = providers.get(cap);
-        if (list) list.push(id);
-        else providers.set(cap, [id]);
-      }
-    }
-    this.#providers = providers;
+    this.#routes = createRoutingSnapshot(catalog);
     this.invalidate('all');
   }
 
+  /** Drops cached sets, and forgets loads in flight so their answers are not cached. */
   invalidate(clients: readonly string[] | 'all'): void {
-    this.#setsEpoch++;
     if (clients === 'all') {
       this.#clientSets.clear();
       this.#pendingSets.clear();
@@ -86,19 +75,18 @@ export class Router {
     if (cached !== undefined) return cached;
     let pending = this.#pendingSets.get(clientId);
     if (pending === undefined) {
-      const epoch = this.#setsEpoch;
       const catalog = this.#catalog!;
-      pending = this.#source.clientModules(clientId, catalog).then(
-        (configs) => {
-          const set = toClientModuleSet(clientId, configs, catalog);
-          if (epoch === this.#setsEpoch) {
+      const load: Promise<ClientModuleSet> = this.#source.clientModuleSet(clientId, catalog).then(
+        (set) => {
+          // Still the current load (no invalidation since it started): cache it.
+          if (this.#pendingSets.get(clientId) === load) {
             this.#clientSets.set(clientId, set);
             this.#pendingSets.delete(clientId);
           }
           return set;
         },
         (error: unknown) => {
-          if (epoch === this.#setsEpoch) this.#pendingSets.delete(clientId);
+          if (this.#pendingSets.get(clientId) === load) this.#pendingSets.delete(clientId);
           throw new HotmodError(
             RuntimeErrorCode.MODULE_FAILED,
             `the modules of client '${clientId}' could not be read from config source '${this.#source.name}': ${error instanceof Error ? error.message : String(error)}; check the store / config file`,
@@ -107,7 +95,7 @@ export class Router {
           );
         },
       );
-      this.#pendingSets.set(clientId, pending);
+      this.#pendingSets.set(clientId, (pending = load));
     }
     return pending;
   }
@@ -123,8 +111,16 @@ export class Router {
     return this.#route(set, capability, method, input, options);
   }
 
+  /** The client's set is not cached: load it, within the call's deadline (what is left of it goes to the call). */
   async #invokeLoading(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
-    return this.#route(await this.clientSet(clientId), capability, method, input, options);
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs === undefined) return this.#route(await this.clientSet(clientId), capability, method, input, options);
+    const loading = this.clientSet(clientId);
+    if (!(loading instanceof Promise)) return this.#route(loading, capability, method, input, options);
+    const started = performance.now();
+    const set = await withinDeadline(loading, timeoutMs, () => configLoadTimeout(clientId, capability, this.#source.name, timeoutMs));
+    const left = Math.max(1, Math.floor(timeoutMs - (performance.now() - started)));
+    return this.#route(set, capability, method, input, { ...options, timeoutMs: left });
   }
 
   #route(set: ClientModuleSet, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
@@ -153,9 +149,8 @@ export class Router {
         { moduleId: m.id, capability, method: call.method },
       );
     }
-    const callerRecord = this.#engine.records.get(m.id);
-    const providerId =
-      callerRecord?.bindings[capability] ?? callerRecord?.optionalBindings[capability] ?? this.#providers.get(capability)?.[0];
+    // The resolver's binding for this caller, and nothing else (an optional requirement it left unbound has no provider).
+    const providerId = this.#routes.hops.get(m.id)?.get(capability);
     const record = providerId === undefined ? undefined : this.#engine.records.get(providerId);
     if (record === undefined || record.state.name === 'unresolved') throw noProvider(capability, `module '${m.id}'`);
     const clientId = call.caller.clientId;
@@ -173,7 +168,7 @@ export class Router {
   }
 
   #pick(capability: string, set: ClientModuleSet): string {
-    const providers = this.#providers.get(capability);
+    const providers = this.#routes.providers.get(capability);
     if (providers === undefined) throw noProvider(capability, `client '${set.clientId}'`);
     for (let i = 0; i < providers.length; i++) if (set.enabled.has(providers[i]!)) return providers[i]!;
     throw new HotmodError(
@@ -236,6 +231,25 @@ export class Router {
       stats.latency.record(performance.now() - started);
     }
   }
+}
+
+/** `work`, or a `timeout()` error once `ms` have passed (the work itself goes on, shared with other callers). */
+function withinDeadline<T>(work: Promise<T>, ms: number, timeout: () => HotmodError): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout()), ms);
+    work.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}
+
+function configLoadTimeout(clientId: string, capability: string, source: string, timeoutMs: number): HotmodError {
+  return new HotmodError(
+    RuntimeErrorCode.CONFIG_LOAD_TIMEOUT,
+    `call to '${capability}' for client '${clientId}' gave up after ${timeoutMs} ms: the client's configuration could not be loaded from config source '${source}' in time; check that the store is reachable (later calls retry the load)`,
+    { clientId, capability, source, timeoutMs },
+  );
 }
 
 function notRunning(capability: string): HotmodError {

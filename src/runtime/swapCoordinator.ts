@@ -16,11 +16,11 @@
  * versions that no longer satisfy an active consumer's range (or the new version's own
  * requirements that the running providers do not satisfy).
  */
-import semver from 'semver';
 import type { Logger } from 'pino';
 import type { EventEmitter } from 'eventemitter3';
 import { HotmodError } from '../errors.js';
-import { loadModulePackage, type ModulePackage } from '../registry/index.js';
+import { loadModulePackage, planSwap, type ModulePackage } from '../registry/index.js';
+import { HOTMOD_VERSION } from '../version.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics } from './callMetrics.js';
 import type { Clock } from './clock.js';
@@ -41,9 +41,9 @@ export interface SwapDeps {
 }
 
 interface NewBindings {
-  bindings: Record<string, string>;
-  optionalBindings: Record<string, string>;
-  dependsOn: string[];
+  readonly bindings: Readonly<Record<string, string>>;
+  readonly optionalBindings: Readonly<Record<string, string>>;
+  readonly dependsOn: readonly string[];
 }
 
 export class SwapCoordinator {
@@ -96,53 +96,11 @@ export class SwapCoordinator {
     const m = pkg.manifest;
     const to = m.version;
     if (m.id !== record.id) this.#refuse(record, `the folder now declares id '${m.id}'; an id change is an unload plus an add`, {}, to);
-    const records = this.#d.engine.records;
-    // 1. Every active consumer bound to this module must still be satisfied.
-    for (const consumer of records.values()) {
-      if (consumer === record || consumer.state.name === 'unresolved') continue;
-      const cm = consumer.pkg.manifest;
-      for (const [cap, provider] of [...Object.entries(consumer.bindings), ...Object.entries(consumer.optionalBindings)]) {
-        if (provider !== record.id) continue;
-        const range = cm.requires[cap] ?? cm.optionalRequires[cap]!;
-        const version = m.provides[cap];
-        if (version === undefined)
-          this.#refuse(record, `module '${consumer.id}' requires '${cap}' ${range}, which version ${to} no longer provides`, { consumer: consumer.id, capability: cap, range }, to);
-        if (!semver.satisfies(version, range, { includePrerelease: true }))
-          this.#refuse(record, `version ${to} provides '${cap}' ${version}, which does not satisfy '${consumer.id}' (requires ${range})`, { consumer: consumer.id, capability: cap, range, provided: version }, to);
-      }
-      const range = cm.dependsOn[record.id];
-      if (range !== undefined && !semver.satisfies(to, range, { includePrerelease: true }))
-        this.#refuse(record, `module '${consumer.id}' depends on '${record.id}' ${range}, which version ${to} does not satisfy`, { consumer: consumer.id, range }, to);
-    }
-    // 2. The new version's own requirements, against the providers running now.
-    const bindings: Record<string, string> = {};
-    const optionalBindings: Record<string, string> = {};
-    const fits = (cap: string, range: string): string | undefined => {
-      const current = record.bindings[cap] ?? record.optionalBindings[cap];
-      const candidates = current ? [current, ...records.keys()] : [...records.keys()];
-      for (const id of candidates) {
-        const r = records.get(id);
-        if (!r || r === record || r.state.name === 'unresolved') continue;
-        const v = r.pkg.manifest.provides[cap];
-        if (v !== undefined && semver.satisfies(v, range, { includePrerelease: true })) return id;
-      }
-      return undefined;
-    };
-    for (const [cap, range] of Object.entries(m.requires)) {
-      const id = fits(cap, range);
-      if (id === undefined) this.#refuse(record, `version ${to} requires '${cap}' ${range}, and no running module provides a version in that range`, { capability: cap, range }, to);
-      bindings[cap] = id;
-    }
-    for (const [cap, range] of Object.entries(m.optionalRequires)) {
-      const id = fits(cap, range);
-      if (id !== undefined) optionalBindings[cap] = id;
-    }
-    for (const [dep, range] of Object.entries(m.dependsOn)) {
-      const r = records.get(dep);
-      if (!r || r.state.name === 'unresolved' || !semver.satisfies(r.pkg.manifest.version, range, { includePrerelease: true }))
-        this.#refuse(record, `version ${to} depends on '${dep}' ${range}, which the running catalog does not satisfy`, { dependency: dep, range }, to);
-    }
-    return { bindings, optionalBindings, dependsOn: Object.keys(m.dependsOn) };
+    // The resolver again, with every other running module held (registry planSwap): the routing table's answer.
+    const held = [...this.#d.engine.records.values()].filter((r) => r.state.name !== 'unresolved').map((r) => ({ pkg: r.pkg, bindings: { ...r.bindings, ...r.optionalBindings } }));
+    const plan = planSwap(held, pkg, HOTMOD_VERSION);
+    if (!plan.ok) this.#refuse(record, plan.reason, { ...plan.details }, to);
+    return plan;
   }
 
   #failed(record: ModuleRecord, from: string, to: string, cause: unknown): never {
@@ -159,7 +117,12 @@ export class SwapCoordinator {
   }
 
   #commit(record: ModuleRecord, pkg: ModulePackage, b: NewBindings, instance: ModuleInstance | undefined): void {
-    const changed = pkg.manifest.version !== record.pkg.manifest.version || JSON.stringify(pkg.manifest.provides) !== JSON.stringify(record.pkg.manifest.provides);
+    const changed =
+      pkg.manifest.version !== record.pkg.manifest.version ||
+      JSON.stringify(pkg.manifest.provides) !== JSON.stringify(record.pkg.manifest.provides) ||
+      // The routing table and client closures change with the bindings and dependsOn too.
+      JSON.stringify({ ...b.bindings, ...b.optionalBindings }) !== JSON.stringify({ ...record.bindings, ...record.optionalBindings }) ||
+      JSON.stringify(pkg.manifest.dependsOn) !== JSON.stringify(record.pkg.manifest.dependsOn);
     record.pkg = pkg;
     record.bindings = b.bindings;
     record.optionalBindings = b.optionalBindings;

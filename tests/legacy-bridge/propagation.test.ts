@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
-import { createCatalogView } from '../../src/registry/index.js';
+import { CLIENT_CHANGES_CHANNEL, createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
 import { createHost, type Host } from '../../src/runtime/index.js';
+import type { ConfigSource } from '../../src/types.js';
 import { demoCatalog } from './support/catalog.js';
 import { ACME, GLOBEX, seedClient } from './support/seed.js';
 import { describeStores, waitFor } from './support/stores.js';
@@ -41,15 +41,13 @@ describeStores('change propagation', (ctx) => {
     return store;
   }
 
-  it('caches a client set per catalog generation and recomputes for a new generation', async () => {
+  it('caches nothing itself: every read reflects the store (the router holds the one cache)', async () => {
     const store = await setup();
     const source = await createUnifiedConfigSource(store);
-    const first = await source.clientModuleSet(ACME, catalog);
-    expect(await source.clientModuleSet(ACME, catalog)).toBe(first);
-    expect(source.peekClientModuleSet(ACME, catalog.generation)).toBe(first);
-    const next = createCatalogView(catalog.modules(), catalog.generation + 1);
-    expect(source.peekClientModuleSet(ACME, next.generation)).toBeUndefined();
-    expect(await source.clientModuleSet(ACME, next)).not.toBe(first);
+    expect(await enabled(source, ACME)).toEqual(['accounts']);
+    // Written behind the source's back, and read before any NOTIFY could arrive: the next read sees it.
+    await store.query(`UPDATE client_app_overrides SET modules_enabled = '["analytics"]' WHERE client_id = $1`, [ACME]);
+    expect(await enabled(source, ACME)).toEqual(['accounts', 'analytics']);
     await source.close();
   });
 
@@ -80,6 +78,64 @@ describeStores('change propagation', (ctx) => {
     expect(await enabled(source, ACME)).toEqual(['accounts', 'analytics']);
     await store.query('DELETE FROM client_app_overrides WHERE client_id = $1', [ACME]);
     await waitFor(async () => (await enabled(source, ACME)).join() === 'accounts,notifications', PROPAGATION_BUDGET_MS, 'defaults after DELETE');
+    await source.close();
+  });
+
+  it('one client-set cache: a direct SQL update (trigger + NOTIFY) reaches the host router once, and the next call reloads once', { timeout: 120_000 }, async () => {
+    const store = await setup();
+    const inner = await createUnifiedConfigSource(store);
+    let loads = 0;
+    const source: ConfigSource = { ...inner, clientModuleSet: (clientId, view) => (loads++, inner.clientModuleSet(clientId, view)) };
+    const host = await createHost({ modulesDir: SERVING_MODULES, store: 'none', configFile: false, watch: false, overrides: { configSource: source } });
+    hosts.push(host);
+    const changes: (readonly string[] | 'all')[] = [];
+    host.on('client:changed', (e) => void changes.push(e.clients));
+    await host.start();
+    const analytics = () => host.client(ACME).invoke('analytics.track', 'summary', undefined, { timeoutMs: 5000 });
+    await expect(analytics()).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+    await expect(analytics()).rejects.toMatchObject({ code: 'E_NOT_ENABLED' });
+    expect(loads).toBe(1); // cached in the router; the source caches nothing of its own
+    const direct = `UPDATE client_app_overrides SET modules_enabled = '["accounts", "analytics"]' WHERE client_id = $1`;
+    if (ctx.target === 'postgres') {
+      const other = new pg.Client({ connectionString: ctx.url() });
+      await other.connect();
+      await other.query(direct, [ACME]).finally(() => other.end());
+    } else {
+      await store.query(direct, [ACME]);
+    }
+    await waitFor(() => changes.some((c) => c === 'all' || c.includes(ACME)), PROPAGATION_BUDGET_MS, 'the NOTIFY to reach the router');
+    await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show up
+    expect(changes.filter((c) => c === 'all' || c.includes(ACME))).toEqual([[ACME]]);
+    expect(await analytics()).toBeDefined();
+    expect(await analytics()).toBeDefined();
+    expect(loads).toBe(2);
+  });
+
+  it("reports a local write once (announce and the trigger's NOTIFY), and another change again once the client was read", async () => {
+    const store = await setup();
+    const source = await createUnifiedConfigSource(store);
+    const rec = recorder();
+    source.onChange(rec.listener);
+    // What the trigger sends, seen on the channel itself.
+    const notified: string[] = [];
+    const unlisten = await store.listen(CLIENT_CHANGES_CHANNEL, (payload) => void notified.push(payload));
+    const legacy = createLegacyApi(store, { catalog: () => catalog });
+    const forAcme = () => rec.events.filter((e) => e === 'all' || e.includes(ACME)).length;
+
+    await legacy.saveModuleOverrides(ACME, ['accounts', 'billing']);
+    await waitFor(() => notified.includes(ACME), PROPAGATION_BUDGET_MS, "the trigger's NOTIFY of the local write");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(forAcme()).toBe(1);
+    expect(await enabled(source, ACME)).toEqual(['accounts', 'billing', 'payments']);
+
+    // Read since: another writer's change (direct SQL) is reported, once.
+    await store.query(`UPDATE client_app_overrides SET modules_enabled = '["accounts"]' WHERE client_id = $1`, [ACME]);
+    await waitFor(() => forAcme() === 2, PROPAGATION_BUDGET_MS, 'the direct update to be reported');
+    expect(await enabled(source, ACME)).toEqual(['accounts']);
+    // And a local write after that read is reported at once, before the call returns.
+    await legacy.saveModuleOverrides(ACME, ['accounts', 'analytics']);
+    expect(forAcme()).toBe(3);
+    await unlisten();
     await source.close();
   });
 

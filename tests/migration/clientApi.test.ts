@@ -99,7 +99,7 @@ describeStores('the per-client migrator API', (ctx) => {
     await rejectsWith(m.runMigration({ maxFailureRate: 2 }), MigrationErrorCode.OPTIONS_INVALID, /max failure rate 2 is out of range/);
     await rejectsWith(m.runMigration({ runId: 'run-nope' }), MigrationErrorCode.RUN_NOT_FOUND, /no run 'run-nope'/);
     await rejectsWith(m.createModuleMigrationPlan('bad id!'), 'E_CLIENT_ID_INVALID', /not valid/);
-    const empty = new ModuleDataMigrator((m as unknown as { store?: Store }).store ?? (await ctx.open()), { catalog: () => ({ generation: 1, modules: () => [], get: () => undefined, resolveId: () => undefined }) });
+    const empty = new ModuleDataMigrator((m as unknown as { store?: Store }).store ?? (await ctx.open()), { catalog: () => ({ generation: 1, modules: () => [], get: () => undefined, resolveId: () => undefined, bindings: () => undefined, providers: () => [] }) });
     await rejectsWith(empty.runMigration({ dryRun: true }), MigrationErrorCode.CATALOG_EMPTY, /no usable module/);
   });
 

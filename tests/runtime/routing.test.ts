@@ -2,18 +2,22 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConfigSource } from '../../src/index.js';
+import { clientModuleSetOf } from '../../src/registry/index.js';
 import { createAllEnabledConfigSource } from '../../src/runtime/index.js';
 import { FIXTURES, copyFixture, expectCode, newHost, tempDir } from './helpers.js';
 
 /** A ConfigSource that enables exactly the listed modules per client: the seam, not a mock of the router. */
 function listSource(lists: Record<string, string[]>): ConfigSource & { change(clients: string[] | 'all'): void } {
   const listeners = new Set<(c: readonly string[] | 'all') => void>();
+  const clientModules: ConfigSource['clientModules'] = async (clientId, catalog) => {
+    const on = new Set(lists[clientId] ?? []);
+    return catalog.modules().map((m) => ({ moduleId: m.id, enabled: on.has(m.id), source: 'registry' as const, advancedConfig: { registryEntry: {}, capabilities: [], dependencies: [], customSettings: { who: clientId } } }));
+  };
   return {
     name: 'test-lists',
-    async clientModules(clientId, catalog) {
-      const on = new Set(lists[clientId] ?? []);
-      return catalog.modules().map((m) => ({ moduleId: m.id, enabled: on.has(m.id), source: 'registry' as const, advancedConfig: { registryEntry: {}, capabilities: [], dependencies: [], customSettings: { who: clientId } } }));
-    },
+    clientModules,
+    // Exactly the listed modules, no closure: the hop checks below need a provider left out.
+    clientModuleSet: async (clientId, catalog) => clientModuleSetOf(clientId, new Set(lists[clientId] ?? []), await clientModules(clientId, catalog)),
     onChange(l) {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -137,7 +141,7 @@ describe('router', () => {
     const host = await newHost({
       modulesDir: path.join(FIXTURES, 'graph'),
       register(container) {
-        container.register(tokens.CONFIG_SOURCE, { useValue: { ...replaced, clientModules: (c: string, cat: never) => (asked++, replaced.clientModules(c, cat)) } });
+        container.register(tokens.CONFIG_SOURCE, { useValue: { ...replaced, clientModuleSet: (c: string, cat: never) => (asked++, replaced.clientModuleSet(c, cat)) } });
       },
     });
     await host.start();

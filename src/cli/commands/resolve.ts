@@ -5,6 +5,7 @@ import { catalogViewOfScan, DEFAULT_STORE_URL, ModuleSystemUnifier, openStore } 
 import { printJson, errorJson, type CliIO } from '../io.js';
 import type { Command } from '../command.js';
 import { resolvePlan, scanCatalog, type CatalogScan } from '../../registry/index.js';
+import type { CatalogView } from '../../types.js';
 import { HOTMOD_VERSION } from '../../version.js';
 
 export const command: Command = {
@@ -20,7 +21,8 @@ export const command: Command = {
     if (clientId === undefined && stringFlag(args, 'store') !== undefined) throw new UsageError('--store only goes with --client ID');
     const scan = await scanCatalog(modulesDir);
     // --client: the request is what the unified view makes effective for that client.
-    const client = clientId === undefined ? undefined : await effectiveFor(clientId, stringFlag(args, 'store'), scan);
+    const forClient = clientId === undefined ? undefined : await effectiveFor(clientId, stringFlag(args, 'store'), scan);
+    const client = forClient?.client;
     const refused = new Set(scan.diagnostics.filter((d) => d.severity === 'error').map((d) => path.relative(process.cwd(), d.dir) || d.dir));
     const note =
       refused.size > 0
@@ -31,7 +33,9 @@ export const command: Command = {
     try {
       // A client's plan holds its effective modules only: an optional provider it has not
       // enabled shows as an unbound optional requirement (calls to it get E_NOT_ENABLED).
-      plan = resolvePlan(scan.packages, { ...(request ? { request } : {}), hostVersion: HOTMOD_VERSION, mode: 'strict', ...(client ? { pullOptionalProviders: false } : {}) });
+      // And of the versions the host runs (the catalog's), so its bindings are the routing table's.
+      const packages = forClient ? scan.packages.filter((p) => forClient.catalog.get(p.manifest.id) === p.manifest) : scan.packages;
+      plan = resolvePlan(packages, { ...(request ? { request } : {}), hostVersion: HOTMOD_VERSION, mode: 'strict', ...(client ? { pullOptionalProviders: false } : {}) });
     } catch (error) {
       if (!(error instanceof HotmodError)) throw error;
       if (args.flags.json) {
@@ -99,14 +103,22 @@ export const command: Command = {
   },
 };
 
-/** The client's effective module ids from the unified view over its store (legacy list + registry rows). */
-async function effectiveFor(clientId: string, storeUrl: string | undefined, scan: CatalogScan): Promise<{ clientId: string; store: string; effective: string[] }> {
+/**
+ * The client's effective module ids from the unified view over its store (legacy list +
+ * registry rows): the registry's clientClosure over the catalog's routing table, as the
+ * host's router and client.modules() see it.
+ */
+async function effectiveFor(
+  clientId: string,
+  storeUrl: string | undefined,
+  scan: CatalogScan,
+): Promise<{ client: { clientId: string; store: string; effective: string[] }; catalog: CatalogView }> {
   const { catalog } = catalogViewOfScan(scan);
   const store = await openStore(storeUrl ?? DEFAULT_STORE_URL);
   const unifier = new ModuleSystemUnifier(store, { catalog: () => catalog });
   try {
     const result = await unifier.unifyModuleSystems(clientId);
-    return { clientId: result.clientId, store: store.displayUrl, effective: [...result.effective] };
+    return { client: { clientId: result.clientId, store: store.displayUrl, effective: [...result.effective].sort() }, catalog };
   } finally {
     unifier.dispose();
     await store.close();

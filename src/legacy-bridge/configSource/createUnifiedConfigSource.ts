@@ -6,25 +6,24 @@ import { CLIENT_CHANGES_CHANNEL } from '../store/migrations.js';
 import type { Store } from '../store/types.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
 import { toClientModuleSet } from '../view/clientModuleSet.js';
-import { ClientViewCache } from './clientViewCache.js';
+import { UnreadChanges } from './unreadChanges.js';
 
 type ChangeListener = (clients: readonly string[] | 'all') => void;
 
-/** The legacy + registry ConfigSource, with the cache and the change feed the runtime needs. */
+/**
+ * The legacy + registry ConfigSource and the change feed the runtime needs. It caches
+ * nothing: the router holds the one client-set cache (and shares loads in flight).
+ */
 export interface UnifiedConfigSource extends ConfigSource {
-  /** The full view (findings included) of a client, cached per catalog generation. */
+  /** The full view (findings included) of a client, read now. */
   clientView(clientId: string, catalog: CatalogView): Promise<UnifiedClientView>;
-  /** What the router checks, cached per catalog generation. */
+  /** What the router checks, read now. */
   clientModuleSet(clientId: string, catalog: CatalogView): Promise<ClientModuleSet>;
-  /** The cached set, synchronously, or undefined (then call clientModuleSet). */
-  peekClientModuleSet(clientId: string, generation: number): ClientModuleSet | undefined;
   close(): Promise<void>;
 }
 
 export interface UnifiedConfigSourceOptions {
   name?: string;
-  /** Cached clients at most (default 100,000). */
-  cacheSize?: number;
 }
 
 /**
@@ -32,19 +31,19 @@ export interface UnifiedConfigSourceOptions {
  * onChange listeners:
  * - at once for writes through this process's APIs (the store's in-process bus);
  * - through LISTEN hotmod_client_changes for direct SQL updates (the triggers) and other
- *   processes' writes; after a lost LISTEN connection, as 'all'.
+ *   processes' writes; after a lost LISTEN connection, as 'all'. A client reported changed
+ *   is not reported again until it is read (a local write's announce and its echo).
  */
 export async function createUnifiedConfigSource(store: Store, options: UnifiedConfigSourceOptions = {}): Promise<UnifiedConfigSource> {
-  const cache = new ClientViewCache(options.cacheSize);
   const listeners = new Set<ChangeListener>();
   const legacyTable = new LegacyTablePresence(store);
-  const inflight = new Map<string, { generation: number; promise: Promise<UnifiedClientView> }>();
 
-  const changed = (clients: readonly string[] | 'all') => {
+  // A local write arrives twice (announce and the trigger's NOTIFY): reported once (unreadChanges.ts).
+  const unread = new UnreadChanges();
+  const changed = (all: readonly string[] | 'all') => {
+    const clients = unread.toReport(all);
     if (clients === 'all') legacyTable.forget();
-    cache.invalidate(clients);
-    if (clients === 'all') inflight.clear();
-    else for (const id of clients) inflight.delete(id);
+    else if (clients.length === 0) return;
     for (const listener of [...listeners]) {
       try {
         listener(clients);
@@ -64,27 +63,12 @@ export async function createUnifiedConfigSource(store: Store, options: UnifiedCo
     () => changed('all'),
   );
 
-  async function load(clientId: string, catalog: CatalogView): Promise<UnifiedClientView> {
-    const epoch = cache.epoch(clientId);
-    const present = await legacyTable.get(store);
-    const state = await loadClientState(store, clientId, { legacyTable: present, legacyClient: isUuid(clientId) });
-    const view = computeUnifiedView(state, catalog);
-    cache.store(clientId, epoch, catalog.generation, view, toClientModuleSet(view));
-    return view;
-  }
-
   async function clientView(rawClientId: string, catalog: CatalogView): Promise<UnifiedClientView> {
     const clientId = normalizeClientId(rawClientId, 'config source');
-    const cached = cache.peekView(clientId, catalog.generation);
-    if (cached) return cached;
-    const current = inflight.get(clientId);
-    if (current && current.generation === catalog.generation) return current.promise;
-    // Concurrent first calls for one client share one load.
-    const pending = load(clientId, catalog).finally(() => {
-      if (inflight.get(clientId)?.promise === pending) inflight.delete(clientId);
-    });
-    inflight.set(clientId, { generation: catalog.generation, promise: pending });
-    return pending;
+    unread.read(clientId);
+    const present = await legacyTable.get(store);
+    const state = await loadClientState(store, clientId, { legacyTable: present, legacyClient: isUuid(clientId) });
+    return computeUnifiedView(state, catalog);
   }
 
   let closed: Promise<void> | undefined;
@@ -95,17 +79,7 @@ export async function createUnifiedConfigSource(store: Store, options: UnifiedCo
       return (await clientView(clientId, catalog)).modules;
     },
     async clientModuleSet(clientId: string, catalog: CatalogView): Promise<ClientModuleSet> {
-      // The hot path: a cached id as given skips validation (only valid ids are cached).
-      const hit = cache.peek(clientId, catalog.generation);
-      if (hit) return hit;
-      const id = normalizeClientId(clientId, 'config source');
-      const cached = cache.peek(id, catalog.generation);
-      if (cached) return cached;
-      const view = await clientView(id, catalog);
-      return cache.peek(id, catalog.generation) ?? toClientModuleSet(view);
-    },
-    peekClientModuleSet(clientId: string, generation: number): ClientModuleSet | undefined {
-      return cache.peek(clientId, generation);
+      return toClientModuleSet(await clientView(clientId, catalog));
     },
     onChange(listener: ChangeListener): () => void {
       listeners.add(listener);

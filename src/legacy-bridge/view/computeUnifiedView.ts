@@ -1,7 +1,7 @@
 import type { CatalogView, UnifiedModuleConfig } from '../../types.js';
-import type { ModuleManifest } from '../../registry/index.js';
+import { clientClosure } from '../../registry/index.js';
 import { ViewConflictCode, ViewRecommendationCode, ViewWarningCode, type ViewDiagnostic } from '../diagnostics.js';
-import { indexCatalog, satisfies } from './catalogIndex.js';
+import { indexCatalog } from './catalogIndex.js';
 import { readLegacyList, type LegacyListReading } from './readLegacyList.js';
 import type { ClientConfigState, ModuleConfigRow } from './rows.js';
 
@@ -40,9 +40,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * 3. Source: named by the legacy list and in the catalog → 'unified'; in the catalog only →
  *    'registry'; named by the legacy list without a package → 'legacy' (recorded, not
  *    runnable, warning); a registry row without a package → 'registry', not runnable, warning.
- * 4. What enabled modules require (requires by capability + semver range, dependsOn by id
- *    + range; not optionalRequires) is pulled in transitively: enabled, implicit: true,
- *    with a recommendation to enable it explicitly.
+ * 4. What enabled modules require is pulled in transitively (the registry's clientClosure:
+ *    the provider the resolver bound each required capability to, and dependsOn modules;
+ *    not optionalRequires): enabled, implicit: true, with a recommendation to enable it
+ *    explicitly. A requirement the plan does not bind is a warning.
  */
 export function computeUnifiedView(state: ClientConfigState, catalog: CatalogView): UnifiedClientView {
   const index = indexCatalog(catalog);
@@ -135,36 +136,19 @@ export function computeUnifiedView(state: ClientConfigState, catalog: CatalogVie
     byId.set(m.id, config);
   }
 
-  // Implicit requirements, transitively, from every enabled catalog module.
-  const effective = new Set<string>(explicit);
-  const queue: ModuleManifest[] = [...explicit].map((id) => catalog.get(id)!);
-  while (queue.length > 0) {
-    const m = queue.shift()!;
-    const needs: { label: string; candidates: ModuleManifest[] }[] = [];
-    for (const [capability, range] of Object.entries(m.requires)) {
-      const candidates = (index.providers.get(capability) ?? []).filter((p) => p.id !== m.id && satisfies(p.provides[capability]!, range));
-      needs.push({ label: `capability '${capability}' ${range}`, candidates });
-    }
-    for (const [depId, range] of Object.entries(m.dependsOn)) {
-      const dep = catalog.get(depId);
-      needs.push({ label: `module '${depId}' ${range}`, candidates: dep && satisfies(dep.version, range) ? [dep] : [] });
-    }
-    for (const need of needs) {
-      if (need.candidates.length === 0) {
-        warnModule({ code: ViewWarningCode.REQUIREMENT_UNAVAILABLE, moduleId: m.id, message: `module '${m.id}' requires ${need.label}, which no module in the catalog provides: it will not resolve; add a package that provides it` });
-        continue;
-      }
-      if (need.candidates.some((c) => effective.has(c.id))) continue;
-      const pick = need.candidates[0]!;
-      effective.add(pick.id);
-      queue.push(pick);
-      const config = byId.get(pick.id)!;
-      config.enabled = true;
-      config.implicit = true;
-      recommendations.push({ code: ViewRecommendationCode.ENABLE_IMPLICIT, moduleId: pick.id, message: `module '${pick.id}' is enabled implicitly because '${m.id}' requires ${need.label}: enable '${pick.id}' explicitly so the set does not depend on '${m.id}'` });
-      if (disabledByRow.has(pick.id)) {
-        conflicts.push({ code: ViewConflictCode.REQUIRED_BUT_DISABLED, moduleId: pick.id, message: `module '${pick.id}' is disabled for this client but enabled module '${m.id}' requires ${need.label}: pulled in anyway` });
-      }
+  // Implicit requirements, transitively: the registry's closure over the routing table.
+  const closure = clientClosure(catalog, explicit);
+  const effective = new Set<string>(closure.effective);
+  for (const u of closure.unbound) {
+    warnModule({ code: ViewWarningCode.REQUIREMENT_UNAVAILABLE, moduleId: u.moduleId, message: `module '${u.moduleId}' requires ${u.need}, which no module in the catalog provides in a version the resolver can bind: it will not resolve; add a package that provides it (hotmod resolve explains)` });
+  }
+  for (const pull of closure.implicit) {
+    const config = byId.get(pull.moduleId)!;
+    config.enabled = true;
+    config.implicit = true;
+    recommendations.push({ code: ViewRecommendationCode.ENABLE_IMPLICIT, moduleId: pull.moduleId, message: `module '${pull.moduleId}' is enabled implicitly because '${pull.requiredBy}' requires ${pull.need}: enable '${pull.moduleId}' explicitly so the set does not depend on '${pull.requiredBy}'` });
+    if (disabledByRow.has(pull.moduleId)) {
+      conflicts.push({ code: ViewConflictCode.REQUIRED_BUT_DISABLED, moduleId: pull.moduleId, message: `module '${pull.moduleId}' is disabled for this client but enabled module '${pull.requiredBy}' requires ${pull.need}: pulled in anyway` });
     }
   }
 
