@@ -98,7 +98,7 @@ describe('a call deadline covers the configuration load', () => {
     try {
       const host = await newHost({ modulesDir: PROVIDERS, store: viaProxy.toString() });
       await host.start();
-      await host.unifier!.enableModule('k', 'app');
+      await host.unifier!.enableModule('k', 'app', false, { createClient: true });
       proxy.hold();
       const started = performance.now();
       const err = await expectCode(host.client('k').invoke('app.api', 'checkout', {}, { timeoutMs: 1000 }), 'E_CONFIG_LOAD_TIMEOUT');

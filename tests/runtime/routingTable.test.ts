@@ -73,7 +73,7 @@ describe('routing table', () => {
     await Promise.all([fileHost.start(), bridgeHost.start()]);
     // The host runs what the tool view says.
     for (const host of [fileHost, bridgeHost]) expect(host.status().find((s) => s.id === 'app')!.bindings).toEqual({ 'pay.charge': 'z-pay' });
-    for (const [clientId, modules] of Object.entries(CLIENTS)) for (const id of modules) await bridgeHost.unifier!.enableModule(clientId, id);
+    for (const [clientId, modules] of Object.entries(CLIENTS)) for (const id of modules) await bridgeHost.unifier!.enableModule(clientId, id, false, { createClient: true });
 
     for (const [clientId, modules] of Object.entries(CLIENTS)) {
       const closure = clientClosure(catalog, modules);
