@@ -15,7 +15,8 @@ import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { toClientModuleSet } from './configSources.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { ModuleInstance } from './moduleInstance.js';
-import type { ModuleRecord } from './moduleRecord.js';
+import { gateOf, servingInstance } from './moduleState.js';
+import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
 import type { InvokeOptions } from './types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -23,6 +24,8 @@ const CALL_TIMEOUT_CODE = 'E_CALL_TIMEOUT';
 
 export class Router {
   readonly #engine: ActivationEngine;
+  /** The module table's snapshots: the state says which instance serves. */
+  readonly #table: ModuleTable;
   readonly #source: ConfigSource;
   readonly #metrics: CallMetrics;
   /** capability -> provider ids, in a fixed order (by id). Rebuilt per catalog generation. */
@@ -41,6 +44,7 @@ export class Router {
 
   constructor(engine: ActivationEngine, source: ConfigSource, metrics: CallMetrics) {
     this.#engine = engine;
+    this.#table = engine.table;
     this.#source = source;
     this.#metrics = metrics;
   }
@@ -53,9 +57,9 @@ export class Router {
   setCatalog(catalog: CatalogView): void {
     this.#catalog = catalog;
     const providers = new Map<string, string[]>();
-    const ids = [...this.#engine.records.keys()].sort();
+    const ids = this.#table.ids().sort();
     for (const id of ids) {
-      const record = this.#engine.records.get(id)!;
+      const record = this.#table.get(id)!;
       if (record.state.name === 'unresolved') continue;
       for (const cap of Object.keys(record.pkg.manifest.provides)) {
         const list = providers.get(cap);
@@ -139,7 +143,7 @@ export class Router {
       requestId: options?.requestId ?? `${this.#requestPrefix}-${++this.#requestSeq}`,
       settings: set.settings.get(providerId) ?? EMPTY,
     };
-    return this.#dispatch(this.#engine.records.get(providerId)!, capability, method, input, context, options?.timeoutMs);
+    return this.#dispatch(this.#table.get(providerId)!, capability, method, input, context, options?.timeoutMs);
   }
 
   /** The sandbox's `callCapability` hook: one module calling another, checked on this hop too. */
@@ -153,10 +157,10 @@ export class Router {
         { moduleId: m.id, capability, method: call.method },
       );
     }
-    const callerRecord = this.#engine.records.get(m.id);
+    const callerRecord = this.#table.get(m.id);
     const providerId =
       callerRecord?.bindings[capability] ?? callerRecord?.optionalBindings[capability] ?? this.#providers.get(capability)?.[0];
-    const record = providerId === undefined ? undefined : this.#engine.records.get(providerId);
+    const record = providerId === undefined ? undefined : this.#table.get(providerId);
     if (record === undefined || record.state.name === 'unresolved') throw noProvider(capability, `module '${m.id}'`);
     const clientId = call.caller.clientId;
     const maybeSet = this.clientSet(clientId);
@@ -191,36 +195,36 @@ export class Router {
     return s;
   }
 
-  #dispatch(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
-    const instance = record.serving;
-    if (instance === undefined || record.gate !== undefined) return this.#dispatchWaiting(record, capability, method, input, context, timeoutMs);
-    return this.#call(record, instance, capability, method, input, context, timeoutMs);
+  #dispatch(record: ModuleSnapshot, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    const state = record.state;
+    if (state.name === 'active') return this.#call(record, state.instance, capability, method, input, context, timeoutMs);
+    // A swap in progress with the gate open: the old instance serves on.
+    if (state.name === 'swapping' && state.gate === undefined) return this.#call(record, state.old, capability, method, input, context, timeoutMs);
+    return this.#dispatchWaiting(record.id, capability, method, input, context, timeoutMs);
   }
 
   /** Slow path: a swap holds calls, or the module is not active (lazy, restarting, failed). */
-  async #dispatchWaiting(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
-    let instance = record.serving;
-    while (instance === undefined || record.gate !== undefined) {
-      if (record.gate !== undefined) {
-        record.held++;
-        try {
-          await record.gate;
-        } finally {
-          record.held--;
-        }
-      } else {
-        await this.#engine.ensureActive(record);
+  async #dispatchWaiting(id: string, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    for (;;) {
+      // Read afresh after every wait: the snapshot from before it is stale.
+      const record = this.#table.get(id);
+      const state = record?.state;
+      const gate = state && gateOf(state);
+      if (gate !== undefined) {
+        await gate.wait();
+        continue;
       }
-      instance = record.serving;
+      const instance = state && servingInstance(state);
+      if (instance !== undefined) return this.#call(record!, instance, capability, method, input, context, timeoutMs);
+      await this.#engine.ensureActive(id);
     }
-    return this.#call(record, instance, capability, method, input, context, timeoutMs);
   }
 
   /**
    * Enters the instance. The in-flight count goes up synchronously, in the same tick as
-   * `serving` was read, so a swap can never miss a call it must drain.
+   * the state was read, so a swap can never miss a call it must drain.
    */
-  async #call(record: ModuleRecord, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+  async #call(record: ModuleSnapshot, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
     const stats = this.#statsFor(record.id, capability);
     stats.calls++;
     const started = performance.now();
