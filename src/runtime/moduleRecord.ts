@@ -46,6 +46,7 @@ function requiredModulesOf(id: string, b: ModuleBinding): readonly string[] {
 
 /** Builds a snapshot with every field in one fixed order: one hidden class for the router's reads. */
 function freezeSnapshot(s: ModuleSnapshot): ModuleSnapshot {
+  Object.freeze(s.state);
   return Object.freeze({
     id: s.id,
     pkg: s.pkg,
