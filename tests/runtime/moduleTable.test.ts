@@ -2,10 +2,16 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadModulePackage, type ModulePackage } from '../../src/registry/index.js';
+import { pino } from 'pino';
+import { EventEmitter } from 'eventemitter3';
 import { createIsolateSandboxFactory } from '../../src/sandbox/index.js';
+import { ActivationEngine } from '../../src/runtime/activationEngine.js';
 import { CallGate } from '../../src/runtime/callGate.js';
 import { systemClock, type Clock } from '../../src/runtime/clock.js';
-import { ModuleInstance } from '../../src/runtime/moduleInstance.js';
+import { emptyModuleConfig } from '../../src/runtime/configSources.js';
+import { DEFAULT_LIMITS, DEFAULT_RESTART } from '../../src/runtime/hostOptions.js';
+import type { ModuleInstance } from '../../src/runtime/moduleInstance.js';
+import type { HostEvents } from '../../src/runtime/types.js';
 import { ModuleTable, type ModuleIntent, type ModuleSnapshot } from '../../src/runtime/moduleTable.js';
 import { HotmodError } from '../../src/errors.js';
 import { FIXTURES } from './helpers.js';
@@ -27,21 +33,24 @@ beforeAll(async () => {
   counterNext = (await loadModulePackage(path.join(FIXTURES, 'swap/counter'))).pkg!;
 });
 
-/** A real instance of `pkg`: its bundle compiled and activated in a fresh isolate. */
+/** Real instances: the engine compiles and activates each in a fresh isolate (its table is not the one under test). */
+const engine = new ActivationEngine(new ModuleTable(systemClock), {
+  logger: pino({ level: 'silent' }),
+  clock: systemClock,
+  events: new EventEmitter<HostEvents>(),
+  isolateFactory: factory,
+  processFactory: () => factory,
+  moduleConfig: emptyModuleConfig,
+  defaultIsolation: 'isolate',
+  defaultLimits: DEFAULT_LIMITS,
+  restart: DEFAULT_RESTART,
+  drainTimeoutMs: 1000,
+  callCapability: async () => undefined,
+  swapsSettled: async () => undefined,
+});
+
 async function instanceOf(pkg: ModulePackage): Promise<ModuleInstance> {
-  const code = await readFile(pkg.entryPath, 'utf8');
-  const sandbox = await factory.create({
-    moduleId: pkg.manifest.id,
-    version: pkg.manifest.version,
-    code,
-    filename: pkg.entryPath,
-    permissions: pkg.manifest.permissions,
-    limits: { memoryMb: 32, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 },
-    log: () => {},
-    callCapability: async () => undefined,
-    onFatal: () => {},
-  });
-  const instance = new ModuleInstance(pkg, sandbox, await sandbox.activate({ config: undefined, previousState: undefined }), Date.now(), code);
+  const instance = await engine.startInstance(pkg, undefined, () => {});
   instances.push(instance);
   return instance;
 }
