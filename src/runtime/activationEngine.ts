@@ -202,6 +202,8 @@ export class ActivationEngine {
           ),
         );
       case 'discovered':
+        // Not resolved yet (the reconciler resolves or unresolves every module it adds at once).
+        return Promise.reject(new HotmodError(RuntimeErrorCode.MODULE_FAILED, `module '${id}' cannot serve: it is not resolved yet`, { moduleId: id, state: state.name }));
       case 'resolved': {
         const promise = this.#activate(record);
         this.table.apply(id, { type: 'activate', promise });

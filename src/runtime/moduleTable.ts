@@ -15,7 +15,7 @@
  *   intent        from                                   to
  *   resolve       discovered | unresolved | inactive     resolved (bound afresh)
  *   unresolve     any                                    unresolved (new generation)
- *   activate      discovered | resolved                  activating
+ *   activate      resolved                               activating
  *   activated     activating                             active
  *   fail          activating | active | swapping | failed failed (a swap's gate stays held)
  *   restart       failed                                 resolved (restarts + 1)
@@ -74,7 +74,7 @@ const ANY = 'any';
 const SOURCES: Record<ModuleIntentType, readonly ModuleStateTag[] | typeof ANY> = {
   resolve: ['discovered', 'unresolved', 'inactive'],
   unresolve: ANY,
-  activate: ['discovered', 'resolved'],
+  activate: ['resolved'],
   activated: ['activating'],
   fail: ['activating', 'active', 'swapping', 'failed'],
   restart: ['failed'],
