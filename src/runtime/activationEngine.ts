@@ -180,7 +180,7 @@ export class ActivationEngine {
   ensureActive(id: string): Promise<ModuleInstance> {
     const record = this.table.get(id);
     if (record === undefined)
-      return Promise.reject(new HotmodError(RuntimeErrorCode.UNKNOWN_MODULE, `module '${id}' is not in the catalog (it was removed)`, { moduleId: id }));
+      return Promise.reject(new HotmodError(RuntimeErrorCode.UNKNOWN_MODULE, `module '${id}' is not in the catalog`, { moduleId: id }));
     const state = record.state;
     switch (state.name) {
       case 'active':
