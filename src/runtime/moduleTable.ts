@@ -225,7 +225,8 @@ export class ModuleTable {
 
   /** What the state left held: a restart timer is cleared, a gate is opened. */
   #release(from: ModuleState, to: ModuleState): void {
-    if (from.name === 'failed' && from.timer !== undefined) this.#clock.clearTimeout(from.timer);
+    // A failed state that stays failed with the same restart (endSwap) keeps its timer.
+    if (from.name === 'failed' && from.timer !== undefined && !(to.name === 'failed' && to.timer === from.timer)) this.#clock.clearTimeout(from.timer);
     const gate = gateOf(from);
     if (gate !== undefined && gateOf(to) !== gate) gate.open();
   }

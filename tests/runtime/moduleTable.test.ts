@@ -196,6 +196,27 @@ describe('the module table', () => {
     expect(table.get('counter')!.state).toEqual({ name: 'active', instance: resumed });
   });
 
+  it('ends a swap whose old instance crashed with the gate open and the scheduled restart kept', async () => {
+    const cleared: unknown[] = [];
+    const clock: Clock = { ...systemClock, clearTimeout: (t) => (cleared.push(t), systemClock.clearTimeout(t)) };
+    const { table } = await activeTable(clock);
+    table.apply('counter', { type: 'beginSwap', next: counterNext });
+    const gate = new CallGate();
+    table.apply('counter', { type: 'holdCalls', gate });
+    const held = gate.wait();
+    let restarted = false;
+    const timer = clock.setTimeout(() => (restarted = true), 20);
+    const error = new HotmodError('E_MODULE_FAILED', "module 'counter' crashed", {});
+    table.apply('counter', { type: 'fail', error, failures: [Date.now()], restart: { at: Date.now() + 20, timer } });
+    const ended = table.apply('counter', { type: 'endSwap' });
+    expect(ended.state).toMatchObject({ name: 'failed', error, timer });
+    expect(ended.state.name === 'failed' && ended.state.gate).toBe(undefined);
+    expect(await settlesWithin(held, 1000)).toBe(true);
+    expect(cleared).toEqual([]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(restarted).toBe(true);
+  });
+
   it("clears a failed state's restart timer when another intent moves the module on", async () => {
     const cleared: unknown[] = [];
     const clock: Clock = { ...systemClock, clearTimeout: (t) => (cleared.push(t), systemClock.clearTimeout(t)) };
