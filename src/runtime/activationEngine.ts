@@ -391,7 +391,13 @@ export class ActivationEngine {
   /** Takes one module down: cancels a restart, waits out an activation, drains, deactivates, disposes. */
   async deactivate(id: string, reason: 'stop' | 'unload'): Promise<void> {
     // A swap in progress finishes (or rolls back) first: stop and unload never cut one in half.
-    await this.#deps.swapsSettled(id);
+    // Until no swap was queued while we waited: from here to the claim nothing awaits.
+    for (let tail = this.#deps.swapsSettled(id); ; ) {
+      await tail;
+      const now = this.#deps.swapsSettled(id);
+      if (now === tail) break;
+      tail = now;
+    }
     if (!this.table.has(id)) return;
     // From here whatever started before (a restart timer, an activation) is stale.
     const state = this.table.apply(id, { type: 'claim' }).state;

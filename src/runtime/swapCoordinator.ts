@@ -53,6 +53,8 @@ interface NewBindings {
   dependsOn: string[];
 }
 
+const NO_SWAPS: Promise<unknown> = Promise.resolve();
+
 /** One module's swaps: run one at a time; `pending` counts those queued and not yet started. */
 interface SwapQueue {
   tail: Promise<unknown>;
@@ -67,9 +69,9 @@ export class SwapCoordinator {
     this.#d = deps;
   }
 
-  /** Settles once no swap of `id` is queued or running. */
+  /** Settles once no swap of `id` is queued or running. The same promise until another swap is queued. */
   settled(id: string): Promise<unknown> {
-    return this.#queues.get(id)?.tail ?? Promise.resolve();
+    return this.#queues.get(id)?.tail ?? NO_SWAPS;
   }
 
   /** Queues a swap of module `id` to `pkg` (or to what is on disk now when `pkg` is absent). */

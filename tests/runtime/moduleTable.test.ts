@@ -33,6 +33,8 @@ beforeAll(async () => {
   counterNext = (await loadModulePackage(path.join(FIXTURES, 'swap/counter'))).pkg!;
 });
 
+const NO_SWAPS = Promise.resolve();
+
 /** Real instances: the engine compiles and activates each in a fresh isolate (its table is not the one under test). */
 const engine = new ActivationEngine(new ModuleTable(systemClock), {
   logger: pino({ level: 'silent' }),
@@ -46,7 +48,7 @@ const engine = new ActivationEngine(new ModuleTable(systemClock), {
   restart: DEFAULT_RESTART,
   drainTimeoutMs: 1000,
   callCapability: async () => undefined,
-  swapsSettled: async () => undefined,
+  swapsSettled: () => NO_SWAPS,
 });
 
 async function instanceOf(pkg: ModulePackage): Promise<ModuleInstance> {
