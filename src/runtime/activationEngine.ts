@@ -12,7 +12,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { HotmodError, wrapError } from '../errors.js';
 import type { ModulePackage } from '../registry/index.js';
 import type { OutgoingCall, Sandbox, SandboxFactory, SandboxLimits, ActivatedModule } from '../sandbox/types.js';
-import type { Clock } from './clock.js';
+import type { Clock, ClockTimer } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
 import { ModuleInstance } from './moduleInstance.js';
 import { levelsDeepestFirst } from './moduleGraph.js';
@@ -304,11 +304,16 @@ export class ActivationEngine {
       }
     }
     const generation = record.generation;
-    const timer = willRestart
+    const timer: ClockTimer | undefined = willRestart
       ? d.clock.setTimeout(() => {
-          if (!this.#current(id, generation) || this.#stopping || this.table.get(id)!.state.name !== 'failed') return;
-          this.table.apply(id, { type: 'restart' });
-          this.ensureActive(id).catch(() => {});
+          // A swap that owns the module (it crashed while the swap held its calls) brings an
+          // instance up itself: let it finish, then restart only if it left this failure standing.
+          void d.swapsSettled(id).then(() => {
+            const now = this.table.get(id)?.state;
+            if (!this.#current(id, generation) || this.#stopping || now?.name !== 'failed' || now.timer !== timer) return;
+            this.table.apply(id, { type: 'restart' });
+            this.ensureActive(id).catch(() => {});
+          });
         }, delayMs!)
       : undefined;
     this.table.apply(id, {
