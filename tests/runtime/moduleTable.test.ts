@@ -12,7 +12,8 @@ import { emptyModuleConfig } from '../../src/runtime/configSources.js';
 import { DEFAULT_LIMITS, DEFAULT_RESTART } from '../../src/runtime/hostOptions.js';
 import type { ModuleInstance } from '../../src/runtime/moduleInstance.js';
 import type { HostEvents } from '../../src/runtime/types.js';
-import { ModuleTable, type ModuleIntent, type ModuleSnapshot } from '../../src/runtime/moduleTable.js';
+import { INTENT_SOURCES, ModuleTable, type ModuleIntent, type ModuleIntentType, type ModuleSnapshot } from '../../src/runtime/moduleTable.js';
+import { canTransition, type ModuleStateTag } from '../../src/runtime/moduleState.js';
 import { HotmodError } from '../../src/errors.js';
 import { FIXTURES } from './helpers.js';
 
@@ -238,6 +239,67 @@ describe('the module table', () => {
     expect(cleared).toEqual([timer]);
     await new Promise((r) => setTimeout(r, 80));
     expect(fired).toBe(false);
+  });
+
+  it('accepts each intent exactly in the states INTENT_SOURCES lists, and every move it makes is one the lifecycle allows', async () => {
+    const instance = await instanceOf(counter);
+    const error = new HotmodError('E_MODULE_FAILED', 'boom', {});
+    const pending = new Promise<never>(() => {});
+    /** A table with 'counter' brought into `state` through accepted intents only. */
+    const tableIn = (state: ModuleStateTag): ModuleTable => {
+      const table = new ModuleTable(systemClock);
+      table.add(counter);
+      const path: Record<ModuleStateTag, ModuleIntent[]> = {
+        discovered: [],
+        unresolved: [{ type: 'unresolve', error }],
+        resolved: [{ type: 'resolve', binding: binding(counter) }],
+        activating: [{ type: 'resolve', binding: binding(counter) }, { type: 'activate', promise: pending }],
+        failed: [{ type: 'resolve', binding: binding(counter) }, { type: 'activate', promise: pending }, { type: 'fail', error, failures: [] }],
+        active: [{ type: 'resolve', binding: binding(counter) }, { type: 'activate', promise: pending }, { type: 'activated', instance, activationMs: 1 }],
+        swapping: [],
+        deactivating: [],
+        inactive: [],
+      };
+      path.swapping = [...path.active, { type: 'beginSwap', next: counterNext }];
+      path.deactivating = [...path.active, { type: 'deactivate', done: pending }];
+      path.inactive = [...path.deactivating, { type: 'deactivated' }];
+      for (const intent of path[state]) table.apply('counter', intent);
+      expect(table.get('counter')!.state.name).toBe(state);
+      return table;
+    };
+    const samples: Record<ModuleIntentType, ModuleIntent> = {
+      resolve: { type: 'resolve', binding: binding(counter) },
+      unresolve: { type: 'unresolve', error },
+      activate: { type: 'activate', promise: pending },
+      activated: { type: 'activated', instance, activationMs: 1 },
+      fail: { type: 'fail', error, failures: [] },
+      restart: { type: 'restart' },
+      retry: { type: 'retry' },
+      claim: { type: 'claim' },
+      deactivate: { type: 'deactivate', done: pending },
+      deactivated: { type: 'deactivated' },
+      beginSwap: { type: 'beginSwap', next: counterNext },
+      holdCalls: { type: 'holdCalls', gate: new CallGate() },
+      install: { type: 'install', instance },
+      endSwap: { type: 'endSwap' },
+      replace: { type: 'replace', binding: binding(counterNext) },
+    };
+    const states: ModuleStateTag[] = ['discovered', 'resolved', 'activating', 'active', 'swapping', 'deactivating', 'inactive', 'failed', 'unresolved'];
+    for (const [type, intent] of Object.entries(samples) as [ModuleIntentType, ModuleIntent][]) {
+      const sources = INTENT_SOURCES[type];
+      for (const from of states) {
+        const table = tableIn(from);
+        const before = table.get('counter')!;
+        if (sources === 'any' || sources.includes(from)) {
+          const after = table.apply('counter', intent).state;
+          // The same state object is no move (claim; replace of a resolved module).
+          if (after !== before.state) expect(canTransition(from, after.name), `${type}: ${from} -> ${after.name}`).toBe(true);
+        } else {
+          expectRefused(() => table.apply('counter', intent), new RegExp(`intent '${type}' is not accepted in state ${from}`));
+          expect(table.get('counter'), `${type} from ${from} changed nothing`).toBe(before);
+        }
+      }
+    }
   });
 
   it('gives every record a generation no other record had, also one re-created under the same id', () => {
