@@ -2,7 +2,9 @@
  * The activation engine: brings modules from `resolved` to `active` in dependency order,
  * isolates failures to the failing module and what needs it, restarts crashed modules
  * with exponential backoff inside a crash budget, activates `lazy` modules on their first
- * call, and deactivates in reverse dependency order at stop / unload.
+ * call, and deactivates in reverse dependency order at stop / unload. It decides; the
+ * module table (moduleTable.ts) records: every change of a module's state is an intent
+ * sent to the table, and what the engine reads back is a snapshot.
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -10,10 +12,12 @@ import type { EventEmitter } from 'eventemitter3';
 import { HotmodError, wrapError } from '../errors.js';
 import type { ModulePackage } from '../registry/index.js';
 import type { OutgoingCall, Sandbox, SandboxFactory, SandboxLimits, ActivatedModule } from '../sandbox/types.js';
-import type { Clock } from './clock.js';
+import type { Clock, ClockTimer } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
 import { ModuleInstance } from './moduleInstance.js';
-import type { ModuleRecord } from './moduleRecord.js';
+import { levelsDeepestFirst } from './moduleGraph.js';
+import { servingInstance } from './moduleState.js';
+import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
 import type { HostEvents, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
 
 export interface EngineDeps {
@@ -29,6 +33,8 @@ export interface EngineDeps {
   drainTimeoutMs: number;
   /** The router's entry for calls a module makes through `call.capability`. */
   callCapability(caller: ModulePackage, call: OutgoingCall): Promise<unknown>;
+  /** Settles once no swap of the module is queued or running (stop and unload never cut one in half). */
+  swapsSettled(moduleId: string): Promise<unknown>;
 }
 
 export function limitsFor(pkg: ModulePackage, defaults: Required<HostLimits>): SandboxLimits {
@@ -61,11 +67,14 @@ export function checkProvides(pkg: ModulePackage, activated: ActivatedModule): v
 }
 
 export class ActivationEngine {
-  readonly records = new Map<string, ModuleRecord>();
+  readonly table: ModuleTable;
   readonly #deps: EngineDeps;
+  /** Instances swapped out and still draining, by module id; stop and unload wait for them. */
+  readonly #retiring = new Map<string, Set<Promise<void>>>();
   #stopping = false;
 
-  constructor(deps: EngineDeps) {
+  constructor(table: ModuleTable, deps: EngineDeps) {
+    this.table = table;
     this.#deps = deps;
   }
 
@@ -106,7 +115,7 @@ export class ActivationEngine {
 
   /**
    * Creates and activates one instance of `pkg`. On any failure the sandbox is disposed
-   * and the error (coded) is thrown; nothing about the record changes here.
+   * and the error (coded) is thrown; nothing about the module's state changes here.
    */
   async startInstance(
     pkg: ModulePackage,
@@ -162,30 +171,42 @@ export class ActivationEngine {
     };
   }
 
-  /** Active instance of `record`, activating it (and what it requires) first; concurrent callers share one activation. */
-  ensureActive(record: ModuleRecord): Promise<ModuleInstance> {
+  /** The `onFatal` of instances of module `id`: only the one serving it restarts the module. */
+  fatalHandler(id: string): (instance: ModuleInstance, error: Error) => void {
+    return (instance, error) => this.onFatal(id, instance, error);
+  }
+
+  /** Active instance of module `id`, activating it (and what it requires) first; concurrent callers share one activation. */
+  ensureActive(id: string): Promise<ModuleInstance> {
+    const record = this.table.get(id);
+    if (record === undefined)
+      return Promise.reject(new HotmodError(RuntimeErrorCode.UNKNOWN_MODULE, `module '${id}' is not in the catalog`, { moduleId: id }));
     const state = record.state;
     switch (state.name) {
       case 'active':
         return Promise.resolve(state.instance);
+      case 'swapping':
+        return Promise.resolve(state.old);
       case 'activating':
         return state.promise;
       case 'failed':
       case 'unresolved':
-        return Promise.reject(this.#unavailable(record, state.error));
+        return Promise.reject(this.#unavailable(id, state.error));
       case 'deactivating':
       case 'inactive':
         return Promise.reject(
           new HotmodError(
             RuntimeErrorCode.HOST_NOT_RUNNING,
-            `module '${record.id}' cannot serve: it is ${state.name} because the host is stopping or the module was unloaded`,
-            { moduleId: record.id, state: state.name },
+            `module '${id}' cannot serve: it is ${state.name} because the host is stopping or the module was unloaded`,
+            { moduleId: id, state: state.name },
           ),
         );
       case 'discovered':
+        // Not resolved yet (the reconciler resolves or unresolves every module it adds at once).
+        return Promise.reject(new HotmodError(RuntimeErrorCode.MODULE_FAILED, `module '${id}' cannot serve: it is not resolved yet`, { moduleId: id, state: state.name }));
       case 'resolved': {
         const promise = this.#activate(record);
-        record.state = { name: 'activating', promise };
+        this.table.apply(id, { type: 'activate', promise });
         // The shared promise may have no other listener (eager start handles it); never unhandled.
         promise.catch(() => {});
         return promise;
@@ -197,86 +218,84 @@ export class ActivationEngine {
     }
   }
 
-  #unavailable(record: ModuleRecord, cause: HotmodError): HotmodError {
+  #unavailable(id: string, cause: HotmodError): HotmodError {
     return new HotmodError(
       RuntimeErrorCode.MODULE_FAILED,
-      `module '${record.id}' cannot serve: ${cause.message}`,
-      { moduleId: record.id, reason: cause.message, causeCode: cause.code },
+      `module '${id}' cannot serve: ${cause.message}`,
+      { moduleId: id, reason: cause.message, causeCode: cause.code },
       { cause },
     );
   }
 
-  async #activate(record: ModuleRecord): Promise<ModuleInstance> {
-    const generation = record.generation;
-    for (const depId of record.requiredModules()) {
-      const dep = this.records.get(depId);
+  /** True while nothing superseded the work that captured `generation` (a reload, an unload, a swap). */
+  #current(id: string, generation: number): boolean {
+    return this.table.get(id)?.generation === generation;
+  }
+
+  async #activate(record: ModuleSnapshot): Promise<ModuleInstance> {
+    const { id, generation } = record;
+    for (const depId of record.requiredModules) {
       try {
-        if (!dep) throw new HotmodError(RuntimeErrorCode.UNKNOWN_MODULE, `module '${depId}' is not in the catalog`, { moduleId: depId });
-        await this.ensureActive(dep);
+        await this.ensureActive(depId);
       } catch (error) {
         // The dependency's own failure reads better than our "cannot serve" wrapper around it.
-        const depState = dep?.state;
+        const depState = this.table.get(depId)?.state;
         const reason =
           depState && (depState.name === 'failed' || depState.name === 'unresolved') ? depState.error.message : error instanceof Error ? error.message : String(error);
         const err = new HotmodError(
           RuntimeErrorCode.MODULE_FAILED,
-          `module '${record.id}' was not activated because its dependency '${depId}' failed to activate: ${reason}`,
-          { moduleId: record.id, dependency: depId, reason },
+          `module '${id}' was not activated because its dependency '${depId}' failed to activate: ${reason}`,
+          { moduleId: id, dependency: depId, reason },
           { cause: error },
         );
-        if (record.generation === generation) this.#fail(record, err, { dependency: depId, restart: false });
+        if (this.#current(id, generation)) this.#fail(id, err, { dependency: depId, restart: false });
         throw err;
       }
     }
     const started = performance.now();
     try {
-      const instance = await this.startInstance(record.pkg, undefined, (i, e) => this.onFatal(record, i, e));
-      if (record.generation !== generation || this.#stopping) {
+      const instance = await this.startInstance(record.pkg, undefined, this.fatalHandler(id));
+      if (!this.#current(id, generation) || this.#stopping) {
         // Unloaded or stopping while we activated: this instance is stale.
         await this.#retire(instance, 'stop');
-        throw new HotmodError(RuntimeErrorCode.HOST_NOT_RUNNING, `module '${record.id}' activation was cancelled: the module was unloaded or the host is stopping`, {
-          moduleId: record.id,
+        throw new HotmodError(RuntimeErrorCode.HOST_NOT_RUNNING, `module '${id}' activation was cancelled: the module was unloaded or the host is stopping`, {
+          moduleId: id,
         });
       }
-      record.activationMs = performance.now() - started;
-      this.#setActive(record, instance);
-      this.#deps.events.emit('module:activated', { id: record.id, version: instance.version, durationMs: record.activationMs, restart: record.restarts });
+      const activationMs = performance.now() - started;
+      const active = this.table.apply(id, { type: 'activated', instance, activationMs });
+      this.#retryDependents(id);
+      this.#deps.events.emit('module:activated', { id, version: instance.version, durationMs: activationMs, restart: active.restarts });
       return instance;
     } catch (error) {
       const err = error as HotmodError;
-      if (record.generation === generation && !this.#stopping && record.state.name === 'activating') this.#fail(record, err, { restart: true });
+      if (this.#current(id, generation) && !this.#stopping && this.table.get(id)!.state.name === 'activating') this.#fail(id, err, { restart: true });
       throw err;
     }
   }
 
-  #setActive(record: ModuleRecord, instance: ModuleInstance): void {
-    record.state = { name: 'active', instance };
-    record.serving = instance;
-    this.#retryDependents(record.id);
-  }
-
   /** Dependents that failed only because `id` failed get another chance once it is back. */
   #retryDependents(id: string): void {
-    for (const other of this.records.values()) {
+    for (const other of this.table.values()) {
       if (other.state.name === 'failed' && other.state.dependency === id && other.state.timer === undefined) {
-        other.state = { name: 'resolved' };
-        if (other.pkg.manifest.activation === 'eager') this.ensureActive(other).catch(() => {});
+        this.table.apply(other.id, { type: 'retry' });
+        if (other.pkg.manifest.activation === 'eager') this.ensureActive(other.id).catch(() => {});
       }
     }
   }
 
-  /** Marks the record failed; schedules a restart while the crash budget allows. */
-  #fail(record: ModuleRecord, error: HotmodError, opts: { dependency?: string; restart: boolean }): void {
+  /** Fails the module; schedules a restart while the crash budget allows. */
+  #fail(id: string, error: HotmodError, opts: { dependency?: string; restart: boolean }): void {
     const d = this.#deps;
+    const record = this.table.get(id)!;
     const now = d.clock.now();
-    record.serving = undefined;
+    let failures = record.failures;
     let willRestart = false;
     let quarantined = false;
     let delayMs: number | undefined;
     if (opts.restart && !this.#stopping) {
-      record.failures = record.failures.filter((t) => now - t < d.restart.windowMs);
-      record.failures.push(now);
-      const attempt = record.failures.length;
+      failures = [...failures.filter((t) => now - t < d.restart.windowMs), now];
+      const attempt = failures.length;
       if (attempt <= d.restart.maxRestarts) {
         willRestart = true;
         delayMs = Math.min(d.restart.maxDelayMs, d.restart.baseDelayMs * 2 ** (attempt - 1));
@@ -285,53 +304,59 @@ export class ActivationEngine {
       }
     }
     const generation = record.generation;
-    const timer = willRestart
+    const timer: ClockTimer | undefined = willRestart
       ? d.clock.setTimeout(() => {
-          if (record.generation !== generation || this.#stopping || record.state.name !== 'failed') return;
-          record.restarts++;
-          record.state = { name: 'resolved' };
-          this.ensureActive(record).catch(() => {});
+          // A swap that owns the module (it crashed while the swap held its calls) brings an
+          // instance up itself: let it finish, then restart only if it left this failure standing.
+          void d.swapsSettled(id).then(() => {
+            const now = this.table.get(id)?.state;
+            if (!this.#current(id, generation) || this.#stopping || now?.name !== 'failed' || now.timer !== timer) return;
+            this.table.apply(id, { type: 'restart' });
+            this.ensureActive(id).catch(() => {});
+          });
         }, delayMs!)
       : undefined;
-    record.state = {
-      name: 'failed',
+    this.table.apply(id, {
+      type: 'fail',
       error,
+      failures,
       ...(opts.dependency ? { dependency: opts.dependency } : {}),
-      ...(willRestart ? { restartAt: now + delayMs!, timer } : {}),
-      ...(quarantined ? { quarantine: { crashes: record.failures.length, windowMs: d.restart.windowMs } } : {}),
-    };
-    d.logger.warn({ module: record.id, code: error.code, willRestart, delayMs }, error.message);
+      ...(timer !== undefined ? { restart: { at: now + delayMs!, timer } } : {}),
+      ...(quarantined ? { quarantine: { crashes: failures.length, windowMs: d.restart.windowMs } } : {}),
+    });
+    d.logger.warn({ module: id, code: error.code, willRestart, delayMs }, error.message);
     d.events.emit('module:failed', {
-      id: record.id,
+      id,
       version: record.pkg.manifest.version,
       code: error.code,
       reason: error.message,
       error,
       willRestart,
       quarantined,
-      attempt: record.failures.length,
+      attempt: failures.length,
       ...(delayMs !== undefined ? { delayMs } : {}),
     });
   }
 
   /** The sandbox of `instance` died (out of memory, child crash). Only the serving instance restarts the module. */
-  onFatal(record: ModuleRecord, instance: ModuleInstance, error: Error): void {
+  onFatal(id: string, instance: ModuleInstance, error: Error): void {
     if (instance.retired) return;
     instance.retired = true;
     void instance.sandbox.dispose().catch(() => {});
-    if (record.serving !== instance) return;
-    this.crash(record, error, instance.version);
+    const record = this.table.get(id);
+    if (record === undefined || servingInstance(record.state) !== instance) return;
+    this.crash(id, error, instance.version);
   }
 
   /** The serving instance is gone: the module fails and restarts with backoff, inside the crash budget. */
-  crash(record: ModuleRecord, error: Error, version = record.pkg.manifest.version): void {
+  crash(id: string, error: Error, version = this.table.get(id)!.pkg.manifest.version): void {
     const err = wrapError(
       error,
       RuntimeErrorCode.MODULE_FAILED,
-      (reason) => `module '${record.id}' crashed: ${reason}; it is restarted with backoff (see host.status())`,
-      { moduleId: record.id, version },
+      (reason) => `module '${id}' crashed: ${reason}; it is restarted with backoff (see host.status())`,
+      { moduleId: id, version },
     );
-    this.#fail(record, err, { restart: true });
+    this.#fail(id, err, { restart: true });
   }
 
   /** Drains, deactivates and disposes an instance that no longer serves. Never throws. */
@@ -354,65 +379,60 @@ export class ActivationEngine {
   }
 
   /** Retires a swapped-out instance in the background; stop waits for it. */
-  retireInBackground(record: ModuleRecord, instance: ModuleInstance, deactivate: boolean): void {
+  retireInBackground(id: string, instance: ModuleInstance, deactivate: boolean): void {
+    let retiring = this.#retiring.get(id);
+    if (retiring === undefined) this.#retiring.set(id, (retiring = new Set()));
+    const set = retiring;
     const p = this.#retire(instance, 'swap', deactivate).then(() => {
-      record.retiring.delete(p);
+      set.delete(p);
     });
-    record.retiring.add(p);
+    set.add(p);
+  }
+
+  #retired(id: string): Promise<unknown> {
+    return Promise.allSettled(this.#retiring.get(id) ?? []);
   }
 
   /** Takes one module down: cancels a restart, waits out an activation, drains, deactivates, disposes. */
-  async deactivate(record: ModuleRecord, reason: 'stop' | 'unload'): Promise<void> {
+  async deactivate(id: string, reason: 'stop' | 'unload'): Promise<void> {
     // A swap in progress finishes (or rolls back) first: stop and unload never cut one in half.
-    await record.swapQueue;
-    record.generation++;
-    const state = record.state;
+    // Until no swap was queued while we waited: from here to the claim nothing awaits.
+    for (let tail = this.#deps.swapsSettled(id); ; ) {
+      await tail;
+      const now = this.#deps.swapsSettled(id);
+      if (now === tail) break;
+      tail = now;
+    }
+    if (!this.table.has(id)) return;
+    // From here whatever started before (a restart timer, an activation) is stale.
+    const state = this.table.apply(id, { type: 'claim' }).state;
     if (state.name === 'inactive') return;
-    if (state.name === 'failed' && state.timer !== undefined) this.#deps.clock.clearTimeout(state.timer);
     if (state.name === 'deactivating') return state.done;
     let instance: ModuleInstance | undefined;
     if (state.name === 'activating') instance = await state.promise.catch(() => undefined);
     else if (state.name === 'active') instance = state.instance;
     if (instance === undefined || instance.retired) {
-      await Promise.allSettled(record.retiring);
-      if (record.state.name !== 'unresolved') record.state = { name: 'inactive' };
-      record.serving = undefined;
+      await this.#retired(id);
+      const now = this.table.get(id)?.state.name;
+      if (now !== undefined && now !== 'unresolved' && now !== 'inactive' && now !== 'discovered') this.table.apply(id, { type: 'deactivated' });
       return;
     }
+    const serving = instance;
     const done = (async () => {
-      record.serving = undefined;
-      await this.#retire(instance, reason);
-      await Promise.allSettled(record.retiring);
+      await this.#retire(serving, reason);
+      await this.#retired(id);
     })();
-    record.state = { name: 'deactivating', done };
+    this.table.apply(id, { type: 'deactivate', done });
     await done;
-    record.state = { name: 'inactive' };
-    this.#deps.events.emit('module:deactivated', { id: record.id, version: instance.version, reason });
-  }
-
-  /** Depth in the dependency graph (0: needs nothing): stop goes deepest first. */
-  depthOf(record: ModuleRecord, seen = new Set<string>()): number {
-    if (seen.has(record.id)) return 0;
-    seen.add(record.id);
-    let depth = 0;
-    for (const id of record.requiredModules()) {
-      const dep = this.records.get(id);
-      if (dep) depth = Math.max(depth, this.depthOf(dep, seen) + 1);
-    }
-    seen.delete(record.id);
-    return depth;
+    this.table.apply(id, { type: 'deactivated' });
+    this.#deps.events.emit('module:deactivated', { id, version: serving.version, reason });
   }
 
   /** Stops everything in reverse dependency order: dependents drain while their providers still serve. */
   async stopAll(): Promise<void> {
     this.#stopping = true;
-    const byDepth = new Map<number, ModuleRecord[]>();
-    for (const r of this.records.values()) {
-      const depth = this.depthOf(r);
-      byDepth.set(depth, [...(byDepth.get(depth) ?? []), r]);
-    }
-    for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
-      const results = await Promise.allSettled(byDepth.get(depth)!.map((r) => this.deactivate(r, 'stop')));
+    for (const level of levelsDeepestFirst(this.table)) {
+      const results = await Promise.allSettled(level.map((r) => this.deactivate(r.id, 'stop')));
       for (const r of results) if (r.status === 'rejected') this.#deps.logger.error({ err: r.reason }, 'deactivate failed during stop');
     }
   }

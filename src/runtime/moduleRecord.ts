@@ -1,59 +1,116 @@
 /**
- * Everything the host holds about one module id: the package version it runs, what the
- * resolver bound its requirements to, its lifecycle state, the instance serving calls,
- * and the gate that holds calls during a stateful swap.
+ * The module table's cell for one module id (moduleTable.ts is the only code that holds
+ * one): the package version it runs, what the resolver bound its requirements to, its
+ * lifecycle state and its crash-budget bookkeeping. Every write publishes a new frozen
+ * `ModuleSnapshot`; readers only ever see snapshots, so what they hold never changes
+ * under them, and a state write is checked against the lifecycle (moduleState.ts).
  */
 import type { ModulePackage } from '../registry/index.js';
-import type { ModuleInstance } from './moduleInstance.js';
 import { assertTransition, type ModuleState } from './moduleState.js';
 
-export class ModuleRecord {
-  #state: ModuleState = { name: 'discovered' };
-  /** The instance calls go to; undefined unless active. Read by the router's hot path. */
-  serving: ModuleInstance | undefined;
-  /** Set while a stateful swap holds new calls; the router awaits it then re-reads `serving`. */
-  gate: Promise<void> | undefined;
-  /** Calls waiting at `gate` right now (reported by module:swapped). */
-  held = 0;
-  /** Bumped when the module is reloaded, unloaded or swapped: stale async work checks it. */
-  generation = 0;
-  /** Swaps run one at a time per module. */
-  swapQueue: Promise<unknown> = Promise.resolve();
-  /** Swaps requested and not yet started: a queued swap that is superseded is skipped. */
-  swapsPending = 0;
+/** What the resolver (or a swap's compatibility check) bound a module version to. */
+export interface ModuleBinding {
+  readonly pkg: ModulePackage;
+  /** Required capability -> provider id. */
+  readonly bindings: Readonly<Record<string, string>>;
+  readonly optionalBindings: Readonly<Record<string, string>>;
+  readonly dependsOn: readonly string[];
+}
+
+/** One module as the table holds it at one moment: immutable. */
+export interface ModuleSnapshot extends ModuleBinding {
+  readonly id: string;
+  /** Module ids that must be active before this one: required providers and dependsOn. */
+  readonly requiredModules: readonly string[];
+  readonly state: ModuleState;
+  /**
+   * Moves whenever the module is reloaded, unloaded or swapped: async work that captured
+   * it stops when it changed. Unique across the table, so a record re-created under the
+   * same id never matches work started for the one before.
+   */
+  readonly generation: number;
+  readonly restarts: number;
   /** Timestamps of failures inside the crash-budget window. */
-  failures: number[] = [];
-  restarts = 0;
-  activationMs: number | undefined;
-  /** Instances swapped out and still draining; stop waits for them. */
-  readonly retiring = new Set<Promise<void>>();
+  readonly failures: readonly number[];
+  readonly activationMs: number | undefined;
+}
+
+/** The fields a write may change (the id and what follows from the bindings may not). */
+export type ModuleChanges = Partial<Omit<ModuleSnapshot, 'id' | 'requiredModules'>>;
+
+function requiredModulesOf(id: string, b: ModuleBinding): readonly string[] {
+  const ids = new Set<string>([...Object.values(b.bindings), ...b.dependsOn]);
+  ids.delete(id);
+  return Object.freeze([...ids]);
+}
+
+/** Builds a snapshot with every field in one fixed order: one hidden class for the router's reads. */
+function freezeSnapshot(s: ModuleSnapshot): ModuleSnapshot {
+  Object.freeze(s.state);
+  return Object.freeze({
+    id: s.id,
+    pkg: s.pkg,
+    bindings: s.bindings,
+    optionalBindings: s.optionalBindings,
+    dependsOn: s.dependsOn,
+    requiredModules: s.requiredModules,
+    state: s.state,
+    generation: s.generation,
+    restarts: s.restarts,
+    failures: s.failures,
+    activationMs: s.activationMs,
+  });
+}
+
+export class ModuleRecord {
+  #snapshot: ModuleSnapshot;
 
   constructor(
-    public pkg: ModulePackage,
-    /** Required capability -> provider id. */
-    public bindings: Readonly<Record<string, string>>,
-    public optionalBindings: Readonly<Record<string, string>>,
-    public dependsOn: readonly string[],
-  ) {}
+    pkg: ModulePackage,
+    bindings: Readonly<Record<string, string>>,
+    optionalBindings: Readonly<Record<string, string>>,
+    dependsOn: readonly string[],
+    generation = 0,
+  ) {
+    const binding = { pkg, bindings, optionalBindings, dependsOn };
+    const id = pkg.manifest.id;
+    this.#snapshot = freezeSnapshot({
+      id,
+      ...binding,
+      requiredModules: requiredModulesOf(id, binding),
+      state: { name: 'discovered' },
+      generation,
+      restarts: 0,
+      failures: [],
+      activationMs: undefined,
+    });
+  }
 
   get id(): string {
-    return this.pkg.manifest.id;
+    return this.#snapshot.id;
+  }
+
+  /** What readers get: immutable, replaced by every write. */
+  get snapshot(): ModuleSnapshot {
+    return this.#snapshot;
   }
 
   /** The lifecycle state. Every assignment is checked against the state machine (moduleState.ts). */
   get state(): ModuleState {
-    return this.#state;
+    return this.#snapshot.state;
   }
 
   set state(next: ModuleState) {
-    assertTransition(this.id, this.#state.name, next.name);
-    this.#state = next;
+    this.update({ state: next });
   }
 
-  /** Module ids that must be active before this one: required providers and dependsOn. */
-  requiredModules(): string[] {
-    const ids = new Set<string>([...Object.values(this.bindings), ...this.dependsOn]);
-    ids.delete(this.id);
-    return [...ids];
+  /** Publishes the next snapshot; a state change the lifecycle does not allow throws E_STATE_TRANSITION and changes nothing. */
+  update(changes: ModuleChanges): ModuleSnapshot {
+    const prev = this.#snapshot;
+    if (changes.state !== undefined && changes.state !== prev.state) assertTransition(prev.id, prev.state.name, changes.state.name);
+    const next = { ...prev, ...changes };
+    const rebound = changes.pkg !== undefined || changes.bindings !== undefined || changes.dependsOn !== undefined;
+    this.#snapshot = freezeSnapshot({ ...next, requiredModules: rebound ? requiredModulesOf(prev.id, next) : prev.requiredModules });
+    return this.#snapshot;
   }
 }

@@ -15,7 +15,8 @@ import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { ModuleInstance } from './moduleInstance.js';
-import type { ModuleRecord } from './moduleRecord.js';
+import { gateOf, servingInstance } from './moduleState.js';
+import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
 import { createRoutingSnapshot, type RoutingSnapshot } from './routingSnapshot.js';
 import type { InvokeOptions } from './types.js';
 
@@ -24,6 +25,8 @@ const CALL_TIMEOUT_CODE = 'E_CALL_TIMEOUT';
 
 export class Router {
   readonly #engine: ActivationEngine;
+  /** The module table's snapshots: the state says which instance serves. */
+  readonly #table: ModuleTable;
   readonly #source: ConfigSource;
   readonly #metrics: CallMetrics;
   /** Who serves what, for the current catalog generation. Replaced whole, never changed. */
@@ -41,6 +44,7 @@ export class Router {
 
   constructor(engine: ActivationEngine, source: ConfigSource, metrics: CallMetrics) {
     this.#engine = engine;
+    this.#table = engine.table;
     this.#source = source;
     this.#metrics = metrics;
   }
@@ -135,7 +139,7 @@ export class Router {
       requestId: options?.requestId ?? `${this.#requestPrefix}-${++this.#requestSeq}`,
       settings: set.settings.get(providerId) ?? EMPTY,
     };
-    return this.#dispatch(this.#engine.records.get(providerId)!, capability, method, input, context, options?.timeoutMs);
+    return this.#dispatch(this.#table.get(providerId)!, capability, method, input, context, options?.timeoutMs);
   }
 
   /** The sandbox's `callCapability` hook: one module calling another, checked on this hop too. */
@@ -151,7 +155,7 @@ export class Router {
     }
     // The resolver's binding for this caller, and nothing else (an optional requirement it left unbound has no provider).
     const providerId = this.#routes.hops.get(m.id)?.get(capability);
-    const record = providerId === undefined ? undefined : this.#engine.records.get(providerId);
+    const record = providerId === undefined ? undefined : this.#table.get(providerId);
     if (record === undefined || record.state.name === 'unresolved') throw noProvider(capability, `module '${m.id}'`);
     const clientId = call.caller.clientId;
     const maybeSet = this.clientSet(clientId);
@@ -186,36 +190,36 @@ export class Router {
     return s;
   }
 
-  #dispatch(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
-    const instance = record.serving;
-    if (instance === undefined || record.gate !== undefined) return this.#dispatchWaiting(record, capability, method, input, context, timeoutMs);
-    return this.#call(record, instance, capability, method, input, context, timeoutMs);
+  #dispatch(record: ModuleSnapshot, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    const state = record.state;
+    if (state.name === 'active') return this.#call(record, state.instance, capability, method, input, context, timeoutMs);
+    // A swap in progress with the gate open: the old instance serves on.
+    if (state.name === 'swapping' && state.gate === undefined) return this.#call(record, state.old, capability, method, input, context, timeoutMs);
+    return this.#dispatchWaiting(record.id, capability, method, input, context, timeoutMs);
   }
 
   /** Slow path: a swap holds calls, or the module is not active (lazy, restarting, failed). */
-  async #dispatchWaiting(record: ModuleRecord, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
-    let instance = record.serving;
-    while (instance === undefined || record.gate !== undefined) {
-      if (record.gate !== undefined) {
-        record.held++;
-        try {
-          await record.gate;
-        } finally {
-          record.held--;
-        }
-      } else {
-        await this.#engine.ensureActive(record);
+  async #dispatchWaiting(id: string, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+    for (;;) {
+      // Read afresh after every wait: the snapshot from before it is stale.
+      const record = this.#table.get(id);
+      const state = record?.state;
+      const gate = state && gateOf(state);
+      if (gate !== undefined) {
+        await gate.wait();
+        continue;
       }
-      instance = record.serving;
+      const instance = state && servingInstance(state);
+      if (instance !== undefined) return this.#call(record!, instance, capability, method, input, context, timeoutMs);
+      await this.#engine.ensureActive(id);
     }
-    return this.#call(record, instance, capability, method, input, context, timeoutMs);
   }
 
   /**
    * Enters the instance. The in-flight count goes up synchronously, in the same tick as
-   * `serving` was read, so a swap can never miss a call it must drain.
+   * the state was read, so a swap can never miss a call it must drain.
    */
-  async #call(record: ModuleRecord, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+  async #call(record: ModuleSnapshot, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
     const stats = this.#statsFor(record.id, capability);
     stats.calls++;
     const started = performance.now();

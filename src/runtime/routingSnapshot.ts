@@ -6,7 +6,7 @@
  */
 import type { CatalogView } from '../types.js';
 import { bindingsOf, type CatalogRoutes } from '../registry/index.js';
-import type { ModuleRecord } from './moduleRecord.js';
+import type { ModuleSnapshot } from './moduleTable.js';
 
 export interface RoutingSnapshot {
   readonly generation: number;
@@ -17,9 +17,9 @@ export interface RoutingSnapshot {
 }
 
 /** The host's routes for createCatalogView: every record in the plan, with its bindings (required and optional). */
-export function routesOf(records: ReadonlyMap<string, ModuleRecord>): CatalogRoutes {
+export function routesOf(records: readonly ModuleSnapshot[]): CatalogRoutes {
   const routes = new Map<string, Readonly<Record<string, string>>>();
-  for (const [id, r] of records) if (r.state.name !== 'unresolved') routes.set(id, bindingsOf(r.bindings, r.optionalBindings));
+  for (const r of records) if (r.state.name !== 'unresolved') routes.set(r.id, bindingsOf(r.bindings, r.optionalBindings));
   return routes;
 }
 

@@ -150,6 +150,40 @@ describe("isolation: 'process' under the runtime", () => {
     expect(svcFailures()).toHaveLength(3);
   });
 
+  it('serves the calls a stateful swap holds from the resumed old version when the old child crashes mid-swap', async () => {
+    const { host, factory, modulesDir } = await startHost();
+    const client = host.client('acme');
+    expect(await client.invoke('counter.api', 'inc', {})).toEqual({ count: 1, version: '1.0.0' });
+    const failed: string[] = [];
+    host.on('module:failed', (e) => failed.push(e.id));
+    await rewrite(path.join(modulesDir, 'counter'), '1.1.0');
+    // A call in flight keeps the swap draining while we crash the old instance's child.
+    const inFlight = client.invoke('counter.api', 'inc', { delayMs: 1500 }).then(
+      () => 'served',
+      (e: { code?: string }) => e.code,
+    );
+    const swapping = host.swap('counter').then(
+      () => 'swapped',
+      (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+    );
+    const counterStatus = () => host.status().find((s) => s.id === 'counter')!;
+    await until(() => counterStatus().holdingCalls, 'the swap to hold calls');
+    const held = client.invoke('counter.api', 'get', {});
+    for (const p of factory.processes().filter((c) => c.sandboxes > 0)) process.kill(p.pid!, 'SIGKILL');
+    // The crash cuts the call in flight (nothing can save it), fails the swap, and the old
+    // version resumes in a fresh child without state: the held call is served by it, not failed.
+    expect(await swapping).toMatch(/^E_SWAP_FAILED: swap of module 'counter' from 1.0.0 to 1.1.0 failed/);
+    expect(await inFlight).toBe('E_SANDBOX_CRASHED');
+    expect(await held).toEqual({ count: 0, version: '1.0.0' });
+    expect(counterStatus()).toMatchObject({ state: 'active', version: '1.0.0', holdingCalls: false });
+    // The resumed instance replaced the restart the crash scheduled (baseDelayMs 50): no restart follows.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(counterStatus()).toMatchObject({ state: 'active', restarts: 0 });
+    expect(await client.invoke('counter.api', 'inc', {})).toEqual({ count: 1, version: '1.0.0' });
+    // Each child's crash failed its modules once; the swap's own resume is not a second failure.
+    expect(failed.sort()).toEqual(['counter', 'svc']);
+  });
+
   it('stop() ends every child process', async () => {
     const { host, factory } = await startHost();
     await host.client('acme').invoke('svc.api', 'get', { n: 1 });

@@ -1,0 +1,34 @@
+/**
+ * The host's options: validation (createHost throws E_HOST_OPTIONS_INVALID before
+ * anything starts), the defaults of docs/architecture.md "Host defaults", and the logger.
+ */
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { HotmodError } from '../errors.js';
+import { RuntimeErrorCode } from './errors.js';
+import type { HostLimits, HostOptions, RestartPolicy } from './types.js';
+
+export const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
+export const DEFAULT_RESTART: Required<RestartPolicy> = { maxRestarts: 3, baseDelayMs: 200, maxDelayMs: 10_000, windowMs: 5 * 60_000 };
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+
+function invalid(reason: string, details: Record<string, unknown> = {}): HotmodError {
+  return new HotmodError(RuntimeErrorCode.HOST_OPTIONS_INVALID, `createHost: ${reason}; see docs/runtime.md for the options`, details);
+}
+
+/** Checks the options and makes `modulesDir` absolute. */
+export function normaliseHostOptions(options: HostOptions): HostOptions {
+  if (!options || typeof options.modulesDir !== 'string' || options.modulesDir === '') throw invalid('option "modulesDir" (the modules directory) is required');
+  if (options.isolation !== undefined && options.isolation !== 'isolate' && options.isolation !== 'process')
+    throw invalid(`option "isolation" must be 'isolate' or 'process', got '${String(options.isolation)}'`);
+  if (options.store !== undefined && (typeof options.store !== 'string' || options.store === ''))
+    throw invalid(`option "store" must be a URL ('pglite://PATH', 'postgres://…'), 'memory' or 'none', got ${JSON.stringify(options.store)}`);
+  for (const [k, v] of Object.entries(options.defaultLimits ?? {}))
+    if (typeof v !== 'number' || !(v > 0)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
+  return { ...options, modulesDir: path.resolve(options.modulesDir) };
+}
+
+export function makeLogger(option: HostOptions['logger']): Logger {
+  if (option !== undefined && typeof option === 'object') return option;
+  return pino({ name: 'hotmod', level: option ?? process.env.HOTMOD_LOG_LEVEL ?? 'silent' });
+}
