@@ -5,22 +5,16 @@ import { ViewConflictCode } from '../diagnostics.js';
 import { legacyTableExists } from '../legacy/legacyRepository.js';
 import type { Store } from '../store/types.js';
 import { computeUnifiedView } from '../view/computeUnifiedView.js';
-import { loadClientStates, lockClients, restoreBackups, type BackupRecord } from './batchRepository.js';
+import { getBackup, loadClientStates, lockClients, restoreBackups } from './batchRepository.js';
 import { MigrationErrorCode } from './errors.js';
 import { MIGRATION_STRATEGIES, planClientMigration, type ClientMigrationPlan, type MigrationStrategy } from './planClientMigration.js';
-import {
-  BatchFailed,
-  migrateBatch,
-  newRunId,
-  rollbackRun,
-  runModuleMigration,
-  verifyRun,
-  type MigrationRunOptions,
-  type MigrationRunReport,
-  type RunContext,
-  type VerificationReport,
-} from './runMigration.js';
-import { countClients, getRun, insertRun, insertRunClients, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
+import { newRunId } from './analysisPhase.js';
+import { BatchFailed, migrateBatch } from './migrationPhase.js';
+import { rollbackRun } from './rollbackRun.js';
+import { runModuleMigration } from './runMigration.js';
+import { countClients, deleteRun, getRun, insertRun, insertRunClients, lastClientMigration, listRunIds, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
+import type { MigrationRunOptions, MigrationRunReport, RunContext, VerificationReport } from './runTypes.js';
+import { verifyRun } from './verificationPhase.js';
 import { applyMigratorSchema } from './schema.js';
 
 export interface ModuleMigrationResult {
@@ -133,7 +127,7 @@ export class ModuleDataMigrator {
     try {
       result = await migrateBatch(ctx, runId, 1, { ids: [id] }, new Map([[id, plan.fingerprint]]));
     } catch (error) {
-      await this.#store.query('DELETE FROM hotmod_migration_runs WHERE run_id = $1', [runId]).catch(() => {});
+      await deleteRun(this.#store, runId).catch(() => {});
       throw error instanceof BatchFailed ? error.original : error;
     }
     const done = result.plans[0]!;
@@ -154,8 +148,7 @@ export class ModuleDataMigrator {
   /** Puts the client's rows back exactly as the backup holds them (both tables). */
   async rollbackModuleMigration(backupId: string): Promise<{ backupId: string; clientId: string; runId: string }> {
     const legacyTable = await this.#ready();
-    const { rows } = await this.#store.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE backup_id::text = $1', [String(backupId)]);
-    const backup = rows[0];
+    const backup = await getBackup(this.#store, String(backupId));
     if (!backup) {
       throw new HotmodError(MigrationErrorCode.BACKUP_NOT_FOUND, `rollbackModuleMigration: no backup '${String(backupId).slice(0, 80)}' in hotmod_migration_backups; take the backupId from executeModuleMigration or the run report`, { backupId: String(backupId).slice(0, 80) });
     }
@@ -185,12 +178,7 @@ export class ModuleDataMigrator {
     for (const c of view.conflicts) if (c.code !== ViewConflictCode.MIGRATED_OUT_OF_STEP) issues.push({ code: c.code, message: c.message });
     const migrated = state.registry.filter((r) => r.migrated_at !== null && catalog.get(r.module_id)).map((r) => r.module_id);
     const unmigrated = plan.outcome === 'migrate' ? plan.modules.filter((m) => m.action === 'migrate').map((m) => m.moduleId) : [];
-    const { rows } = await this.#store.query<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null }>(
-      `SELECT c.run_id, c.backup_id, c.status, c.effective_before FROM hotmod_migration_run_clients c JOIN hotmod_migration_runs r USING (run_id)
-        WHERE c.client_id = $1 AND c.status IN ('migrated', 'rolled_back') ORDER BY c.updated_at DESC LIMIT 1`,
-      [id],
-    );
-    const last = rows[0];
+    const last = await lastClientMigration(this.#store, id);
     const result: ModuleMigrationValidation = { clientId: id, valid: false, effective, migrated, unmigrated, issues };
     if (last) {
       const before = last.effective_before ?? [];
@@ -261,8 +249,7 @@ export class ModuleDataMigrator {
   /** The runs, newest first. */
   async listRuns(limit = 20): Promise<ModuleMigrationProgress[]> {
     await this.#ready();
-    const { rows } = await this.#store.query<{ run_id: string }>('SELECT run_id FROM hotmod_migration_runs ORDER BY created_at DESC LIMIT $1', [limit]);
-    return Promise.all(rows.map((r) => this.getModuleMigrationProgress(r.run_id)));
+    return Promise.all((await listRunIds(this.#store, limit)).map((runId) => this.getModuleMigrationProgress(runId)));
   }
 }
 

@@ -152,6 +152,17 @@ export interface BackupRecord {
   restored_at: Date | null;
 }
 
+export async function getBackup(q: Queryable, backupId: string): Promise<BackupRecord | undefined> {
+  const { rows } = await q.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE backup_id::text = $1', [backupId]);
+  return rows[0];
+}
+
+/** The backups of a run's clients. */
+export async function loadBackups(q: Queryable, runId: string, clientIds: readonly string[]): Promise<BackupRecord[]> {
+  const { rows } = await q.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE run_id = $1 AND client_id = ANY($2::text[])', [runId, clientIds]);
+  return rows;
+}
+
 /** The columns a restore writes: every live column except generated ones, in table order. */
 async function legacyColumns(q: Queryable): Promise<string[]> {
   const { rows } = await q.query<{ column_name: string }>(

@@ -44,17 +44,45 @@ export async function insertRun(
   );
 }
 
+export interface TablePresence {
+  clients: boolean;
+  overrides: boolean;
+}
+
+/** Which legacy tables the database has (a registry-only database has neither). */
+export async function legacyTablesPresent(q: Queryable): Promise<TablePresence> {
+  const { rows } = await q.query<{ clients: boolean; overrides: boolean }>(
+    `SELECT to_regclass('clients') IS NOT NULL AS clients, to_regclass('client_app_overrides') IS NOT NULL AS overrides`,
+  );
+  return { clients: rows[0]?.clients === true, overrides: rows[0]?.overrides === true };
+}
+
+/** Every client id the database knows: clients, client_app_overrides and hotmod_module_configs. */
+function clientIdSources(tables: TablePresence): string {
+  return [
+    tables.clients ? 'SELECT id::text AS id FROM clients' : undefined,
+    tables.overrides ? 'SELECT client_id::text AS id FROM client_app_overrides' : undefined,
+    'SELECT client_id AS id FROM hotmod_module_configs',
+  ]
+    .filter(Boolean)
+    .join(' UNION ');
+}
+
+export async function allClientIds(q: Queryable, tables: TablePresence): Promise<string[]> {
+  return (await q.query<{ id: string }>(`SELECT id FROM (${clientIdSources(tables)}) AS ids ORDER BY id`)).rows.map((r) => r.id);
+}
+
+/** Fresh statistics for the table every batch claims from (PGlite has no autovacuum). */
+export async function analyzeRunClients(q: Queryable): Promise<void> {
+  await q.query('ANALYZE hotmod_migration_run_clients');
+}
+
 /** Adds the run's clients as pending: the given ids, or every client the database knows. */
-export async function insertRunClients(tx: Queryable, runId: string, clients: readonly string[] | 'all', tables: { clients: boolean; overrides: boolean }): Promise<number> {
+export async function insertRunClients(tx: Queryable, runId: string, clients: readonly string[] | 'all', tables: TablePresence): Promise<number> {
   let result;
   if (clients === 'all') {
-    const sources = [
-      tables.clients ? 'SELECT id::text AS id FROM clients' : undefined,
-      tables.overrides ? 'SELECT client_id::text AS id FROM client_app_overrides' : undefined,
-      'SELECT client_id AS id FROM hotmod_module_configs',
-    ].filter(Boolean);
     result = await tx.query(
-      `INSERT INTO hotmod_migration_run_clients (run_id, client_id) SELECT $1, ids.id FROM (${sources.join(' UNION ')}) AS ids ON CONFLICT DO NOTHING`,
+      `INSERT INTO hotmod_migration_run_clients (run_id, client_id) SELECT $1, ids.id FROM (${clientIdSources(tables)}) AS ids ON CONFLICT DO NOTHING`,
       [runId],
     );
   } else {
@@ -69,6 +97,26 @@ export async function insertRunClients(tx: Queryable, runId: string, clients: re
 
 export async function getRun(q: Queryable, runId: string): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>('SELECT * FROM hotmod_migration_runs WHERE run_id = $1', [runId]);
+  return rows[0];
+}
+
+export async function deleteRun(q: Queryable, runId: string): Promise<void> {
+  await q.query('DELETE FROM hotmod_migration_runs WHERE run_id = $1', [runId]);
+}
+
+/** Run ids, newest first. */
+export async function listRunIds(q: Queryable, limit: number): Promise<string[]> {
+  const { rows } = await q.query<{ run_id: string }>('SELECT run_id FROM hotmod_migration_runs ORDER BY created_at DESC LIMIT $1', [limit]);
+  return rows.map((r) => r.run_id);
+}
+
+/** The client's latest migration (migrated or rolled back) of any run. */
+export async function lastClientMigration(q: Queryable, clientId: string): Promise<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null } | undefined> {
+  const { rows } = await q.query<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null }>(
+    `SELECT c.run_id, c.backup_id, c.status, c.effective_before FROM hotmod_migration_run_clients c JOIN hotmod_migration_runs r USING (run_id)
+      WHERE c.client_id = $1 AND c.status IN ('migrated', 'rolled_back') ORDER BY c.updated_at DESC LIMIT 1`,
+    [clientId],
+  );
   return rows[0];
 }
 
@@ -110,6 +158,30 @@ export async function claimPending(tx: Queryable, runId: string, limit: number, 
     [runId, limit, status],
   );
   return rows.map((r) => r.client_id);
+}
+
+/** Claims the named clients of a run that are still pending (a retried part of a batch, a single-client run). */
+export async function claimListed(tx: Queryable, runId: string, clientIds: readonly string[]): Promise<string[]> {
+  const { rows } = await tx.query<{ client_id: string }>(
+    `SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 AND client_id = ANY($2::text[]) AND status = 'pending' ORDER BY client_id FOR UPDATE SKIP LOCKED`,
+    [runId, clientIds],
+  );
+  return rows.map((r) => r.client_id);
+}
+
+/** A spread sample of a run's clients (by md5 of the id), in id order. */
+export async function sampleRunClients(q: Queryable, runId: string, limit: number): Promise<string[]> {
+  const { rows } = await q.query<{ client_id: string }>('SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 ORDER BY md5(client_id) LIMIT $2', [runId, limit]);
+  return rows.map((r) => r.client_id).sort();
+}
+
+/** The next page of a run's migrated clients after `after`, in id order, with the effective set recorded before their batch. */
+export async function migratedPage(q: Queryable, runId: string, after: string, limit: number): Promise<{ client_id: string; effective_before: string[] | null }[]> {
+  const { rows } = await q.query<{ client_id: string; effective_before: string[] | null }>(
+    `SELECT client_id, effective_before FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'migrated' AND client_id > $2 ORDER BY client_id LIMIT $3`,
+    [runId, after, limit],
+  );
+  return rows;
 }
 
 export async function writeClientResults(tx: Queryable, runId: string, batch: number | null, results: readonly ClientResultWrite[]): Promise<void> {
@@ -163,5 +235,49 @@ export async function countClients(q: Queryable, runId: string): Promise<RunCoun
 
 export async function lastBatchNumber(q: Queryable, runId: string): Promise<number> {
   const { rows } = await q.query<{ n: number | null }>('SELECT max(batch) AS n FROM hotmod_migration_run_clients WHERE run_id = $1', [runId]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Clients per skip / failure reason code. */
+export async function reasonCounts(q: Queryable, runId: string): Promise<Record<string, number>> {
+  const { rows } = await q.query<{ reason: string; n: number }>(
+    `SELECT reason, count(*)::int AS n FROM hotmod_migration_run_clients WHERE run_id = $1 AND reason IS NOT NULL GROUP BY reason ORDER BY reason`,
+    [runId],
+  );
+  const reasons: Record<string, number> = {};
+  for (const r of rows) reasons[r.reason] = Number(r.n);
+  return reasons;
+}
+
+/** The failed clients of a run in id order (at most `limit`; null: all of them). */
+export async function failedClients(q: Queryable, runId: string, limit: number | null): Promise<{ client_id: string; reason: string; message: string }[]> {
+  const { rows } = await q.query<{ client_id: string; reason: string; message: string }>(
+    `SELECT client_id, reason, message FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'failed' ORDER BY client_id LIMIT $2`,
+    [runId, limit],
+  );
+  return rows;
+}
+
+const HAS_DIFFERENCES = `status IN ('migrated', 'rolled_back') AND jsonb_array_length(COALESCE(changes -> 'differences', '[]'::jsonb)) > 0`;
+
+/** Migrated (or rolled back) clients whose migration made intended differences, in id order. */
+export async function clientsWithDifferences<D>(q: Queryable, runId: string, limit: number): Promise<{ client_id: string; changes: { differences: D[] } }[]> {
+  const { rows } = await q.query<{ client_id: string; changes: { differences: D[] } }>(
+    `SELECT client_id, changes FROM hotmod_migration_run_clients WHERE run_id = $1 AND ${HAS_DIFFERENCES} ORDER BY client_id LIMIT $2`,
+    [runId, limit],
+  );
+  return rows;
+}
+
+export async function countFailed(q: Queryable, runId: string): Promise<number> {
+  return countWhere(q, runId, `status = 'failed'`);
+}
+
+export async function countWithDifferences(q: Queryable, runId: string): Promise<number> {
+  return countWhere(q, runId, HAS_DIFFERENCES);
+}
+
+async function countWhere(q: Queryable, runId: string, where: string): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM hotmod_migration_run_clients WHERE run_id = $1 AND ${where}`, [runId]);
   return Number(rows[0]?.n ?? 0);
 }
