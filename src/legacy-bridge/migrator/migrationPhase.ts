@@ -1,4 +1,5 @@
 import { HotmodError } from '../../errors.js';
+import { isStoreFault } from '../store/storeErrors.js';
 import { editLegacyLists, loadClientStates, lockClients, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
 import { backUpClients } from './backupPhase.js';
 import { MigrationErrorCode } from './errors.js';
@@ -93,10 +94,12 @@ export class BatchFailed extends Error {
  */
 async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: number, claim: { next: number } | { ids: readonly string[] }, split: boolean): Promise<ClientMigrationPlan[] | ClientFailure[] | 'empty'> {
   try {
-    const result = await migrateBatch(ctx, runId, batch, claim);
+    const result = await retryStoreFaults(() => migrateBatch(ctx, runId, batch, claim));
     return result.ids.length === 0 ? 'empty' : result.plans;
   } catch (error) {
     if (!(error instanceof BatchFailed)) throw error;
+    // The connection's fault, not a client's: after the retries the run stops (resumable).
+    if (isStoreFault(error.original)) throw error.original;
     const ids = error.claimed;
     if (ids.length === 0) throw error.original; // failed before claiming: a store problem, not a client's
     if (split && ids.length > 1) {
@@ -114,8 +117,29 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
       reason: MigrationErrorCode.CLIENT_WRITE_FAILED,
       message: `client ${clientId}: the database refused the migration's writes (${reason}); nothing of ${ids.length > 1 ? 'its batch' : 'it'} was kept; fix the row or the constraint, then resume the run`,
     }));
-    await ctx.store.transaction((tx) => writeClientResults(tx, runId, batch, failures.map((f) => ({ clientId: f.clientId, status: 'failed', reason: f.reason, message: f.message }))));
+    await retryStoreFaults(() => ctx.store.transaction((tx) => writeClientResults(tx, runId, batch, failures.map((f) => ({ clientId: f.clientId, status: 'failed', reason: f.reason, message: f.message })))));
     return failures;
+  }
+}
+
+/** Attempts after the first when the store loses its connection or times out, and the pause before each. */
+const STORE_RETRY_DELAYS_MS = [100, 500, 2000];
+
+/**
+ * Retries a batch whose transaction failed because of the store (a terminated backend, a
+ * failover, a timeout). Safe: a failed transaction kept nothing, and a COMMIT whose answer
+ * was lost leaves its clients migrated (no longer pending), so the retry cannot claim them
+ * twice.
+ */
+async function retryStoreFaults<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const original = error instanceof BatchFailed ? error.original : error;
+      if (!isStoreFault(original) || i >= STORE_RETRY_DELAYS_MS.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_DELAYS_MS[i]));
+    }
   }
 }
 

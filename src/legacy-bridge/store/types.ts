@@ -57,4 +57,18 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Delay before reconnecting a lost LISTEN connection, doubled up to 5 s (default 200 ms). */
   listenReconnectMs?: number;
+  /** PostgreSQL: connecting, per connection (default 10 s). docs/legacy-bridge.md "Timeouts". */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: server-side statement_timeout (default 60 s). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: no reply to a statement for this long fails it and discards the connection (default 90 s). */
+  queryTimeoutMs?: number;
+  /** PostgreSQL: server-side idle_in_transaction_session_timeout (default 60 s). */
+  idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL: TCP keepalive (always on), first probe after this idle time (default 10 s). */
+  keepAliveInitialDelayMs?: number;
+  /** PostgreSQL: an idle pooled connection is closed after this long (default 30 s). */
+  idleTimeoutMs?: number;
+  /** PostgreSQL: the LISTEN connection is probed this often (default 15 s). */
+  listenHeartbeatMs?: number;
 }
