@@ -5,15 +5,16 @@ import { ViewConflictCode } from '../diagnostics.js';
 import { legacyTableExists } from '../legacy/legacyRepository.js';
 import type { Store } from '../store/types.js';
 import { computeUnifiedView } from '../view/computeUnifiedView.js';
-import { getBackup, loadClientStates, lockClients, restoreBackups } from './batchRepository.js';
+import { clientFingerprints, getBackup, loadClientStates, lockClientRows, lockClients, pinRowTextFormat, restoreBackups } from './batchRepository.js';
 import { MigrationErrorCode } from './errors.js';
 import { MIGRATION_STRATEGIES, planClientMigration, type ClientMigrationPlan, type MigrationStrategy } from './planClientMigration.js';
 import { newRunId } from './analysisPhase.js';
 import { BatchFailed, migrateBatch } from './migrationPhase.js';
 import { rollbackRun } from './rollbackRun.js';
+import { withRunLock } from './runLock.js';
 import { runModuleMigration } from './runMigration.js';
-import { countClients, deleteRun, getRun, insertRun, insertRunClients, lastClientMigration, listRunIds, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
-import type { MigrationRunOptions, MigrationRunReport, RunContext, VerificationReport } from './runTypes.js';
+import { clientRowsAfter, countClients, deleteRun, getRun, insertRun, insertRunClients, lastClientMigration, listRunIds, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
+import type { ClientFailure, MigrationRunOptions, MigrationRunReport, RunContext, VerificationReport } from './runTypes.js';
 import { verifyRun } from './verificationPhase.js';
 import { applyMigratorSchema } from './schema.js';
 
@@ -145,8 +146,12 @@ export class ModuleDataMigrator {
     };
   }
 
-  /** Puts the client's rows back exactly as the backup holds them (both tables). */
-  async rollbackModuleMigration(backupId: string): Promise<{ backupId: string; clientId: string; runId: string }> {
+  /**
+   * Puts the client's rows back exactly as the backup holds them (both tables). A client
+   * written after the migration is refused with E_MIGRATION_LATER_WRITE (the write would be
+   * lost) unless `overwriteLaterWrites`.
+   */
+  async rollbackModuleMigration(backupId: string, options: { overwriteLaterWrites?: boolean } = {}): Promise<{ backupId: string; clientId: string; runId: string }> {
     const legacyTable = await this.#ready();
     const backup = await getBackup(this.#store, String(backupId));
     if (!backup) {
@@ -157,6 +162,19 @@ export class ModuleDataMigrator {
     }
     await this.#store.transaction(async (tx) => {
       await lockClients(tx, [backup.client_id]);
+      await lockClientRows(tx, [backup.client_id], legacyTable);
+      const rowsAfter = await clientRowsAfter(tx, backup.run_id, backup.client_id);
+      if (!options.overwriteLaterWrites && rowsAfter) {
+        await pinRowTextFormat(tx);
+        const now = (await clientFingerprints(tx, [backup.client_id], legacyTable)).get(backup.client_id);
+        if (now !== rowsAfter) {
+          throw new HotmodError(
+            MigrationErrorCode.LATER_WRITE,
+            `rollbackModuleMigration: client ${backup.client_id} was written after run ${backup.run_id} migrated it; restoring backup ${backup.backup_id} would discard that write, so nothing was changed; look at the client (hotmod clients show ${backup.client_id}) and pass overwriteLaterWrites (--overwrite-later-writes) to restore anyway`,
+            { backupId: backup.backup_id, clientId: backup.client_id, runId: backup.run_id },
+          );
+        }
+      }
       await restoreBackups(tx, [backup], legacyTable);
       await writeClientResults(tx, backup.run_id, null, [{ clientId: backup.client_id, status: 'rolled_back' }]);
     });
@@ -224,18 +242,28 @@ export class ModuleDataMigrator {
     return runModuleMigration(this.#store, this.#catalog(), options);
   }
 
-  /** Rolls a whole run back from its backups (resumable). Returns the clients restored. */
-  async rollbackRun(runId: string, onBatch?: (restored: number) => void): Promise<{ runId: string; restored: number; status: RunStatus }> {
+  /**
+   * Rolls a whole run back from its backups (resumable). Clients written after their backup
+   * are kept as they are and listed in `attention` unless `overwriteLaterWrites`; clients
+   * whose restore the database refuses are listed too; the run ends rolled_back either way.
+   */
+  async rollbackRun(
+    runId: string,
+    options: { overwriteLaterWrites?: boolean; onBatch?: (restored: number) => void } | ((restored: number) => void) = {},
+  ): Promise<{ runId: string; restored: number; status: RunStatus; attention: ClientFailure[] }> {
+    const o = typeof options === 'function' ? { onBatch: options } : options;
     const run = await getRun(this.#store, runId).catch(() => undefined);
     if (!run) throw new HotmodError(MigrationErrorCode.RUN_NOT_FOUND, `rollback: no run '${String(runId).slice(0, 80)}' in hotmod_migration_runs`, { runId: String(runId).slice(0, 80) });
     if (run.status === 'rolled_back') {
       const counts = await countClients(this.#store, runId);
-      if (counts.migrated === 0) return { runId, restored: 0, status: run.status };
+      if (counts.migrated === 0 && counts.needsAttention === 0) return { runId, restored: 0, status: run.status, attention: [] };
     }
     const ctx = await this.#context(run.strategy);
-    const restored = await rollbackRun(ctx, run, onBatch);
-    await setRunState(this.#store, runId, { error: run.error ?? { code: 'manual', message: 'rolled back on request' } });
-    return { runId, restored, status: 'rolled_back' };
+    return withRunLock(this.#store, `rollback of run ${runId}`, async () => {
+      const { restored, attention } = await rollbackRun(ctx, run, o);
+      await setRunState(this.#store, runId, { error: run.error ?? { code: 'manual', message: 'rolled back on request' } });
+      return { runId, restored, status: 'rolled_back' as const, attention };
+    });
   }
 
   /** Verification of a run again (effective sets of its migrated clients). */

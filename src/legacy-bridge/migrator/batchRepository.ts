@@ -100,6 +100,34 @@ export async function writeBackups(
   );
 }
 
+/**
+ * A fingerprint per client of its rows now: md5 over the text of its client_app_overrides
+ * rows and its hotmod_module_configs rows (call pinRowTextFormat first in the transaction).
+ * Taken when a batch commits; a different fingerprint later means the client was written
+ * after the migration, by any path (legacy API, unifier, direct SQL, another host).
+ */
+export async function clientFingerprints(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, string>> {
+  if (clientIds.length === 0) return new Map();
+  const legacyText = legacyTable
+    ? `CASE WHEN t.legacy THEN COALESCE((SELECT string_agg(o::text, chr(10) ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = t.id::uuid), '') ELSE '' END`
+    : `''`;
+  const { rows } = await q.query<{ client_id: string; fp: string }>(
+    `SELECT t.id AS client_id,
+            md5(${legacyText} || chr(30) || COALESCE((SELECT string_agg(c::text, chr(10) ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = t.id), '')) AS fp
+       FROM unnest($1::text[], $2::boolean[]) AS t(id, legacy)`,
+    [clientIds, clientIds.map(isUuid)],
+  );
+  return new Map(rows.map((r) => [r.client_id, r.fp]));
+}
+
+/** Row locks on the clients' rows, so writers that take no advisory lock (direct SQL) wait until the transaction ends. */
+export async function lockClientRows(tx: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<void> {
+  if (clientIds.length === 0) return;
+  const uuids = legacyIds(clientIds);
+  if (legacyTable && uuids.length > 0) await tx.query('SELECT 1 FROM client_app_overrides WHERE client_id = ANY($1::uuid[]) FOR UPDATE', [uuids]);
+  await tx.query('SELECT 1 FROM hotmod_module_configs WHERE client_id = ANY($1::text[]) FOR UPDATE', [clientIds]);
+}
+
 /** Upserts migrated registry rows (source 'migration', migrated_at now); custom_settings kept. */
 export async function writeMigratedRows(tx: Queryable, writes: readonly { clientId: string; moduleId: string; enabled: boolean }[]): Promise<void> {
   if (writes.length === 0) return;

@@ -1,6 +1,6 @@
 import { HotmodError } from '../../errors.js';
 import { isStoreFault } from '../store/storeErrors.js';
-import { editLegacyLists, loadClientStates, lockClients, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
+import { clientFingerprints, editLegacyLists, loadClientStates, lockClients, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
 import { backUpClients } from './backupPhase.js';
 import { MigrationErrorCode } from './errors.js';
 import { planClientMigration, type ClientMigrationPlan } from './planClientMigration.js';
@@ -13,12 +13,13 @@ import type { ClientFailure, MigrationRunOptions, RunContext } from './runTypes.
  * client again, back up, write, record), until no client is pending.
  */
 
-function toResult(plan: ClientMigrationPlan, backupId: string | undefined): ClientResultWrite {
+function toResult(plan: ClientMigrationPlan, backupId: string | undefined, rowsAfter: string | undefined): ClientResultWrite {
   const status = plan.outcome === 'migrate' ? 'migrated' : plan.outcome === 'skip' ? 'skipped' : 'failed';
   return {
     clientId: plan.clientId,
     status,
     backupId: backupId ?? null,
+    rowsAfter: rowsAfter ?? null,
     reason: plan.reason ?? null,
     message: plan.message ?? null,
     effectiveBefore: plan.effectiveBefore,
@@ -71,7 +72,9 @@ export async function migrateBatch(
     // merge edits entry by entry in SQL (every other entry kept as stored); replace writes its canonical list.
     await editLegacyLists(tx, migrating.filter((p) => p.legacyEdit !== undefined).map((p) => ({ clientId: p.clientId, ...p.legacyEdit! })));
     await writeLegacyLists(tx, migrating.filter((p) => p.legacyList !== undefined && p.legacyEdit === undefined).map((p) => ({ clientId: p.clientId, list: p.legacyList! })));
-    await writeClientResults(tx, runId, batch, plans.map((p) => toResult(p, backups.get(p.clientId))));
+    // What the batch leaves: verification and rollback tell a later write from it (the row text format is pinned by the backup).
+    const rowsAfter = await clientFingerprints(tx, migrating.map((p) => p.clientId), ctx.legacyTable);
+    await writeClientResults(tx, runId, batch, plans.map((p) => toResult(p, backups.get(p.clientId), rowsAfter.get(p.clientId))));
     return { ids, plans, backups };
   }).catch((error: unknown) => {
     throw Object.assign(new BatchFailed(error), { claimed });

@@ -16,7 +16,7 @@ export async function planRun(
   const ids = o.clients === 'all' ? await allClientIds(store, o.tables) : [...new Set(o.clients)].sort();
   const analysisMs = meter.ms();
   const validation = new Meter();
-  const counts: RunCounts = { total: ids.length, pending: ids.length, migrated: 0, skipped: 0, failed: 0, rolledBack: 0 };
+  const counts: RunCounts = { total: ids.length, pending: ids.length, migrated: 0, skipped: 0, failed: 0, rolledBack: 0, needsAttention: 0 };
   const differences: { clientId: string; changes: MigrationDifference[] }[] = [];
   let differencesLeftOut = 0;
   const { tally, reasons, failures, failuresLeftOut } = await planPages({ store, catalog, strategy: o.strategy, legacyTable: o.tables.overrides }, ids, o.batchSize, {
@@ -48,6 +48,7 @@ export async function planRun(
     maxFailureRate: o.maxFailureRate,
     reasons,
     failures,
+    attention: [],
     differences,
     ...(Object.keys(truncated).length > 0 ? { truncated } : {}),
     durationMs: Math.round(ms),

@@ -7,7 +7,9 @@ import { runMigrationPhase } from './migrationPhase.js';
 import { planRun } from './planRun.js';
 import { rollbackRun } from './rollbackRun.js';
 import { Meter, progress } from './runProgress.js';
-import { countClients, legacyTablesPresent, setRunState, type RunPhase } from './runRepository.js';
+import { countClients, legacyTablesPresent, setRunState, type RunPhase, type TablePresence } from './runRepository.js';
+import { withRunLock } from './runLock.js';
+import type { MigrationStrategy } from './planClientMigration.js';
 import { collectReport } from './runReport.js';
 import type { MigrationRunOptions, MigrationRunReport, RunContext, ValidationReport } from './runTypes.js';
 import { applyMigratorSchema } from './schema.js';
@@ -41,7 +43,17 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
   assertCatalog(catalog);
 
   if (options.dryRun) return planRun(store, catalog, { strategy: asked, batchSize, maxFailureRate, clients, tables, onProgress: options.onProgress });
+  return withRunLock(store, 'migrate run', () => runPhases(store, catalog, options, { asked, batchSize, maxFailureRate, clients, tables, total, phases }));
+}
 
+/** The five phases of a run, holding the run lock. */
+async function runPhases(
+  store: Store,
+  catalog: CatalogView,
+  options: MigrationRunOptions,
+  o: { asked: MigrationStrategy; batchSize: number; maxFailureRate: number; clients: 'all' | string[]; tables: TablePresence; total: Meter; phases: { name: RunPhase; ms: number }[] },
+): Promise<MigrationRunReport> {
+  const { asked, batchSize, maxFailureRate, clients, tables, total, phases } = o;
   // Phase analysis: a new run with its clients pending, or the unfinished one resumed.
   const analysis = new Meter();
   const { run, resumed } = await openRun(store, { ...(options.runId !== undefined ? { runId: options.runId } : {}), ...(options.strategy !== undefined ? { strategy: options.strategy } : {}), asked, batchSize, maxFailureRate, clients, tables });
@@ -54,7 +66,7 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
 
   const finish = async (status: MigrationRunReport['status'], extra: Partial<MigrationRunReport> = {}): Promise<MigrationRunReport> => {
     const counts = await countClients(store, runId);
-    const lists = await collectReport(store, runId);
+    const lists = await collectReport(store, runId, options.listAll === true);
     const ms = total.ms();
     const report: MigrationRunReport = {
       runId,
@@ -79,9 +91,11 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
     await setRunState(store, runId, { error: { code: reason, message } });
     const meter = new Meter();
     const toRestore = (await countClients(store, runId)).migrated;
-    const restored = await rollbackRun(ctx, run, (n) => options.onProgress?.(progress(runId, 'rollback', toRestore, n, meter, { migrated: 0, skipped: 0, failed: 0 })));
+    // Clients written after their backup are kept as they are and listed (attention), never overwritten by an automatic rollback.
+    const { restored, attention } = await rollbackRun(ctx, run, { onBatch: (n) => options.onProgress?.(progress(runId, 'rollback', toRestore, n, meter, { migrated: 0, skipped: 0, failed: 0 })) });
     phases.push({ name: 'rollback', ms: meter.ms() });
-    return finish('rolled_back', { rollback: { reason, message, restored }, ...(validationReport ? { validation: validationReport } : {}) });
+    const note = attention.length > 0 ? `; ${attention.length} clients need attention (left as they are: written after their backup, or their restore refused)` : '';
+    return finish('rolled_back', { rollback: { reason, message: message + note, restored, needsAttention: attention.length }, ...(validationReport ? { validation: validationReport } : {}) });
   };
 
   if (run.status === 'rolling_back') {
@@ -92,7 +106,9 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
   // Phase validation, before any change: the clients of a sample are planned on their rows
   // as they are now; when the failures predicted exceed the allowed rate, the run is refused
   // with nothing written. Every client is validated again in its batch, under its lock.
-  if (!resumed) {
+  // A run resumed before its validation finished (a crash in analysis or validation)
+  // validates now: the phase is recorded, so nothing is skipped.
+  if (!resumed || run.phase === 'analysis' || run.phase === 'validation') {
     const validation = new Meter();
     await setRunState(store, runId, { phase: 'validation' });
     validationReport = await validateSample(ctx, runId, size, (n, total, tally) => options.onProgress?.(progress(runId, 'validation', total, n, validation, tally)));

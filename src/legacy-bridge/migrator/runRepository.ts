@@ -4,7 +4,7 @@ import type { MigrationStrategy } from './planClientMigration.js';
 /** A run's life: docs/migration.md "Runs". */
 export type RunStatus = 'running' | 'rolling_back' | 'completed' | 'rolled_back' | 'verify_failed' | 'refused';
 export type RunPhase = 'analysis' | 'validation' | 'backup' | 'migration' | 'verification' | 'rollback' | 'done';
-export type ClientStatus = 'pending' | 'migrated' | 'skipped' | 'failed' | 'rolled_back';
+export type ClientStatus = 'pending' | 'migrated' | 'skipped' | 'failed' | 'rolled_back' | 'needs_attention';
 
 export interface RunRow {
   run_id: string;
@@ -31,6 +31,8 @@ export interface ClientResultWrite {
   message?: string | null;
   effectiveBefore?: readonly string[] | null;
   changes?: unknown;
+  /** The fingerprint of the client's rows as its batch committed them (clientFingerprints). */
+  rowsAfter?: string | null;
 }
 
 export async function insertRun(
@@ -169,16 +171,45 @@ export async function claimListed(tx: Queryable, runId: string, clientIds: reado
   return rows.map((r) => r.client_id);
 }
 
+/**
+ * Claims the next clients a rollback looks at (migrated, or left for attention by an
+ * earlier rollback), after `after` in id order: a keyset walk, so clients left as they are
+ * are not claimed again by the same rollback.
+ */
+export async function claimForRollback(tx: Queryable, runId: string, after: string, limit: number): Promise<{ client_id: string; rows_after: string | null }[]> {
+  const { rows } = await tx.query<{ client_id: string; rows_after: string | null }>(
+    `SELECT client_id, rows_after FROM hotmod_migration_run_clients WHERE run_id = $1 AND status IN ('migrated', 'needs_attention') AND client_id > $2
+      ORDER BY client_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+    [runId, after, limit],
+  );
+  return rows;
+}
+
+/** The fingerprint a run's batch left for a client (null: none recorded, a run of an earlier hotmod). */
+export async function clientRowsAfter(q: Queryable, runId: string, clientId: string): Promise<string | null> {
+  const { rows } = await q.query<{ rows_after: string | null }>('SELECT rows_after FROM hotmod_migration_run_clients WHERE run_id = $1 AND client_id = $2', [runId, clientId]);
+  return rows[0]?.rows_after ?? null;
+}
+
+/** The clients a rollback left as they are, with why (at most `limit`; null: all). */
+export async function attentionClients(q: Queryable, runId: string, limit: number | null): Promise<{ client_id: string; reason: string; message: string }[]> {
+  const { rows } = await q.query<{ client_id: string; reason: string; message: string }>(
+    `SELECT client_id, reason, message FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'needs_attention' ORDER BY client_id LIMIT $2`,
+    [runId, limit],
+  );
+  return rows;
+}
+
 /** A spread sample of a run's clients (by md5 of the id), in id order. */
 export async function sampleRunClients(q: Queryable, runId: string, limit: number): Promise<string[]> {
   const { rows } = await q.query<{ client_id: string }>('SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 ORDER BY md5(client_id) LIMIT $2', [runId, limit]);
   return rows.map((r) => r.client_id).sort();
 }
 
-/** The next page of a run's migrated clients after `after`, in id order, with the effective set recorded before their batch. */
-export async function migratedPage(q: Queryable, runId: string, after: string, limit: number): Promise<{ client_id: string; effective_before: string[] | null }[]> {
-  const { rows } = await q.query<{ client_id: string; effective_before: string[] | null }>(
-    `SELECT client_id, effective_before FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'migrated' AND client_id > $2 ORDER BY client_id LIMIT $3`,
+/** The next page of a run's migrated clients after `after`, in id order, with the effective set recorded before their batch and the fingerprint it left. */
+export async function migratedPage(q: Queryable, runId: string, after: string, limit: number): Promise<{ client_id: string; effective_before: string[] | null; rows_after: string | null }[]> {
+  const { rows } = await q.query<{ client_id: string; effective_before: string[] | null; rows_after: string | null }>(
+    `SELECT client_id, effective_before, rows_after FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'migrated' AND client_id > $2 ORDER BY client_id LIMIT $3`,
     [runId, after, limit],
   );
   return rows;
@@ -189,8 +220,9 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
   await tx.query(
     `UPDATE hotmod_migration_run_clients r SET status = v.status, batch = COALESCE($2, r.batch),
        backup_id = COALESCE(v.backup_id, r.backup_id), reason = v.reason, message = v.message,
-       effective_before = COALESCE(v.effective::jsonb, r.effective_before), changes = COALESCE(v.changes::jsonb, r.changes), updated_at = now()
-       FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[]) AS v(client_id, status, backup_id, reason, message, effective, changes)
+       effective_before = COALESCE(v.effective::jsonb, r.effective_before), changes = COALESCE(v.changes::jsonb, r.changes),
+       rows_after = COALESCE(v.rows_after, r.rows_after), updated_at = now()
+       FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS v(client_id, status, backup_id, reason, message, effective, changes, rows_after)
       WHERE r.run_id = $1 AND r.client_id = ANY($3::text[]) AND r.client_id = v.client_id`,
     [
       runId,
@@ -202,6 +234,7 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
       results.map((r) => r.message ?? null),
       results.map((r) => (r.effectiveBefore ? JSON.stringify(r.effectiveBefore) : null)),
       results.map((r) => (r.changes === undefined || r.changes === null ? null : JSON.stringify(r.changes))),
+      results.map((r) => r.rowsAfter ?? null),
     ],
   );
 }
@@ -213,6 +246,8 @@ export interface RunCounts {
   skipped: number;
   failed: number;
   rolledBack: number;
+  /** Rollback left these clients as they are: written after their backup, or their restore refused (listed with the reason). */
+  needsAttention: number;
 }
 
 export async function countClients(q: Queryable, runId: string): Promise<RunCounts> {
@@ -228,8 +263,9 @@ export async function countClients(q: Queryable, runId: string): Promise<RunCoun
     skipped: by.get('skipped') ?? 0,
     failed: by.get('failed') ?? 0,
     rolledBack: by.get('rolled_back') ?? 0,
+    needsAttention: by.get('needs_attention') ?? 0,
   };
-  counts.total = counts.pending + counts.migrated + counts.skipped + counts.failed + counts.rolledBack;
+  counts.total = counts.pending + counts.migrated + counts.skipped + counts.failed + counts.rolledBack + counts.needsAttention;
   return counts;
 }
 

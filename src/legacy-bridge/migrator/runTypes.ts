@@ -33,6 +33,8 @@ export interface MigrationRunOptions {
   batchSize?: number;
   /** Analysis and validation only: nothing is written, not even a run record. */
   dryRun?: boolean;
+  /** The report lists every failed client (not only the first REPORT_LIST_MAX): the CLI's --json. */
+  listAll?: boolean;
   /** Roll the whole run back when more than this share of its clients fail (default 0.1). */
   maxFailureRate?: number;
   /** Resume (or finish rolling back) this run. Without it, an unfinished run is resumed. */
@@ -53,8 +55,10 @@ export interface ClientFailure {
 export interface VerificationReport {
   checked: number;
   unchanged: number;
-  /** Clients whose effective module set differs from the one recorded before migration. */
+  /** Clients whose effective module set differs from the one recorded before migration (and whose rows are as the batch left them). */
   mismatches: { clientId: string; before: string[]; after: string[] }[];
+  /** Clients written after their batch committed (any path): the application's own changes, not compared, not mismatches. */
+  laterWrites: string[];
 }
 
 export interface ValidationReport {
@@ -90,9 +94,11 @@ export interface MigrationRunReport {
   /** The validation phase of a new run: a sample planned before any change. */
   validation?: ValidationReport;
   verification?: VerificationReport;
-  rollback?: { reason: string; message: string; restored: number };
+  rollback?: { reason: string; message: string; restored: number; needsAttention: number };
+  /** Clients a rollback left as they are (written after their backup, or their restore refused), with why. */
+  attention: ClientFailure[];
   /** Lists cut at REPORT_LIST_MAX: how many entries were left out. */
-  truncated?: { failures?: number; differences?: number; mismatches?: number };
+  truncated?: { failures?: number; differences?: number; mismatches?: number; attention?: number };
   durationMs: number;
   clientsPerSecond: number;
 }

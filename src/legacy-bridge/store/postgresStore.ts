@@ -4,7 +4,7 @@ import { LegacyBridgeErrorCode } from '../errors.js';
 import { assertChannelName } from './channelName.js';
 import { ChangeBus } from './changeBus.js';
 import { isStoreFault, storeClosedError, wrapQueryError } from './storeErrors.js';
-import type { GapHandler, Queryable, QueryResult, Store } from './types.js';
+import type { AdvisoryLock, GapHandler, Queryable, QueryResult, Store } from './types.js';
 
 /**
  * The store's time budgets on PostgreSQL (docs/legacy-bridge.md "Timeouts"). Every one has
@@ -267,6 +267,37 @@ class PostgresStore implements Store {
       if (!set?.delete(sub) || set.size > 0) return;
       this.#channels.delete(channel);
       if (this.#listener && !this.#closed) await this.#listener.client.query(`UNLISTEN ${channel}`).catch(() => {});
+    };
+  }
+
+  async tryAdvisoryLock(namespace: number, key: number): Promise<AdvisoryLock | null> {
+    if (this.#closed) throw storeClosedError(this.displayUrl);
+    let handle: { client: pg.ClientBase; dispose(): Promise<void> };
+    try {
+      handle = await this.#listenerFactory();
+    } catch (error) {
+      throw wrapQueryError(error, 'advisory lock (connect)', this.displayUrl, this.#timeouts);
+    }
+    // A lost lock connection ends the session and with it the lock; it must not crash the process.
+    handle.client.on('error', () => {});
+    try {
+      const { rows } = await runQuery<{ ok: boolean }>(handle.client, 'SELECT pg_try_advisory_lock($1, $2) AS ok', [namespace, key], this.displayUrl, this.#timeouts);
+      if (rows[0]?.ok !== true) {
+        await handle.dispose().catch(() => {});
+        return null;
+      }
+    } catch (error) {
+      await handle.dispose().catch(() => {});
+      throw error;
+    }
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await handle.client.query('SELECT pg_advisory_unlock($1, $2)', [namespace, key]).catch(() => {});
+        await handle.dispose().catch(() => {});
+      },
     };
   }
 

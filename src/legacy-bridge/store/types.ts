@@ -46,8 +46,20 @@ export interface Store extends Queryable {
    */
   announce(clients: readonly string[] | 'all'): void;
   onAnnounce(listener: (clients: readonly string[] | 'all') => void): () => void;
+  /**
+   * Takes a session-level advisory lock (two int4 keys) without waiting: the lock object, or
+   * null when another session holds it. PostgreSQL: on a dedicated connection, so it is held
+   * until release() or until this process (or that connection) dies — a crashed holder never
+   * keeps it. PGlite (one process per data directory): held in this store. Optional, for
+   * stores wrapped by callers; the migrator falls back to an in-process lock.
+   */
+  tryAdvisoryLock?(namespace: number, key: number): Promise<AdvisoryLock | null>;
   /** Closes connections. Idempotent; later calls throw E_STORE_CLOSED. */
   close(): Promise<void>;
+}
+
+export interface AdvisoryLock {
+  release(): Promise<void>;
 }
 
 export interface OpenStoreOptions {
