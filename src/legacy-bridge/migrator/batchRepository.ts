@@ -1,6 +1,7 @@
 import { isUuid } from '../clientId.js';
 // The batch takes the same per-client advisory locks as every other writer (lockClient), all in one statement.
 import { CLIENT_LOCK_NAMESPACE, editedListSql } from '../legacy/legacyRepository.js';
+import { isStoreFault } from '../store/storeErrors.js';
 import type { Queryable } from '../store/types.js';
 import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 
@@ -272,4 +273,23 @@ export async function restoreBackups(tx: Queryable, backups: readonly BackupReco
     );
   }
   await tx.query(`UPDATE hotmod_migration_backups SET restored_at = now() WHERE backup_id = ANY($1::uuid[])`, [backups.map((b) => b.backup_id)]);
+}
+
+/**
+ * Runs `fn` under a savepoint: its value, or the error it threw with its writes undone and
+ * the transaction usable again. A store fault (the connection lost) is thrown on: no
+ * savepoint survives it.
+ */
+export async function underSavepoint<T>(tx: Queryable, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  await tx.query('SAVEPOINT hotmod_isolate');
+  try {
+    const value = await fn();
+    await tx.query('RELEASE SAVEPOINT hotmod_isolate');
+    return { ok: true, value };
+  } catch (error) {
+    if (isStoreFault(error)) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT hotmod_isolate');
+    await tx.query('RELEASE SAVEPOINT hotmod_isolate');
+    return { ok: false, error };
+  }
 }

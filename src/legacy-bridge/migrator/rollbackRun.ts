@@ -1,7 +1,6 @@
 import { HotmodError } from '../../errors.js';
-import { isStoreFault } from '../store/storeErrors.js';
 import type { Queryable } from '../store/types.js';
-import { clientFingerprints, loadBackups, lockClientRows, lockClients, pinRowTextFormat, restoreBackups, type BackupRecord } from './batchRepository.js';
+import { clientFingerprints, loadBackups, lockClientRows, lockClients, pinRowTextFormat, restoreBackups, underSavepoint, type BackupRecord } from './batchRepository.js';
 import { MigrationErrorCode } from './errors.js';
 import { yieldToEventLoop } from './runProgress.js';
 import { claimForRollback, setRunState, writeClientResults, type ClientResultWrite, type RunRow } from './runRepository.js';
@@ -86,11 +85,12 @@ export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 
  */
 async function restoreEachClient(tx: Queryable, backups: readonly BackupRecord[], legacyTable: boolean, runId: string): Promise<ClientFailure[]> {
   if (backups.length === 0) return [];
-  if ((await underSavepoint(tx, () => restoreBackups(tx, backups, legacyTable))) === undefined) return [];
+  if ((await underSavepoint(tx, () => restoreBackups(tx, backups, legacyTable))).ok) return [];
   const refused: ClientFailure[] = [];
   for (const backup of backups) {
-    const error = await underSavepoint(tx, () => restoreBackups(tx, [backup], legacyTable));
-    if (error === undefined) continue;
+    const attempt = await underSavepoint(tx, () => restoreBackups(tx, [backup], legacyTable));
+    if (attempt.ok) continue;
+    const error = attempt.error;
     const reason = error instanceof Error ? error.message : String(error);
     const sqlState = error instanceof HotmodError ? (error.details as { sqlState?: string }).sqlState : undefined;
     refused.push({
@@ -100,19 +100,4 @@ async function restoreEachClient(tx: Queryable, backups: readonly BackupRecord[]
     });
   }
   return refused;
-}
-
-/** Runs `fn` under a savepoint: undefined when it succeeded, else its error (its writes undone, the transaction usable). */
-async function underSavepoint(tx: Queryable, fn: () => Promise<unknown>): Promise<unknown> {
-  await tx.query('SAVEPOINT hotmod_restore');
-  try {
-    await fn();
-    await tx.query('RELEASE SAVEPOINT hotmod_restore');
-    return undefined;
-  } catch (error) {
-    if (isStoreFault(error)) throw error; // the connection's fault: the whole batch is retried by the next rollback
-    await tx.query('ROLLBACK TO SAVEPOINT hotmod_restore');
-    await tx.query('RELEASE SAVEPOINT hotmod_restore');
-    return error;
-  }
 }

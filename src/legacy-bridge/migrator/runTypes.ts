@@ -39,7 +39,7 @@ export interface MigrationRunOptions {
   maxFailureRate?: number;
   /** Resume (or finish rolling back) this run. Without it, an unfinished run is resumed. */
   runId?: string;
-  /** When a batch's transaction fails, retry its clients in halves so one bad client costs only itself (default true). */
+  /** When the database refuses a write of a batch, run it once more with its clients in small groups under savepoints, so one bad client costs only itself (default true). */
   splitFailedBatches?: boolean;
   onProgress?: (progress: MigrationProgress) => void;
   /** Stops between batches; the run stays resumable. */
