@@ -59,6 +59,10 @@ describeStores('writes during and after a run', (ctx) => {
     expect(report.verification!.mismatches).toEqual([]);
     expect([...report.verification!.laterWrites].sort()).toEqual([...saved].sort());
     expect(report.verification!.unchanged).toBe(report.counts.migrated - 300);
+    // Per client too: a saved client's changed set is the application's, not a migration issue.
+    const check = await m.validateModuleMigration(saved[0]!);
+    expect(check.lastMigration).toMatchObject({ writtenSince: true, effectiveUnchanged: false });
+    expect(check.issues.map((i) => i.code)).not.toContain(MigrationErrorCode.VERIFY_FAILED);
 
     // Rollback: the 300 are kept as the application saved them and listed; the rest restored.
     const rolled = await m.rollbackRun(report.runId!);

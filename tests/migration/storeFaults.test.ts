@@ -6,7 +6,8 @@
  * next run resumes it. Exactly once either way.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadCatalogView, ModuleDataMigrator, openStore, type Store } from '../../src/legacy-bridge/index.js';
+import { main } from '../../src/cli/main.js';
+import { createLegacyApi, loadCatalogView, ModuleDataMigrator, openStore, type MigrationRunReport, type Store } from '../../src/legacy-bridge/index.js';
 import type { CatalogView } from '../../src/types.js';
 import { generateClients } from '../fixtures/migration/generateClients.js';
 import { startTcpProxy, terminateBackends, type TcpProxy } from '../legacy-bridge/support/storeFaults.js';
@@ -71,6 +72,57 @@ if (!PG_URL) {
       expect(report.status).toBe('completed');
       expect(report.verification!.mismatches).toEqual([]);
       await exactlyOnce(store, report.runId!);
+    });
+
+    it('hotmod migrate run while backends are terminated again and again: the CLI lives, retries, and prints its report', { timeout: 120_000 }, async () => {
+      const store = await openStore(db.url);
+      stores.push(store);
+      await generateClients(store, N);
+      const dbName = new URL(db.url).pathname.slice(1);
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const io = { isTTY: false, out: (t: string) => void stdout.push(t), err: (t: string) => void stderr.push(t) };
+      let running = true;
+      let kills = 0;
+      const killer = (async () => {
+        // Mid-run: from the first batches on (opening the store is not what this tests).
+        while (running && (await store.query(`SELECT 1 FROM hotmod_migration_runs WHERE phase = 'migration'`).catch(() => ({ rows: [] }))).rows.length === 0) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        // A restart or failover every 400 ms, six times: far more than production sees.
+        for (let i = 0; running && i < 6; i++) {
+          await new Promise((r) => setTimeout(r, 400));
+          if (running) kills += await terminateBackends(dbName);
+        }
+      })();
+      const code = await main(['migrate', 'run', '--all', '--store', db.url, '--modules', MODULES_DIR, '--batch-size', '20', '--json'], io);
+      running = false;
+      await killer;
+      expect(kills).toBeGreaterThan(0);
+      expect(code, stderr.filter((l) => !/^(validation|migration|verification)[: ]/.test(l)).join('\n')).toBe(0);
+      const report = JSON.parse(stdout.join('')) as MigrationRunReport;
+      expect(report.status).toBe('completed');
+      const check = await openStore(db.url);
+      stores.push(check);
+      await exactlyOnce(check, report.runId!);
+    });
+
+    it('a legacy save during a partition fails with E_STORE_TIMEOUT in bounded time; after healing the next save works', { timeout: 60_000 }, async () => {
+      const direct = await openStore(db.url);
+      stores.push(direct);
+      await generateClients(direct, 10);
+      const store = await openStore(proxy.url(db.url), { queryTimeoutMs: 400, connectTimeoutMs: 400 });
+      stores.push(store);
+      const legacy = createLegacyApi(store);
+      const id = (await direct.query<{ id: string }>('SELECT id::text AS id FROM clients ORDER BY id LIMIT 1')).rows[0]!.id;
+      await legacy.saveModuleOverrides(id, ['accounts']);
+      proxy.hold();
+      const started = Date.now();
+      await expect(legacy.saveModuleOverrides(id, ['billing'])).rejects.toMatchObject({ code: expect.stringMatching(/^E_STORE_(TIMEOUT|CONNECTION_LOST)$/) });
+      expect(Date.now() - started).toBeLessThan(5000);
+      proxy.heal();
+      await legacy.saveModuleOverrides(id, ['payments']);
+      expect((await direct.query<{ m: unknown }>('SELECT modules_enabled AS m FROM client_app_overrides WHERE client_id = $1', [id])).rows[0]!.m).toEqual(['payments']);
     });
 
     it('a partition during a run fails it with E_STORE_TIMEOUT in bounded time (no hang); after healing the next run resumes and completes', { timeout: 120_000 }, async () => {

@@ -40,7 +40,8 @@ export interface ModuleMigrationValidation {
   /** Catalog modules the client's rows configure that are not migrated yet. */
   unmigrated: string[];
   issues: { code: string; message: string }[];
-  lastMigration?: { runId: string; backupId: string | null; status: string; effectiveBefore: string[]; effectiveUnchanged: boolean };
+  /** writtenSince: the client's rows changed after the migration (an application write): a changed set is then not an issue. */
+  lastMigration?: { runId: string; backupId: string | null; status: string; effectiveBefore: string[]; effectiveUnchanged: boolean; writtenSince: boolean };
 }
 
 export interface ModuleMigrationProgress {
@@ -201,8 +202,15 @@ export class ModuleDataMigrator {
     if (last) {
       const before = last.effective_before ?? [];
       const unchanged = before.join(',') === effective.join(',');
-      result.lastMigration = { runId: last.run_id, backupId: last.backup_id, status: last.status, effectiveBefore: before, effectiveUnchanged: unchanged };
-      if (last.status === 'migrated' && !unchanged) {
+      // Written since the migration (any path): a change of the application's, not a migration error.
+      const laterWrite =
+        last.rows_after !== null &&
+        (await this.#store.transaction(async (tx) => {
+          await pinRowTextFormat(tx);
+          return (await clientFingerprints(tx, [id], legacyTable)).get(id) !== last.rows_after;
+        }));
+      result.lastMigration = { runId: last.run_id, backupId: last.backup_id, status: last.status, effectiveBefore: before, effectiveUnchanged: unchanged, writtenSince: laterWrite };
+      if (last.status === 'migrated' && !unchanged && !laterWrite) {
         issues.push({ code: MigrationErrorCode.VERIFY_FAILED, message: `client ${id}: effective modules [${effective.join(', ')}] differ from [${before.join(', ')}] recorded before run ${last.run_id}` });
       }
     }

@@ -1,6 +1,7 @@
 import { HotmodError } from '../../errors.js';
 import type { Queryable } from '../store/types.js';
 import { isStoreFault } from '../store/storeErrors.js';
+import { retryStoreFaults } from './storeRetry.js';
 import { clientFingerprints, editLegacyLists, loadClientStates, lockClients, underSavepoint, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
 import { backUpClients } from './backupPhase.js';
 import { MigrationErrorCode } from './errors.js';
@@ -159,7 +160,7 @@ export function isolationGroupSize(failureRate: number): number {
  */
 async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: number, claim: Claim, split: boolean, isolate: number | undefined): Promise<BatchOutcome> {
   try {
-    return await retryStoreFaults(() => migrateBatch(ctx, runId, batch, claim, undefined, isolate));
+    return await retryStoreFaults(() => migrateBatch(ctx, runId, batch, claim, undefined, isolate), (e) => (e instanceof BatchFailed ? e.original : e));
   } catch (error) {
     if (!(error instanceof BatchFailed)) throw error;
     // The connection's fault, not a client's: after the retries the run stops (resumable).
@@ -177,27 +178,6 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
     }));
     await retryStoreFaults(() => ctx.store.transaction((tx) => writeClientResults(tx, runId, batch, failures.map((f) => ({ clientId: f.clientId, status: 'failed', reason: f.reason, message: f.message })))));
     return { ids, plans: [], refused: failures, backups: new Map() };
-  }
-}
-
-/** Attempts after the first when the store loses its connection or times out, and the pause before each. */
-const STORE_RETRY_DELAYS_MS = [100, 500, 2000];
-
-/**
- * Retries a batch whose transaction failed because of the store (a terminated backend, a
- * failover, a timeout). Safe: a failed transaction kept nothing, and a COMMIT whose answer
- * was lost leaves its clients migrated (no longer pending), so the retry cannot claim them
- * twice.
- */
-async function retryStoreFaults<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      const original = error instanceof BatchFailed ? error.original : error;
-      if (!isStoreFault(original) || i >= STORE_RETRY_DELAYS_MS.length) throw error;
-      await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_DELAYS_MS[i]));
-    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { Queryable } from '../store/types.js';
 import { clientFingerprints, loadBackups, lockClientRows, lockClients, pinRowTextFormat, restoreBackups, underSavepoint, type BackupRecord } from './batchRepository.js';
 import { MigrationErrorCode } from './errors.js';
 import { yieldToEventLoop } from './runProgress.js';
+import { retryStoreFaults } from './storeRetry.js';
 import { claimForRollback, setRunState, writeClientResults, type ClientResultWrite, type RunRow } from './runRepository.js';
 import type { ClientFailure, RunContext } from './runTypes.js';
 
@@ -33,7 +34,7 @@ export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 
   let after = '';
   for (;;) {
     await yieldToEventLoop();
-    const batch = await ctx.store.transaction(async (tx) => {
+    const batch = await retryStoreFaults(() => ctx.store.transaction(async (tx) => {
       const claimed = await claimForRollback(tx, run.run_id, after, run.batch_size);
       if (claimed.length === 0) return undefined;
       const ids = claimed.map((c) => c.client_id);
@@ -66,7 +67,7 @@ export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 
       ];
       await writeClientResults(tx, run.run_id, null, results);
       return { last: ids.at(-1)!, done, left };
-    });
+    }));
     if (!batch) break;
     after = batch.last;
     restored += batch.done.length;

@@ -9,6 +9,7 @@ import { rollbackRun } from './rollbackRun.js';
 import { Meter, progress } from './runProgress.js';
 import { countClients, legacyTablesPresent, setRunState, type RunPhase, type TablePresence } from './runRepository.js';
 import { withRunLock } from './runLock.js';
+import { withQueryRetries } from './storeRetry.js';
 import type { MigrationStrategy } from './planClientMigration.js';
 import { collectReport } from './runReport.js';
 import type { MigrationRunOptions, MigrationRunReport, RunContext, ValidationReport } from './runTypes.js';
@@ -43,7 +44,8 @@ export async function runModuleMigration(store: Store, catalog: CatalogView, opt
   assertCatalog(catalog);
 
   if (options.dryRun) return planRun(store, catalog, { strategy: asked, batchSize, maxFailureRate, clients, tables, onProgress: options.onProgress });
-  return withRunLock(store, 'migrate run', () => runPhases(store, catalog, options, { asked, batchSize, maxFailureRate, clients, tables, total, phases }));
+  // A backend terminated between batches (a restart, a failover) costs a retry, not the run.
+  return withRunLock(store, 'migrate run', () => runPhases(withQueryRetries(store), catalog, options, { asked, batchSize, maxFailureRate, clients, tables, total, phases }));
 }
 
 /** The five phases of a run, holding the run lock. */

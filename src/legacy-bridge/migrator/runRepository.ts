@@ -113,9 +113,9 @@ export async function listRunIds(q: Queryable, limit: number): Promise<string[]>
 }
 
 /** The client's latest migration (migrated or rolled back) of any run. */
-export async function lastClientMigration(q: Queryable, clientId: string): Promise<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null } | undefined> {
-  const { rows } = await q.query<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null }>(
-    `SELECT c.run_id, c.backup_id, c.status, c.effective_before FROM hotmod_migration_run_clients c JOIN hotmod_migration_runs r USING (run_id)
+export async function lastClientMigration(q: Queryable, clientId: string): Promise<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null; rows_after: string | null } | undefined> {
+  const { rows } = await q.query<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null; rows_after: string | null }>(
+    `SELECT c.run_id, c.backup_id, c.status, c.effective_before, c.rows_after FROM hotmod_migration_run_clients c JOIN hotmod_migration_runs r USING (run_id)
       WHERE c.client_id = $1 AND c.status IN ('migrated', 'rolled_back') ORDER BY c.updated_at DESC LIMIT 1`,
     [clientId],
   );

@@ -1,6 +1,7 @@
 import { clientFingerprints, loadClientStates, pinRowTextFormat } from './batchRepository.js';
 import { effectiveOf } from './planClientMigration.js';
 import { yieldToEventLoop } from './runProgress.js';
+import { retryStoreFaults } from './storeRetry.js';
 import { migratedPage } from './runRepository.js';
 import { REPORT_LIST_MAX, type RunContext, type VerificationReport } from './runTypes.js';
 
@@ -21,11 +22,13 @@ export async function verifyRun(ctx: RunContext, runId: string, onPage?: (checke
     const ids = rows.map((r) => r.client_id);
     // One snapshot for the rows and their fingerprints: a write landing between two reads
     // could otherwise pass for a migration error.
-    const { states, fingerprints } = await ctx.store.transaction(async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      await pinRowTextFormat(tx);
-      return { states: await loadClientStates(tx, ids, ctx.legacyTable), fingerprints: await clientFingerprints(tx, ids, ctx.legacyTable) };
-    });
+    const { states, fingerprints } = await retryStoreFaults(() =>
+      ctx.store.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await pinRowTextFormat(tx);
+        return { states: await loadClientStates(tx, ids, ctx.legacyTable), fingerprints: await clientFingerprints(tx, ids, ctx.legacyTable) };
+      }),
+    );
     for (const row of rows) {
       report.checked++;
       // Written after its batch committed (any path): the application's own change, not the migration's.
