@@ -11,6 +11,10 @@ export const LegacyBridgeErrorCode = {
   STORE_OPEN_FAILED: 'E_STORE_OPEN_FAILED',
   /** A statement failed in the database. */
   STORE_QUERY_FAILED: 'E_STORE_QUERY_FAILED',
+  /** The connection to the database was lost during the operation (backend terminated, reset, server restart). */
+  STORE_CONNECTION_LOST: 'E_STORE_CONNECTION_LOST',
+  /** The database did not answer within the store's timeout (connect, statement or query). */
+  STORE_TIMEOUT: 'E_STORE_TIMEOUT',
   /** The store was used after close(). */
   STORE_CLOSED: 'E_STORE_CLOSED',
   /** A hotmod schema migration failed (rolled back). */

@@ -34,9 +34,21 @@ options:
   --dry-run                with run: the same as plan
   --run ID                 resume / verify / roll back this run
   --backup ID              rollback: one client's backup
+  --overwrite-later-writes rollback: restore clients written after their backup too,
+                           discarding those writes (default: keep them, list them)
   --store URL              default ${DEFAULT_STORE_URL}
   --modules DIR            the modules directory the application runs (default ./modules)
-  --json                   a JSON report on stdout (progress stays on stderr)`;
+  --json                   a JSON report on stdout (progress stays on stderr); lists
+                           every failed client
+
+exit status: 0 done (every client migrated or skipped; rollback: every client restored)
+             1 refused, rolled back, verification failed, or an error
+             2 usage
+             3 done, but some clients failed (below --max-failure-rate) or, after a
+               rollback, need attention: they are listed with the reason`;
+
+/** Exit status of a run or rollback that finished with clients failed or left for attention (docs/migration.md). */
+export const EXIT_CLIENTS_NEED_ATTENTION = 3;
 
 const SUBCOMMANDS = ['plan', 'run', 'verify', 'rollback'] as const;
 type Sub = (typeof SUBCOMMANDS)[number];
@@ -137,11 +149,23 @@ function summary(report: MigrationRunReport): string {
   }
   if (report.verification) {
     const v = report.verification;
-    lines.push('', `verification: ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed`);
+    lines.push('', `verification: ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed${v.laterWrites.length > 0 ? `, ${v.laterWrites.length} written since by the application (not compared)` : ''}`);
     for (const m of v.mismatches.slice(0, 20)) lines.push(`  ${m.clientId}: [${m.before.join(', ')}] -> [${m.after.join(', ')}]`);
   }
   if (report.rollback) lines.push('', `rolled back (${report.rollback.reason}): ${report.rollback.message}; ${report.rollback.restored} clients restored`);
+  if (report.attention.length > 0) lines.push('', ...attentionLines(report.attention, report.truncated?.attention ?? 0));
+  if (!report.dryRun && report.status === 'completed' && c.failed > 0) {
+    lines.push('', `${c.failed} clients failed (below the allowed ${(100 * report.maxFailureRate).toFixed(1)}%): they were left as they were; the run completed without them (exit status ${EXIT_CLIENTS_NEED_ATTENTION}); fix the reasons above and run again to migrate them`);
+  }
   return lines.join('\n');
+}
+
+function attentionLines(attention: readonly { clientId: string; reason: string; message: string }[], leftOut: number): string[] {
+  const lines = [`${attention.length + leftOut} clients need attention (left as they are):`];
+  for (const a of attention.slice(0, 20)) lines.push(`  ${a.clientId}  ${a.reason}: ${a.message}`);
+  const more = attention.length - 20 + leftOut;
+  if (more > 0) lines.push(`  … ${more} more (--json lists them all)`);
+  return lines;
 }
 
 export const command: Command = {
@@ -150,7 +174,7 @@ export const command: Command = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const args = parseArgs(argv, {
       values: ['client', 'strategy', 'batch-size', 'max-failure-rate', 'store', 'modules', 'run', 'backup'],
-      booleans: ['all', 'dry-run'],
+      booleans: ['all', 'dry-run', 'overwrite-later-writes'],
     });
     const [sub, ...extra] = args.positionals;
     if (sub === undefined || !SUBCOMMANDS.includes(sub as Sub)) throw new UsageError(sub === undefined ? 'say what to do: plan, run, verify or rollback' : `unknown subcommand '${sub}'`);
@@ -182,12 +206,15 @@ export const command: Command = {
           ...(maxFailureRate !== undefined ? { maxFailureRate } : {}),
           ...(runId !== undefined ? { runId } : {}),
           dryRun,
+          ...(json ? { listAll: true } : {}),
           onProgress: (p) => printer.update(p),
         });
         printer.end();
         if (json) printJson(io, report);
         else io.out(summary(report));
-        return report.status === 'completed' || report.status === 'planned' ? 0 : 1;
+        if (report.status === 'planned') return 0;
+        if (report.status !== 'completed') return 1;
+        return report.counts.failed > 0 ? EXIT_CLIENTS_NEED_ATTENTION : 0;
       }
 
       if (sub === 'verify') {
@@ -196,7 +223,7 @@ export const command: Command = {
           const progress = await migrator.getModuleMigrationProgress(runId);
           if (json) printJson(io, { run: progress, verification: v });
           else {
-            io.out(`run ${runId} (${progress.strategy}, ${progress.status}): ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed`);
+            io.out(`run ${runId} (${progress.strategy}, ${progress.status}): ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed, ${v.laterWrites.length} written since by the application (not compared)`);
             for (const m of v.mismatches.slice(0, 50)) io.out(`  ${m.clientId}: [${m.before.join(', ')}] -> [${m.after.join(', ')}]`);
           }
           return v.mismatches.length === 0 ? 0 : 1;
@@ -227,23 +254,30 @@ export const command: Command = {
       }
 
       // rollback
+      const overwriteLaterWrites = args.flags['overwrite-later-writes'] === true;
       if (backupId !== undefined) {
-        const r = await migrator.rollbackModuleMigration(backupId);
+        const r = await migrator.rollbackModuleMigration(backupId, { overwriteLaterWrites });
         if (json) printJson(io, r);
         else io.out(`restored client ${r.clientId} from backup ${r.backupId} (run ${r.runId})`);
         return 0;
       }
       const total = (await migrator.getModuleMigrationProgress(runId!)).migrated;
       const started = Date.now();
-      const r = await migrator.rollbackRun(runId!, (n) => {
-        const s = (Date.now() - started) / 1000;
-        const rate = s > 0 ? n / s : 0;
-        printer.update({ runId: runId!, phase: 'rollback', total, done: n, migrated: 0, skipped: 0, failed: 0, rate, etaSeconds: rate > 0 ? (total - n) / rate : null });
+      const r = await migrator.rollbackRun(runId!, {
+        overwriteLaterWrites,
+        onBatch: (n) => {
+          const s = (Date.now() - started) / 1000;
+          const rate = s > 0 ? n / s : 0;
+          printer.update({ runId: runId!, phase: 'rollback', total, done: n, migrated: 0, skipped: 0, failed: 0, rate, etaSeconds: rate > 0 ? (total - n) / rate : null });
+        },
       });
       printer.end();
       if (json) printJson(io, r);
-      else io.out(`run ${r.runId} rolled back: ${r.restored} clients restored from their backups`);
-      return 0;
+      else {
+        io.out(`run ${r.runId} rolled back: ${r.restored} clients restored from their backups${r.attention.length > 0 ? `, ${r.attention.length} clients need attention` : ''}`);
+        if (r.attention.length > 0) io.out(attentionLines(r.attention, 0).join('\n'));
+      }
+      return r.attention.length > 0 ? EXIT_CLIENTS_NEED_ATTENTION : 0;
     } finally {
       printer.end();
       await store.close();

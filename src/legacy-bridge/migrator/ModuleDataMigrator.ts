@@ -5,22 +5,17 @@ import { ViewConflictCode } from '../diagnostics.js';
 import { legacyTableExists } from '../legacy/legacyRepository.js';
 import type { Store } from '../store/types.js';
 import { computeUnifiedView } from '../view/computeUnifiedView.js';
-import { loadClientStates, lockClients, restoreBackups, type BackupRecord } from './batchRepository.js';
+import { clientFingerprints, getBackup, loadClientStates, lockClientRows, lockClients, pinRowTextFormat, restoreBackups } from './batchRepository.js';
 import { MigrationErrorCode } from './errors.js';
 import { MIGRATION_STRATEGIES, planClientMigration, type ClientMigrationPlan, type MigrationStrategy } from './planClientMigration.js';
-import {
-  BatchFailed,
-  migrateBatch,
-  newRunId,
-  rollbackRun,
-  runModuleMigration,
-  verifyRun,
-  type MigrationRunOptions,
-  type MigrationRunReport,
-  type RunContext,
-  type VerificationReport,
-} from './runMigration.js';
-import { countClients, getRun, insertRun, insertRunClients, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
+import { newRunId } from './analysisPhase.js';
+import { BatchFailed, migrateBatch } from './migrationPhase.js';
+import { rollbackRun } from './rollbackRun.js';
+import { withRunLock } from './runLock.js';
+import { runModuleMigration } from './runMigration.js';
+import { clientRowsAfter, countClients, deleteRun, getRun, insertRun, insertRunClients, lastClientMigration, listRunIds, setRunState, writeClientResults, type RunPhase, type RunStatus } from './runRepository.js';
+import type { ClientFailure, MigrationRunOptions, MigrationRunReport, RunContext, VerificationReport } from './runTypes.js';
+import { verifyRun } from './verificationPhase.js';
 import { applyMigratorSchema } from './schema.js';
 
 export interface ModuleMigrationResult {
@@ -45,7 +40,8 @@ export interface ModuleMigrationValidation {
   /** Catalog modules the client's rows configure that are not migrated yet. */
   unmigrated: string[];
   issues: { code: string; message: string }[];
-  lastMigration?: { runId: string; backupId: string | null; status: string; effectiveBefore: string[]; effectiveUnchanged: boolean };
+  /** writtenSince: the client's rows changed after the migration (an application write): a changed set is then not an issue. */
+  lastMigration?: { runId: string; backupId: string | null; status: string; effectiveBefore: string[]; effectiveUnchanged: boolean; writtenSince: boolean };
 }
 
 export interface ModuleMigrationProgress {
@@ -133,7 +129,7 @@ export class ModuleDataMigrator {
     try {
       result = await migrateBatch(ctx, runId, 1, { ids: [id] }, new Map([[id, plan.fingerprint]]));
     } catch (error) {
-      await this.#store.query('DELETE FROM hotmod_migration_runs WHERE run_id = $1', [runId]).catch(() => {});
+      await deleteRun(this.#store, runId).catch(() => {});
       throw error instanceof BatchFailed ? error.original : error;
     }
     const done = result.plans[0]!;
@@ -151,11 +147,14 @@ export class ModuleDataMigrator {
     };
   }
 
-  /** Puts the client's rows back exactly as the backup holds them (both tables). */
-  async rollbackModuleMigration(backupId: string): Promise<{ backupId: string; clientId: string; runId: string }> {
+  /**
+   * Puts the client's rows back exactly as the backup holds them (both tables). A client
+   * written after the migration is refused with E_MIGRATION_LATER_WRITE (the write would be
+   * lost) unless `overwriteLaterWrites`.
+   */
+  async rollbackModuleMigration(backupId: string, options: { overwriteLaterWrites?: boolean } = {}): Promise<{ backupId: string; clientId: string; runId: string }> {
     const legacyTable = await this.#ready();
-    const { rows } = await this.#store.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE backup_id::text = $1', [String(backupId)]);
-    const backup = rows[0];
+    const backup = await getBackup(this.#store, String(backupId));
     if (!backup) {
       throw new HotmodError(MigrationErrorCode.BACKUP_NOT_FOUND, `rollbackModuleMigration: no backup '${String(backupId).slice(0, 80)}' in hotmod_migration_backups; take the backupId from executeModuleMigration or the run report`, { backupId: String(backupId).slice(0, 80) });
     }
@@ -164,6 +163,19 @@ export class ModuleDataMigrator {
     }
     await this.#store.transaction(async (tx) => {
       await lockClients(tx, [backup.client_id]);
+      await lockClientRows(tx, [backup.client_id], legacyTable);
+      const rowsAfter = await clientRowsAfter(tx, backup.run_id, backup.client_id);
+      if (!options.overwriteLaterWrites && rowsAfter) {
+        await pinRowTextFormat(tx);
+        const now = (await clientFingerprints(tx, [backup.client_id], legacyTable)).get(backup.client_id);
+        if (now !== rowsAfter) {
+          throw new HotmodError(
+            MigrationErrorCode.LATER_WRITE,
+            `rollbackModuleMigration: client ${backup.client_id} was written after run ${backup.run_id} migrated it; restoring backup ${backup.backup_id} would discard that write, so nothing was changed; look at the client (hotmod clients show ${backup.client_id}) and pass overwriteLaterWrites (--overwrite-later-writes) to restore anyway`,
+            { backupId: backup.backup_id, clientId: backup.client_id, runId: backup.run_id },
+          );
+        }
+      }
       await restoreBackups(tx, [backup], legacyTable);
       await writeClientResults(tx, backup.run_id, null, [{ clientId: backup.client_id, status: 'rolled_back' }]);
     });
@@ -185,18 +197,20 @@ export class ModuleDataMigrator {
     for (const c of view.conflicts) if (c.code !== ViewConflictCode.MIGRATED_OUT_OF_STEP) issues.push({ code: c.code, message: c.message });
     const migrated = state.registry.filter((r) => r.migrated_at !== null && catalog.get(r.module_id)).map((r) => r.module_id);
     const unmigrated = plan.outcome === 'migrate' ? plan.modules.filter((m) => m.action === 'migrate').map((m) => m.moduleId) : [];
-    const { rows } = await this.#store.query<{ run_id: string; backup_id: string | null; status: string; effective_before: string[] | null }>(
-      `SELECT c.run_id, c.backup_id, c.status, c.effective_before FROM hotmod_migration_run_clients c JOIN hotmod_migration_runs r USING (run_id)
-        WHERE c.client_id = $1 AND c.status IN ('migrated', 'rolled_back') ORDER BY c.updated_at DESC LIMIT 1`,
-      [id],
-    );
-    const last = rows[0];
+    const last = await lastClientMigration(this.#store, id);
     const result: ModuleMigrationValidation = { clientId: id, valid: false, effective, migrated, unmigrated, issues };
     if (last) {
       const before = last.effective_before ?? [];
       const unchanged = before.join(',') === effective.join(',');
-      result.lastMigration = { runId: last.run_id, backupId: last.backup_id, status: last.status, effectiveBefore: before, effectiveUnchanged: unchanged };
-      if (last.status === 'migrated' && !unchanged) {
+      // Written since the migration (any path): a change of the application's, not a migration error.
+      const laterWrite =
+        last.rows_after !== null &&
+        (await this.#store.transaction(async (tx) => {
+          await pinRowTextFormat(tx);
+          return (await clientFingerprints(tx, [id], legacyTable)).get(id) !== last.rows_after;
+        }));
+      result.lastMigration = { runId: last.run_id, backupId: last.backup_id, status: last.status, effectiveBefore: before, effectiveUnchanged: unchanged, writtenSince: laterWrite };
+      if (last.status === 'migrated' && !unchanged && !laterWrite) {
         issues.push({ code: MigrationErrorCode.VERIFY_FAILED, message: `client ${id}: effective modules [${effective.join(', ')}] differ from [${before.join(', ')}] recorded before run ${last.run_id}` });
       }
     }
@@ -236,18 +250,28 @@ export class ModuleDataMigrator {
     return runModuleMigration(this.#store, this.#catalog(), options);
   }
 
-  /** Rolls a whole run back from its backups (resumable). Returns the clients restored. */
-  async rollbackRun(runId: string, onBatch?: (restored: number) => void): Promise<{ runId: string; restored: number; status: RunStatus }> {
+  /**
+   * Rolls a whole run back from its backups (resumable). Clients written after their backup
+   * are kept as they are and listed in `attention` unless `overwriteLaterWrites`; clients
+   * whose restore the database refuses are listed too; the run ends rolled_back either way.
+   */
+  async rollbackRun(
+    runId: string,
+    options: { overwriteLaterWrites?: boolean; onBatch?: (restored: number) => void } | ((restored: number) => void) = {},
+  ): Promise<{ runId: string; restored: number; status: RunStatus; attention: ClientFailure[] }> {
+    const o = typeof options === 'function' ? { onBatch: options } : options;
     const run = await getRun(this.#store, runId).catch(() => undefined);
     if (!run) throw new HotmodError(MigrationErrorCode.RUN_NOT_FOUND, `rollback: no run '${String(runId).slice(0, 80)}' in hotmod_migration_runs`, { runId: String(runId).slice(0, 80) });
     if (run.status === 'rolled_back') {
       const counts = await countClients(this.#store, runId);
-      if (counts.migrated === 0) return { runId, restored: 0, status: run.status };
+      if (counts.migrated === 0 && counts.needsAttention === 0) return { runId, restored: 0, status: run.status, attention: [] };
     }
     const ctx = await this.#context(run.strategy);
-    const restored = await rollbackRun(ctx, run, onBatch);
-    await setRunState(this.#store, runId, { error: run.error ?? { code: 'manual', message: 'rolled back on request' } });
-    return { runId, restored, status: 'rolled_back' };
+    return withRunLock(this.#store, `rollback of run ${runId}`, async () => {
+      const { restored, attention } = await rollbackRun(ctx, run, o);
+      await setRunState(this.#store, runId, { error: run.error ?? { code: 'manual', message: 'rolled back on request' } });
+      return { runId, restored, status: 'rolled_back' as const, attention };
+    });
   }
 
   /** Verification of a run again (effective sets of its migrated clients). */
@@ -261,8 +285,7 @@ export class ModuleDataMigrator {
   /** The runs, newest first. */
   async listRuns(limit = 20): Promise<ModuleMigrationProgress[]> {
     await this.#ready();
-    const { rows } = await this.#store.query<{ run_id: string }>('SELECT run_id FROM hotmod_migration_runs ORDER BY created_at DESC LIMIT $1', [limit]);
-    return Promise.all(rows.map((r) => this.getModuleMigrationProgress(r.run_id)));
+    return Promise.all((await listRunIds(this.#store, limit)).map((runId) => this.getModuleMigrationProgress(runId)));
   }
 }
 

@@ -1,6 +1,7 @@
 import { isUuid } from '../clientId.js';
 // The batch takes the same per-client advisory locks as every other writer (lockClient), all in one statement.
 import { CLIENT_LOCK_NAMESPACE, editedListSql } from '../legacy/legacyRepository.js';
+import { isStoreFault } from '../store/storeErrors.js';
 import type { Queryable } from '../store/types.js';
 import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../view/rows.js';
 
@@ -100,6 +101,34 @@ export async function writeBackups(
   );
 }
 
+/**
+ * A fingerprint per client of its rows now: md5 over the text of its client_app_overrides
+ * rows and its hotmod_module_configs rows (call pinRowTextFormat first in the transaction).
+ * Taken when a batch commits; a different fingerprint later means the client was written
+ * after the migration, by any path (legacy API, unifier, direct SQL, another host).
+ */
+export async function clientFingerprints(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, string>> {
+  if (clientIds.length === 0) return new Map();
+  const legacyText = legacyTable
+    ? `CASE WHEN t.legacy THEN COALESCE((SELECT string_agg(o::text, chr(10) ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = t.id::uuid), '') ELSE '' END`
+    : `''`;
+  const { rows } = await q.query<{ client_id: string; fp: string }>(
+    `SELECT t.id AS client_id,
+            md5(${legacyText} || chr(30) || COALESCE((SELECT string_agg(c::text, chr(10) ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = t.id), '')) AS fp
+       FROM unnest($1::text[], $2::boolean[]) AS t(id, legacy)`,
+    [clientIds, clientIds.map(isUuid)],
+  );
+  return new Map(rows.map((r) => [r.client_id, r.fp]));
+}
+
+/** Row locks on the clients' rows, so writers that take no advisory lock (direct SQL) wait until the transaction ends. */
+export async function lockClientRows(tx: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<void> {
+  if (clientIds.length === 0) return;
+  const uuids = legacyIds(clientIds);
+  if (legacyTable && uuids.length > 0) await tx.query('SELECT 1 FROM client_app_overrides WHERE client_id = ANY($1::uuid[]) FOR UPDATE', [uuids]);
+  await tx.query('SELECT 1 FROM hotmod_module_configs WHERE client_id = ANY($1::text[]) FOR UPDATE', [clientIds]);
+}
+
 /** Upserts migrated registry rows (source 'migration', migrated_at now); custom_settings kept. */
 export async function writeMigratedRows(tx: Queryable, writes: readonly { clientId: string; moduleId: string; enabled: boolean }[]): Promise<void> {
   if (writes.length === 0) return;
@@ -150,6 +179,17 @@ export interface BackupRecord {
   module_configs: string[];
   created_at: Date;
   restored_at: Date | null;
+}
+
+export async function getBackup(q: Queryable, backupId: string): Promise<BackupRecord | undefined> {
+  const { rows } = await q.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE backup_id::text = $1', [backupId]);
+  return rows[0];
+}
+
+/** The backups of a run's clients. */
+export async function loadBackups(q: Queryable, runId: string, clientIds: readonly string[]): Promise<BackupRecord[]> {
+  const { rows } = await q.query<BackupRecord>('SELECT * FROM hotmod_migration_backups WHERE run_id = $1 AND client_id = ANY($2::text[])', [runId, clientIds]);
+  return rows;
 }
 
 /** The columns a restore writes: every live column except generated ones, in table order. */
@@ -233,4 +273,23 @@ export async function restoreBackups(tx: Queryable, backups: readonly BackupReco
     );
   }
   await tx.query(`UPDATE hotmod_migration_backups SET restored_at = now() WHERE backup_id = ANY($1::uuid[])`, [backups.map((b) => b.backup_id)]);
+}
+
+/**
+ * Runs `fn` under a savepoint: its value, or the error it threw with its writes undone and
+ * the transaction usable again. A store fault (the connection lost) is thrown on: no
+ * savepoint survives it.
+ */
+export async function underSavepoint<T>(tx: Queryable, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  await tx.query('SAVEPOINT hotmod_isolate');
+  try {
+    const value = await fn();
+    await tx.query('RELEASE SAVEPOINT hotmod_isolate');
+    return { ok: true, value };
+  } catch (error) {
+    if (isStoreFault(error)) throw error;
+    await tx.query('ROLLBACK TO SAVEPOINT hotmod_isolate');
+    await tx.query('RELEASE SAVEPOINT hotmod_isolate');
+    return { ok: false, error };
+  }
 }

@@ -31,6 +31,10 @@ export const MigrationErrorCode = {
   CLIENT_WRITE_FAILED: 'E_MIGRATION_CLIENT_WRITE_FAILED',
   /** More clients failed than --max-failure-rate allows: the run was rolled back. */
   FAILURE_RATE: 'E_MIGRATION_FAILURE_RATE',
+  /** Rollback: the client was written after its backup (any path); kept as it is, not restored, unless overwriting is asked for. */
+  LATER_WRITE: 'E_MIGRATION_LATER_WRITE',
+  /** Rollback: the database refused to put this client's backup back (a client deleted from clients, a constraint); the client was left as it is. */
+  RESTORE_FAILED: 'E_MIGRATION_RESTORE_FAILED',
   /** Verification found clients whose effective module set changed. */
   VERIFY_FAILED: 'E_MIGRATION_VERIFY_FAILED',
 } as const;

@@ -61,6 +61,15 @@ export const MIGRATOR_MIGRATIONS: readonly SchemaMigration[] = [
       `CREATE INDEX IF NOT EXISTS hotmod_migration_backups_client ON hotmod_migration_backups (client_id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'per-client fingerprint of the rows a batch left (later writes)',
+    up: [
+      // md5 of the client's legacy rows and registry rows as its batch committed them: a
+      // client whose rows differ from it now was written after the migration (any path).
+      `ALTER TABLE hotmod_migration_run_clients ADD COLUMN IF NOT EXISTS rows_after text`,
+    ],
+  },
 ];
 
 export function applyMigratorSchema(store: Store): Promise<MigrationReport> {

@@ -5,7 +5,7 @@ import { wrapError } from '../../errors.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
 import { ChangeBus } from './changeBus.js';
 import { storeClosedError, wrapQueryError } from './storeErrors.js';
-import type { GapHandler, Queryable, QueryResult, Store, StoreKind } from './types.js';
+import type { AdvisoryLock, GapHandler, Queryable, QueryResult, Store, StoreKind } from './types.js';
 import { assertChannelName } from './channelName.js';
 
 /**
@@ -35,6 +35,8 @@ class PgliteStore implements Store {
   readonly displayUrl: string;
   readonly #db: PGlite;
   readonly #bus = new ChangeBus();
+  /** One process per data directory: the locks this store's callers hold are all there are. */
+  readonly #locks = new Set<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -79,6 +81,21 @@ class PgliteStore implements Store {
     const unlisten = await this.#db.listen(channel, handler);
     return async () => {
       if (!this.#closed) await unlisten();
+    };
+  }
+
+  async tryAdvisoryLock(namespace: number, key: number): Promise<AdvisoryLock | null> {
+    if (this.#closed) throw storeClosedError(this.displayUrl);
+    const name = `${namespace}:${key}`;
+    if (this.#locks.has(name)) return null;
+    this.#locks.add(name);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.#locks.delete(name);
+      },
     };
   }
 

@@ -46,8 +46,20 @@ export interface Store extends Queryable {
    */
   announce(clients: readonly string[] | 'all'): void;
   onAnnounce(listener: (clients: readonly string[] | 'all') => void): () => void;
+  /**
+   * Takes a session-level advisory lock (two int4 keys) without waiting: the lock object, or
+   * null when another session holds it. PostgreSQL: on a dedicated connection, so it is held
+   * until release() or until this process (or that connection) dies — a crashed holder never
+   * keeps it. PGlite (one process per data directory): held in this store. Optional, for
+   * stores wrapped by callers; the migrator falls back to an in-process lock.
+   */
+  tryAdvisoryLock?(namespace: number, key: number): Promise<AdvisoryLock | null>;
   /** Closes connections. Idempotent; later calls throw E_STORE_CLOSED. */
   close(): Promise<void>;
+}
+
+export interface AdvisoryLock {
+  release(): Promise<void>;
 }
 
 export interface OpenStoreOptions {
@@ -57,4 +69,18 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Delay before reconnecting a lost LISTEN connection, doubled up to 5 s (default 200 ms). */
   listenReconnectMs?: number;
+  /** PostgreSQL: connecting, per connection (default 10 s). docs/legacy-bridge.md "Timeouts". */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: server-side statement_timeout (default 60 s). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: no reply to a statement for this long fails it and discards the connection (default 90 s). */
+  queryTimeoutMs?: number;
+  /** PostgreSQL: server-side idle_in_transaction_session_timeout (default 60 s). */
+  idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL: TCP keepalive (always on), first probe after this idle time (default 10 s). */
+  keepAliveInitialDelayMs?: number;
+  /** PostgreSQL: an idle pooled connection is closed after this long (default 30 s). */
+  idleTimeoutMs?: number;
+  /** PostgreSQL: the LISTEN connection is probed this often (default 15 s). */
+  listenHeartbeatMs?: number;
 }
