@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
-import type { Template } from './solver.js';
+import type { ProviderEntry, Template } from './solverTypes.js';
 import { manifestFacts } from './manifestFacts.js';
 
 // Shared across resolves: version strings and ranges repeat across catalogs and reloads,
@@ -84,14 +84,7 @@ export function resolveIndexFor(packages: readonly ModulePackage[], hostVersion:
   return index;
 }
 
-export interface ProviderEntry {
-  readonly pkg: ModulePackage;
-  /** The provider's module id as a slot number (see ResolveIndex.slotOf). */
-  readonly slot: number;
-  readonly capabilityVersion: string;
-  /** engines.hotmod admits the host version. */
-  readonly engineOk: boolean;
-}
+export type { ProviderEntry } from './solverTypes.js';
 
 /**
  * Everything the resolver looks up, computed once per package list (see resolveIndexFor):

@@ -3,6 +3,7 @@ import { ResolveErrorCode } from './errors.js';
 import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
 import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
+import { cycleCheck } from './solverCycles.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 const CODE_OF: Record<ReasonKind, string> = {
@@ -93,9 +94,11 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
   const optionalOnly = pullOptional ? addOptionalProviders(index, selected) : new Set<string>();
   let plan = buildPlan(index, selected, mode, optionalOnly, joint.ok);
   if (plan.cycles !== undefined) {
-    // The versions chosen close a cycle. Other versions may not: search again with each
-    // cycle's combination of versions forbidden, a few times. When that finds no complete
-    // plan, the first choice stands and its cycle is reported (or left out, in partial mode).
+    // The versions chosen close a cycle. Other versions may not: search again, checking every
+    // complete assignment for cycles (cycleCheck), which finds the first acyclic one in
+    // preference order or proves there is none. The retries with each cycle forbidden remain
+    // for cycles that optional providers close. When no complete plan is found, the first
+    // choice stands and its cycle is reported (or left out, in partial mode).
     const nogoods: { members: ModulePackage[]; why: string }[] = [];
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
@@ -104,7 +107,7 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
         const members = c.members.map((id) => current.get(id)!);
         nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
       }
-      const retry = solve(index, roots, { excludable: false, nogoods, ...(budget === undefined ? {} : { budget }) });
+      const retry = solve(index, roots, { excludable: false, nogoods, complete: cycleCheck(index), ...(budget === undefined ? {} : { budget }) });
       if (!retry.ok) break;
       current = retry.selected;
       const retryPlan = buildPlan(index, current, mode, pullOptional ? addOptionalProviders(index, current) : new Set<string>(), true);

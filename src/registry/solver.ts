@@ -19,39 +19,10 @@
  */
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
-import type { ProviderEntry, ResolveIndex } from './resolveIndex.js';
+import type { ResolveIndex } from './resolveIndex.js';
+import type { Reason, ReasonKind, Template } from './solverTypes.js';
 
-export type ReasonKind = 'missing' | 'conflict' | 'engine' | 'budget';
-
-export interface Reason {
-  readonly kind: ReasonKind;
-  /** Clauses in order, each a sentence a module author understands. */
-  readonly chain: readonly string[];
-}
-
-/** @internal exported for ResolveIndex, which caches each package's obligations. */
-export type Template =
-  | { readonly kind: 'root'; readonly id: string }
-  // `usable` / `slot` / `providers`: the index's lookups, done once per package instead of once per step
-  // (`providers` is absent only on the optional-requirement pass's own obligation).
-  | {
-      readonly kind: 'dep';
-      readonly id: string;
-      readonly range: string;
-      readonly from: ModulePackage;
-      readonly usable: readonly ModulePackage[];
-      readonly slot: number;
-    }
-  | {
-      readonly kind: 'cap';
-      readonly name: string;
-      readonly range: string;
-      readonly from: ModulePackage;
-      readonly optional: boolean;
-      readonly providers?: readonly ProviderEntry[];
-    }
-  // A combination of package versions that may not all be chosen (it closed a cycle in an earlier attempt).
-  | { readonly kind: 'nogood'; readonly members: readonly ModulePackage[]; readonly why: string };
+export type { Reason, ReasonKind, Template } from './solverTypes.js';
 
 interface Pending {
   readonly t: Template;
@@ -99,6 +70,19 @@ export interface SolveOptions {
    * the cycles of a previous attempt, to look for versions that avoid them).
    */
   readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string }[];
+  /**
+   * A last check of a complete assignment (resolvePlan: does it close a cycle?). A conflict
+   * names the chosen packages it depends on; the search treats it like any other conflict
+   * (backjumps to the latest of them and learns it), so it finds the first assignment in
+   * preference order that passes, or proves there is none.
+   */
+  readonly complete?: (chosen: readonly (ModulePackage | undefined)[]) => (CompleteConflict & { readonly more?: readonly CompleteConflict[] }) | null;
+}
+
+/** A conflict of a complete assignment: the chosen packages it depends on, and why. */
+export interface CompleteConflict {
+  readonly members: readonly ModulePackage[];
+  readonly reason: Reason;
 }
 
 const MAX_CLAUSES = 24;
@@ -131,18 +115,33 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     }
   }
   let backtracks = 0;
+  let learned = 0;
 
   let pending: Pending | null = null;
   for (let i = initial.length - 1; i >= 0; i--) pending = { t: initial[i]!, level: -1, next: pending };
 
-  while (pending !== null) {
-    const cell: Pending = pending;
-    pending = cell.next;
-    const conflict = step(cell);
-    if (conflict !== null) {
-      const failure = backjump(conflict.culprits, conflict.reason);
-      if (failure !== null) return { ok: false, reason: failure };
+  for (;;) {
+    while (pending !== null) {
+      const cell: Pending = pending;
+      pending = cell.next;
+      const conflict = step(cell);
+      if (conflict !== null) {
+        const failure = backjump(conflict.culprits, conflict.reason);
+        if (failure !== null) return { ok: false, reason: failure };
+      }
     }
+    if (options.complete === undefined) break;
+    const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
+    if (locked) for (const pkg of locked.values()) chosen[index.slotOf(pkg.manifest.id)] = pkg;
+    for (const d of levels) if (d.selection?.pkg && d.slot >= 0) chosen[d.slot] = d.selection.pkg;
+    const verdict = options.complete(chosen);
+    if (verdict === null) break;
+    const levelsOf = (members: readonly ModulePackage[]) => members.map((m) => lookup(index.slotOf(m.manifest.id), m.manifest.id)?.level ?? -1);
+    // Further conflicts of the same assignment are learned at once: each would cost a complete assignment to find.
+    for (const more of verdict.more ?? []) learn(levelsOf(more.members), more.reason);
+    const culprits = levelsOf(verdict.members);
+    const failure = backjump(culprits, verdict.reason);
+    if (failure !== null) return { ok: false, reason: failure };
   }
   // Decisions in order: the same order every run.
   const out = new Map<string, ModulePackage>();
@@ -211,7 +210,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       if (current?.pkg !== member) return null;
       culprits.push(current.level);
     }
-    return { culprits, reason: { kind: 'conflict', chain: [t.why] } };
+    return { culprits, reason: t.reason ?? { kind: 'conflict', chain: [t.why] } };
   }
 
   function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
@@ -262,6 +261,34 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       levels.pop();
       reason = exhaustedReason(d);
       culprits = [...(d.conflictSet ?? []), d.cell.level];
+      learn(culprits, reason);
+    }
+  }
+
+  /**
+   * Conflict-driven learning: every candidate of a decision failed, and the culprits' choices
+   * alone caused it, so those packages together can never be part of a plan. Recording that
+   * as a nogood stops the search from rediscovering the same failure after it jumps back
+   * over them and comes forward again along another path (what made the search without
+   * learning explode on catalogs with alternatives). The nogood keeps the explanation, so a
+   * later failure through it still reads as the chain of reasons that proved it.
+   */
+  function learn(culprits: readonly number[], reason: Reason): void {
+    const members: ModulePackage[] = [];
+    for (const c of new Set(culprits)) {
+      if (c < 0) continue; // requested or locked: always there
+      const pkg = levels[c]?.selection?.pkg;
+      if (!pkg) return; // an excluded requested id is no package to forbid
+      members.push(pkg);
+    }
+    if (members.length === 0) return; // nothing left to retry: the search ends with this reason
+    learned++;
+    const t: Template = { kind: 'nogood', members, why: reason.chain[0] ?? '', reason };
+    nogoodsOf ??= new Map();
+    for (const pkg of members) {
+      let list = nogoodsOf.get(pkg);
+      if (!list) nogoodsOf.set(pkg, (list = []));
+      list.push(t);
     }
   }
 
