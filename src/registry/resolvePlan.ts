@@ -3,7 +3,7 @@ import { ResolveErrorCode } from './errors.js';
 import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
 import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
-import { cycleCheck } from './solverCycles.js';
+import { cycleCheck, wouldRedirect } from './solverCycles.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 const CODE_OF: Record<ReasonKind, string> = {
@@ -103,10 +103,13 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
     for (let attempt = 0; attempt < MAX_CYCLE_RETRIES && plan.cycles !== undefined; attempt++) {
-      for (const c of cycles) {
-        const members = c.members.map((id) => current.get(id)!);
-        nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
-      }
+      // The first retry forbids nothing: cycleCheck sees the cycles, and whether another
+      // provider's version would take a binding away from them (a nogood of their versions could not).
+      if (attempt > 0)
+        for (const c of cycles) {
+          const members = c.members.map((id) => current.get(id)!);
+          nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
+        }
       const retry = solve(index, roots, { excludable: false, nogoods, complete: cycleCheck(index), ...(budget === undefined ? {} : { budget }) });
       if (!retry.ok) break;
       current = retry.selected;
@@ -143,7 +146,7 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
     for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires) {
       if (index.providers(name).length === 0 || findProvider(index, selected, name, range)) continue;
       const extra = solve(index, [{ kind: 'cap', name, range, from: pkg, optional: true }], { excludable: false, locked: selected, budget: 10_000 });
-      if (!extra.ok) continue;
+      if (!extra.ok || wouldRedirect(index, selected, extra.selected)) continue;
       for (const [id, pkg] of [...extra.selected].sort((a, b) => cmp(a[0], b[0]))) {
         selected.set(id, pkg);
         added.add(id);

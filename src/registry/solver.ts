@@ -115,6 +115,9 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     }
   }
   let backtracks = 0;
+  // Only a search with a complete check considers redirecting bindings (see keepOrRedirect).
+  const redirecting = options.complete !== undefined;
+  const requestedSlots = redirecting ? new Set(initial.filter((o) => o.kind === 'root').map((o) => index.slotOf(o.id))) : undefined;
   let learned = 0;
 
   let pending: Pending | null = null;
@@ -140,6 +143,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     // Further conflicts of the same assignment are learned at once: each would cost a complete assignment to find.
     for (const more of verdict.more ?? []) learn(levelsOf(more.members), more.reason);
     const culprits = levelsOf(verdict.members);
+    // A requirement that kept its binding could have taken a better-ranked provider instead.
+    if (redirecting) levels.forEach((d, level) => d.selection?.pkg === null && d.cell.t.kind === 'cap' && culprits.push(level));
     const failure = backjump(culprits, verdict.reason);
     if (failure !== null) return { ok: false, reason: failure };
   }
@@ -149,7 +154,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   for (const d of levels) {
     const s = d.selection!;
     if (s.pkg !== null) out.set(s.pkg.manifest.id, s.pkg);
-    else excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
+    else if (d.cell.t.kind === 'root') excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
   }
   return { ok: true, selected: out, excluded };
 
@@ -194,12 +199,25 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
-      else if (current.pkg === entry.pkg) return null;
+      else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;
       else if (current.level >= 0) (blockers ??= new Set()).add(current.level);
     }
     if (candidates.length === 0) return { culprits: [cell.level, ...(blockers ?? [])], reason: noProviderReason(t) };
     // The candidate list depended on the blockers' choices: if they all fail, the blockers share the blame.
     decide(cell, candidates, blockers);
+    return null;
+  }
+
+  /**
+   * With a complete check (cycles), a requirement already served in the plan may still want
+   * a better-ranked provider nothing else pulls in: it would take the binding, and so may
+   * break a cycle. First choice: keep the plan as it is (null); then each such provider.
+   * Providers of requested ids are left out: their own request decides them.
+   */
+  function keepOrRedirect(cell: Pending, better: ModulePackage[]): null {
+    const offered: (ModulePackage | null)[] = [null];
+    for (const pkg of better) if (!requestedSlots!.has(index.slotOf(pkg.manifest.id))) offered.push(pkg);
+    if (offered.length > 1) decide(cell, offered, null);
     return null;
   }
 
@@ -221,6 +239,13 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
 
   function assign(d: Decision, level: number): void {
     const candidate = d.candidates[d.next]!;
+    if (candidate === null && d.cell.t.kind === 'cap') {
+      // keepOrRedirect's first choice: nothing is added.
+      d.slot = -1;
+      d.selection = { pkg: null, level };
+      pending = d.cell.next;
+      return;
+    }
     if (candidate === null) {
       d.slot = index.slotOf((d.cell.t as { id: string }).id);
       d.selection = { pkg: null, level, excludedReason: exhaustedReason(d) };

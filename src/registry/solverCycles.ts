@@ -113,3 +113,26 @@ export function cycleCheck(index: ResolveIndex): (chosen: readonly (ModulePackag
     return found.length === 0 ? null : { ...found[0]!, more: found.slice(1) };
   };
 }
+
+/**
+ * Would adding `extra` to the plan move a required binding of a module already in it (an
+ * extra provider ranked above the one it binds to)? The optional-provider pass must not:
+ * an optional requirement never changes what the plan's required bindings are.
+ */
+export function wouldRedirect(index: ResolveIndex, selected: ReadonlyMap<string, ModulePackage>, extra: ReadonlyMap<string, ModulePackage>): boolean {
+  const offered = new Set<string>();
+  for (const pkg of extra.values()) for (const name of Object.keys(pkg.manifest.provides)) offered.add(name);
+  if (offered.size === 0) return false;
+  for (const pkg of selected.values()) {
+    for (const t of index.obligationsOf(pkg)) {
+      if (t.kind !== 'cap' || !offered.has(t.name)) continue;
+      for (const e of t.providers ?? index.providers(t.name)) {
+        if (!e.engineOk || !index.satisfies(e.capabilityVersion, t.range)) continue;
+        const id = e.pkg.manifest.id;
+        if (selected.get(id) === e.pkg) break;
+        if (extra.get(id) === e.pkg) return true;
+      }
+    }
+  }
+  return false;
+}
