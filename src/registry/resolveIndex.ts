@@ -102,6 +102,8 @@ export class ResolveIndex {
   readonly #slots = new Map<string, number>();
   /** Each package's dependsOn and requires as solver obligations, built on first use. */
   readonly #obligations = new Map<ModulePackage, readonly Template[]>();
+  /** capability -> range -> the providers that can serve it (engine admits the host, version in range), in order. */
+  readonly #inRange = new Map<string, Map<string, readonly ProviderEntry[]>>();
 
   constructor(packages: readonly ModulePackage[], hostVersion: string) {
     this.hostVersion = hostVersion;
@@ -183,5 +185,14 @@ export class ResolveIndex {
 
   satisfies(version: string, range: string): boolean {
     return satisfies(version, range);
+  }
+
+  /** The providers of `capability` that can serve `range` (usable, version in range), in the order they are tried. */
+  providersInRange(capability: string, range: string): readonly ProviderEntry[] {
+    let byRange = this.#inRange.get(capability);
+    if (!byRange) this.#inRange.set(capability, (byRange = new Map()));
+    let list = byRange.get(range);
+    if (!list) byRange.set(range, (list = this.providers(capability).filter((e) => e.engineOk && satisfies(e.capabilityVersion, range))));
+    return list;
   }
 }

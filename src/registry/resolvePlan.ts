@@ -4,6 +4,7 @@ import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } fro
 import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
 import { cycleCheck, wouldRedirect } from './solverCycles.js';
+import { deadPackages } from './solverPrune.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 const CODE_OF: Record<ReasonKind, string> = {
@@ -67,7 +68,9 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 
   let selected: Map<string, ModulePackage>;
   const budget = options.maxBacktracks;
-  const joint = solve(index, roots, { excludable: false, ...(budget === undefined ? {} : { budget }) });
+  // Versions that can be in no plan of this request (solverPrune.ts): turned down when tried.
+  const dead = deadPackages(index, requested);
+  const joint = solve(index, roots, { excludable: false, nogoods: dead, ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
   } else if (joint.reason.kind === 'budget' && mode === 'strict') {
@@ -99,7 +102,7 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     // preference order or proves there is none. The retries with each cycle forbidden remain
     // for cycles that optional providers close. When no complete plan is found, the first
     // choice stands and its cycle is reported (or left out, in partial mode).
-    const nogoods: { members: ModulePackage[]; why: string }[] = [];
+    const nogoods: { members: readonly ModulePackage[]; why: string }[] = [...dead];
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
     for (let attempt = 0; attempt < MAX_CYCLE_RETRIES && plan.cycles !== undefined; attempt++) {

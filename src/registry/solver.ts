@@ -69,7 +69,7 @@ export interface SolveOptions {
    * Combinations of package versions that may not all be in the plan (resolvePlan passes
    * the cycles of a previous attempt, to look for versions that avoid them).
    */
-  readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string }[];
+  readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string; readonly reason?: Reason }[];
   /**
    * A last check of a complete assignment (resolvePlan: does it close a cycle?). A conflict
    * names the chosen packages it depends on; the search treats it like any other conflict
@@ -106,7 +106,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   // Each package of a nogood checks the nogood right after it is chosen.
   let nogoodsOf: Map<ModulePackage, Template[]> | undefined;
   for (const ng of options.nogoods ?? []) {
-    const t: Template = { kind: 'nogood', members: ng.members, why: ng.why };
+    const t: Template = ng.reason ? { kind: 'nogood', members: ng.members, why: ng.why, reason: ng.reason } : { kind: 'nogood', members: ng.members, why: ng.why };
     for (const pkg of ng.members) {
       nogoodsOf ??= new Map();
       let list = nogoodsOf.get(pkg);
@@ -195,8 +195,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
     let blockers: Set<number> | null = null;
-    for (const entry of t.providers ?? index.providers(t.name)) {
-      if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
+    for (const entry of index.providersInRange(t.name, t.range)) {
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
       else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;

@@ -22,7 +22,7 @@ export interface AlternativesOptions {
   brokenShare?: number;
   /** Requirements per package (default 3). */
   requires?: number;
-  /** Share of the other versions' requirements that may point at any id, so cycles can form (default 0.05). */
+  /** Share of the other versions' requirements that may point at any id, so cycles can form (default 0: layered, acyclic by construction). */
   upwardShare?: number;
 }
 
@@ -40,7 +40,7 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
   const dependsShare = options.dependsOnShare ?? 0.3;
   const brokenShare = options.brokenShare ?? 0.15;
   const reqs = options.requires ?? 3;
-  const upward = options.upwardShare ?? 0.05;
+  const upward = options.upwardShare ?? 0;
   const pick = (k: number) => Math.floor(random() * k);
   // id -> its versions (ascending) and the witness index; capability served by each id.
   const versionsOf: string[][] = [];
@@ -81,12 +81,15 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
       } else {
         for (let k = 0; k < reqs; k++) {
           const below = firstOfBand[capOf[i]!]!;
-          const j = random() < upward || below === 0 ? pick(n) : pick(below);
+          const up = random() < upward;
+          if (!up && below === 0) continue; // the first layer requires nothing
+          const j = up ? pick(n) : pick(below);
           if (j === i) continue;
           requires[capName(capOf[j]!)] = `^${1 + pick(3)}.0.0`;
         }
         if (random() < dependsShare) {
-          const j = random() < upward || i === 0 ? pick(n) : pick(i);
+          const up = random() < upward;
+          const j = up ? pick(n) : i === 0 ? i : pick(i);
           if (j !== i) dependsOn[altId(j)] = random() < 0.5 ? `^${1 + pick(4)}.0.0` : '*';
         }
         if (brokenNewest && v === versions.length - 1) {
