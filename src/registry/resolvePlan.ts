@@ -211,7 +211,7 @@ function buildPlan(
     const slots: number[] = [];
     for (const t of index.obligationsOf(pkg)) {
       if (t.kind === 'cap') {
-        const entry = pickProvider(t.providers!, chosen, t.range)!;
+        const entry = pickProvider(index.providersInRange(t.name, t.range), chosen, t.range)!;
         bindings[t.name] = entry.pkg.manifest.id;
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);

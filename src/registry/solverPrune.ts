@@ -27,25 +27,44 @@ const label = (p: ModulePackage) => `${p.manifest.id} ${p.manifest.version}`;
 export function deadPackages(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
   const dead = new Map<ModulePackage, Reason>();
   const alive = (p: ModulePackage) => !dead.has(p);
+  // After the first round, only obligations on what died in the round before can change.
+  let touchedIds: Set<string> | null = null;
+  let touchedCaps: Set<string> | null = null;
+  let nextIds = new Set<string>();
+  let nextCaps = new Set<string>();
   const kill = (p: ModulePackage, kind: Reason['kind'], clause: string, because?: Reason) => {
     dead.set(p, { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] });
+    nextIds.add(p.manifest.id);
+    for (const name of Object.keys(p.manifest.provides)) nextCaps.add(name);
   };
-  for (let changed = true, round = 0; changed && round < 16; round++) {
+  const requestedSet = new Set(requested);
+  const requestedTouched = (ids: ReadonlySet<string>) => [...ids].filter((id) => requestedSet.has(id)).sort();
+  for (let changed = true; changed; ) {
     changed = false;
     for (const id of index.ids) {
       for (const pkg of index.usable(id)) {
         if (!alive(pkg)) continue;
         for (const t of index.obligationsOf(pkg)) {
           if (t.kind === 'dep') {
-            const inRange = t.usable.filter((p) => index.satisfies(p.manifest.version, t.range));
-            if (inRange.some(alive)) continue;
-            const first = inRange[0];
+            if (touchedIds !== null && !touchedIds.has(t.id)) continue;
+            let first: ModulePackage | undefined;
+            let live = false;
+            for (const p of t.usable) {
+              if (!index.satisfies(p.manifest.version, t.range)) continue;
+              first ??= p;
+              if (alive(p)) {
+                live = true;
+                break;
+              }
+            }
+            if (live) continue;
             if (first === undefined) kill(pkg, index.versions(t.id).length === 0 ? 'missing' : 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, which no usable version of ${t.id} satisfies`);
             else kill(pkg, 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, and no version of ${t.id} in that range can be part of a plan`, dead.get(first));
             changed = true;
             break;
           }
           if (t.kind === 'cap') {
+            if (touchedCaps !== null && !touchedCaps.has(t.name)) continue;
             const providers = index.providersInRange(t.name, t.range);
             if (providers.some((e) => alive(e.pkg))) continue;
             const first = providers[0];
@@ -58,7 +77,7 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
       }
     }
     // A requested id is in every plan: if each of its live versions depends on `dep`, the union of those ranges binds `dep`.
-    for (const id of requested) {
+    for (const id of touchedIds === null ? requested : requestedTouched(touchedIds)) {
       const live = index.usable(id).filter(alive);
       if (live.length === 0) continue;
       const deps = index.obligationsOf(live[0]!).filter((t) => t.kind === 'dep');
@@ -81,6 +100,10 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
         }
       }
     }
+    touchedIds = nextIds;
+    touchedCaps = nextCaps;
+    nextIds = new Set();
+    nextCaps = new Set();
   }
   const out: DeadPackage[] = [];
   for (const [pkg, reason] of dead) out.push({ members: [pkg], why: reason.chain[0]!, reason });
