@@ -24,7 +24,22 @@ export interface DeadPackage {
 
 const label = (p: ModulePackage) => `${p.manifest.id} ${p.manifest.version}`;
 
-export function deadPackages(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
+// An index is immutable, and the host resolves one snapshot many times: the result is kept per index and request.
+const memo = new WeakMap<ResolveIndex, Map<string, readonly DeadPackage[]>>();
+
+export function deadPackages(index: ResolveIndex, requested: readonly string[]): readonly DeadPackage[] {
+  let byRequest = memo.get(index);
+  if (!byRequest) memo.set(index, (byRequest = new Map()));
+  const key = requested.join('\n');
+  let found = byRequest.get(key);
+  if (!found) {
+    if (byRequest.size >= 16) byRequest.clear();
+    byRequest.set(key, (found = Object.freeze(computeDead(index, requested))));
+  }
+  return found;
+}
+
+function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
   const dead = new Map<ModulePackage, Reason>();
   const alive = (p: ModulePackage) => !dead.has(p);
   // After the first round, only obligations on what died in the round before can change.
