@@ -68,9 +68,13 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 
   let selected: Map<string, ModulePackage>;
   const budget = options.maxBacktracks;
-  // Versions that can be in no plan of this request (solverPrune.ts): turned down when tried.
-  const dead = deadPackages(index, requested);
-  const joint = solve(index, roots, { excludable: false, nogoods: dead, ...(budget === undefined ? {} : { budget }) });
+  // Most catalogs resolve in a few backtracks. When the first try runs past FIRST_TRY, the
+  // search starts again with the versions that can be in no plan of this request turned
+  // down when tried (solverPrune.ts): the same answer, found without the long detours.
+  const firstBudget = Math.min(budget ?? Infinity, FIRST_TRY);
+  let joint = solve(index, roots, { excludable: false, budget: firstBudget });
+  if (!joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
+    joint = solve(index, roots, { excludable: false, nogoods: deadPackages(index, requested), ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
   } else if (joint.reason.kind === 'budget' && mode === 'strict') {
@@ -102,7 +106,7 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     // preference order or proves there is none. The retries with each cycle forbidden remain
     // for cycles that optional providers close. When no complete plan is found, the first
     // choice stands and its cycle is reported (or left out, in partial mode).
-    const nogoods: { members: readonly ModulePackage[]; why: string }[] = [...dead];
+    const nogoods: { members: readonly ModulePackage[]; why: string }[] = [...deadPackages(index, requested)];
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
     for (let attempt = 0; attempt < MAX_CYCLE_RETRIES && plan.cycles !== undefined; attempt++) {
@@ -124,6 +128,9 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
   }
   return { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] };
 }
+
+/** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
+const FIRST_TRY = 2_000;
 
 /** How many times resolvePlan searches again for versions that avoid a cycle. */
 const MAX_CYCLE_RETRIES = 8;
