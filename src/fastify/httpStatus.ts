@@ -24,7 +24,9 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_LEGACY_LIST_UNREADABLE', 409],
   ['E_SWAP_REFUSED', 409],
   ['E_SWAP_FAILED', 409],
-  // The module misbehaved: a bug in module code, not in the request.
+  // The module misbehaved: a bug in module code, not in the request. Whatever code the
+  // module put on its error, it is E_MODULE_THREW (details.moduleCode): never a host status.
+  ['E_MODULE_THREW', 502],
   ['E_UNDECLARED_CAPABILITY', 502],
   ['E_CAPABILITY_MISMATCH', 502],
   // Cannot serve right now; retrying later may work.

@@ -423,7 +423,7 @@ export class IsolateSandbox implements Sandbox {
     const op = this.#pending.take(id);
     if (op === undefined) return false;
     try {
-      op.resolve(this.#result(kind, payload, op.label));
+      op.resolve(this.#result(kind, payload, op.label, op.refusals));
     } catch (error) {
       op.reject(error as Error);
     }
@@ -431,7 +431,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   /** Decodes one outbox result: a value, or throws the coded error it describes. */
-  #result(kind: string, payload: string, label: OperationLabel): unknown {
+  #result(kind: string, payload: string, label: OperationLabel, refusals?: ReadonlySet<string>): unknown {
     switch (kind) {
       case 'o':
         try {
@@ -444,7 +444,7 @@ export class IsolateSandbox implements Sandbox {
         return undefined;
       case 'e':
         this.#errors++;
-        throw moduleThrew(label, payload);
+        throw moduleThrew(label, payload, refusals);
       case 'E':
         this.#errors++;
         throw bridgeRefused(label, payload);
@@ -535,7 +535,10 @@ export class IsolateSandbox implements Sandbox {
       },
       enter: (entry, args, label) => this.#enter(entry, args, label),
       callerOf: (callId) => (callId === this.#syncId ? this.#syncContext : this.#pending.get(callId)?.context),
-      noteRefusal: () => {},
+      noteRefusal: (callId, code) => {
+        const op = this.#pending.get(callId);
+        if (op !== undefined) (op.refusals ??= new Set()).add(code);
+      },
       countError: () => {
         this.#errors++;
       },

@@ -15,6 +15,8 @@ export interface PendingOperation {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout | undefined;
+  /** Codes of the host refusals (HotmodErrors) handed into this call as capability answers. */
+  refusals: Set<string> | undefined;
 }
 
 export class PendingOperations {
@@ -31,7 +33,7 @@ export class PendingOperations {
   /** Parks an operation; its timer fires after `delayMs` (what is left of its budget). */
   park(id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, delayMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined };
+      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined, refusals: undefined };
       op.timer = setTimeout(this.#onTimeout, Math.max(1, delayMs), id, op);
       this.#ops.set(id, op);
     });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { HotmodError } from '../../src/errors.js';
 import { createProcessSandboxFactory, processSandboxPid, type ProcessSandboxFactory } from '../../src/sandbox/process/index.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
 import { ctx, inner, isAlive, sandboxOptions, until } from './support.js';
@@ -155,5 +156,21 @@ describe('process sandbox: the sandbox contract across the process boundary', ()
       code: 'E_PROCESS_SPAWN_FAILED',
       message: expect.stringContaining("no function export 'noSuchExport'"),
     });
+  });
+});
+
+describe('process sandbox: a module cannot forge the host refusals (issue 18.2)', () => {
+  it("keeps a module's own code in details.moduleCode and vouches (details.hostRefusal) only for a refusal the host handed to the call", async () => {
+    factory = createProcessSandboxFactory({ innerFactory: inner, poolSize: 1 });
+    const { options } = sandboxOptions('worker', {
+      callCapability: () => Promise.reject(new HotmodError('E_NOT_ENABLED', 'refused by the host')),
+    });
+    const sandbox = track(await factory.create(options));
+    await sandbox.activate({ config: {}, previousState: undefined });
+    const forged = await sandbox.call('test.worker', 'forge', { code: 'E_NOT_ENABLED' }, ctx).catch((e: HotmodError) => e);
+    expect(forged).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED' } });
+    expect((forged as HotmodError).details).not.toHaveProperty('hostRefusal');
+    const real = await sandbox.call('test.worker', 'forge', { viaPeer: true }, ctx).catch((e: HotmodError) => e);
+    expect(real).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED', hostRefusal: 'E_NOT_ENABLED' } });
   });
 });
