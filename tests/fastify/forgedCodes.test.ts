@@ -4,25 +4,14 @@
  * caller as E_MODULE_THREW with its code in details.moduleCode, and over HTTP answers the
  * module-error status, never the status of the forged code.
  */
-import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogueCodes } from './catalogue.js';
 import hotmodPlugin, { httpStatusForCode } from '../../src/fastify/index.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const modulesDir = path.resolve(import.meta.dirname, '../fixtures/fastify-plugin');
 const CLIENT = 'client-a';
-
-async function hostCodes(dir = path.join(root, 'src')): Promise<string[]> {
-  const codes = new Set<string>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) for (const code of await hostCodes(full)) codes.add(code);
-    else if (entry.name === 'errors.ts') for (const m of (await readFile(full, 'utf8')).matchAll(/['"`](E_[A-Z0-9_]+)['"`]/g)) codes.add(m[1]!);
-  }
-  return [...codes].sort();
-}
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -36,7 +25,7 @@ afterAll(async () => {
 
 describe('a module cannot forge the host’s codes (issue 18.2)', () => {
   it('every host-owned code thrown by module code is E_MODULE_THREW, with the module-error status over HTTP', async () => {
-    const codes = await hostCodes();
+    const codes = await catalogueCodes();
     expect(codes.length).toBeGreaterThan(50);
     expect(codes).toContain('E_NOT_ENABLED');
     const moduleStatus = httpStatusForCode('E_MODULE_THREW');

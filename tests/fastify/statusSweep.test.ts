@@ -3,24 +3,15 @@
  * docs/fastify.md's table gives it, in the one error shape. The table is read from the
  * docs: exact codes first, then `E_FAMILY_*` rows by prefix, then 500.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify from 'fastify';
+import { catalogueCodes } from './catalogue.js';
 import { describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
 import { hotmodErrorHandler, httpStatusForCode } from '../../src/fastify/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-
-async function catalogueCodes(dir = path.join(root, 'src')): Promise<string[]> {
-  const codes = new Set<string>();
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) for (const code of await catalogueCodes(full)) codes.add(code);
-    else if (entry.name === 'errors.ts') for (const m of (await readFile(full, 'utf8')).matchAll(/['"`](E_[A-Z0-9_]+)['"`]/g)) codes.add(m[1]!);
-  }
-  return [...codes].sort();
-}
 
 async function documentedStatuses(): Promise<(code: string) => number> {
   const text = await readFile(path.join(root, 'docs/fastify.md'), 'utf8');
