@@ -11,6 +11,7 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_CLIENT_ID_INVALID', 400],
   ['E_MODULE_ID_INVALID', 400],
   ['E_LEGACY_MODULES_INVALID', 400],
+  ['E_DURATION_INVALID', 400],
   // The client may not do this.
   ['E_NOT_ENABLED', 403],
   // The thing named in the URL does not exist.

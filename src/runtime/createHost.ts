@@ -14,7 +14,7 @@ import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
 import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/types.js';
-import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
+import { createIsolateSandboxFactory, createProcessSandboxFactory, durationRule, isDuration } from '../sandbox/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
 import { ActivationEngine } from './activationEngine.js';
@@ -71,7 +71,10 @@ function normalise(options: HostOptions): HostOptions {
   if (options.store !== undefined && (typeof options.store !== 'string' || options.store === ''))
     throw invalid(`option "store" must be a URL ('pglite://PATH', 'postgres://…'), 'memory' or 'none', got ${JSON.stringify(options.store)}`);
   for (const [k, v] of Object.entries(options.defaultLimits ?? {}))
-    if (typeof v !== 'number' || !(v > 0)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
+    // Durations beyond Node's timer range would fire at once.
+    else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
+  if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
   return { ...options, modulesDir: path.resolve(options.modulesDir) };
 }
 

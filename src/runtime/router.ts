@@ -10,6 +10,7 @@ import { HotmodError } from '../errors.js';
 import type { CatalogView, ClientModuleSet, ConfigSource } from '../types.js';
 import type { ModulePackage } from '../registry/index.js';
 import type { CallContext, OutgoingCall } from '../sandbox/types.js';
+import { invalidDuration, isDuration } from '../sandbox/index.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { toClientModuleSet } from './configSources.js';
@@ -119,6 +120,8 @@ export class Router {
    */
   invoke(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
     if (!this.accepting) return Promise.reject(notRunning(capability));
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) return Promise.reject(invalidDuration(`client.invoke('${capability}', '${method}'): options.timeoutMs`, timeoutMs, { capability, method }));
     const set = this.#clientSets.get(clientId);
     if (set === undefined) return this.#invokeLoading(clientId, capability, method, input, options);
     return this.#route(set, capability, method, input, options);

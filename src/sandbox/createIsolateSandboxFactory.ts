@@ -3,6 +3,7 @@
  * process. The runtime gets a SandboxFactory and never sees isolated-vm.
  */
 import { HotmodError } from '../errors.js';
+import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
@@ -39,10 +40,11 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
   return {
     async create(sandboxOptions: SandboxOptions): Promise<Sandbox> {
       const { limits, moduleId } = sandboxOptions;
-      for (const key of ['memoryMb', 'callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
-        if (!(typeof limits?.[key] === 'number' && limits[key] > 0)) {
-          throw optionsError(`module '${moduleId}': limits.${key} must be a positive number, got ${String(limits?.[key])}`);
-        }
+      if (!(typeof limits?.memoryMb === 'number' && limits.memoryMb > 0 && Number.isFinite(limits.memoryMb))) {
+        throw optionsError(`module '${moduleId}': limits.memoryMb must be a positive number, got ${String(limits?.memoryMb)}`);
+      }
+      for (const key of ['callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
+        if (!isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
       return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));

@@ -40,6 +40,8 @@ export const SandboxErrorCode = {
   CALL_FINISHED: 'E_CALL_FINISHED',
   /** A module has more pending timers than maxTimers. */
   TOO_MANY_TIMERS: 'E_TOO_MANY_TIMERS',
+  /** A call's timeoutMs is not a number of milliseconds in range (NaN, Infinity, 0 or less, over 2**31-1). */
+  DURATION_INVALID: 'E_DURATION_INVALID',
   /** createIsolateSandboxFactory or create() got an invalid option. */
   OPTIONS_INVALID: 'E_SANDBOX_OPTIONS',
 } as const;

@@ -18,7 +18,7 @@ import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT } from './bridgeSource.js';
 import { classifyFailure, errorText, memoryError, type EntryFailure } from './crash.js';
-import { toTimeout } from './durations.js';
+import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
@@ -172,6 +172,9 @@ export class IsolateSandbox implements Sandbox {
 
   call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs?: number): Promise<unknown> {
     if (this.#state !== 'active' && this.#state !== 'deactivating') return Promise.reject(this.#wrongState('call', 'active'));
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) {
+      return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
+    }
     let inputText: string | undefined;
     try {
       inputText = input === undefined ? undefined : JSON.stringify(input);

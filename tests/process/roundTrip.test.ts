@@ -174,3 +174,20 @@ describe('process sandbox: a module cannot forge the host refusals (issue 18.2)'
     expect(real).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED', hostRefusal: 'E_NOT_ENABLED' } });
   });
 });
+
+describe('process sandbox: out-of-range durations (issue 18.1)', () => {
+  it("refuses a call's timeoutMs with E_DURATION_INVALID and limits with E_PROCESS_OPTIONS_INVALID", async () => {
+    factory = createProcessSandboxFactory({ innerFactory: inner, poolSize: 1 });
+    const sandbox = track(await factory.create(sandboxOptions('worker').options));
+    await sandbox.activate({ config: {}, previousState: undefined });
+    for (const timeoutMs of [2 ** 31, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(sandbox.call('test.worker', 'echo', 1, ctx, timeoutMs), String(timeoutMs)).rejects.toMatchObject({ code: 'E_DURATION_INVALID' });
+    }
+    expect(await sandbox.call('test.worker', 'echo', 1, ctx, 2000)).toMatchObject({ input: 1 });
+    const { options } = sandboxOptions('worker');
+    for (const value of [2 ** 31, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(factory.create({ ...options, limits: { ...options.limits, activateTimeoutMs: value } })).rejects.toMatchObject({ code: 'E_PROCESS_OPTIONS_INVALID' });
+    }
+    expect(() => createProcessSandboxFactory({ heartbeatTimeoutMs: 2 ** 31 })).toThrow(expect.objectContaining({ code: 'E_PROCESS_OPTIONS_INVALID' }));
+  });
+});

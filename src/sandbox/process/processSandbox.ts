@@ -16,6 +16,7 @@ import type {
   SandboxState,
 } from '../types.js';
 import { ProcessSandboxErrorCode } from './errors.js';
+import { invalidDuration, isDuration } from '../durations.js';
 import type { SandboxChild } from './sandboxChild.js';
 
 /** Extra time the parent gives activate/deactivate over the limit, so the child's own
@@ -89,6 +90,10 @@ export class ProcessSandbox implements Sandbox {
     if (this.#gone !== undefined) {
       this.#errors++;
       return Promise.reject(this.#gone);
+    }
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) {
+      this.#errors++;
+      return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
     }
     const budget = timeoutMs ?? this.options.limits.callTimeoutMs;
     return this.child

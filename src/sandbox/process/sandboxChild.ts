@@ -13,6 +13,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HotmodError } from '../../errors.js';
 import { ProcessSandboxErrorCode } from './errors.js';
+import { clampDelay } from '../durations.js';
 import { fromWireError, type ChildRequestBody, type ChildToParent, type ParentToChild, type WireError } from './protocol.js';
 
 export type ChildState = 'starting' | 'ready' | 'retiring' | 'dead';
@@ -151,7 +152,7 @@ export class SandboxChild {
             this.#refChannel();
             reject(onTimeout());
           }
-        }, timeoutMs);
+        }, clampDelay(timeoutMs));
       }
       this.#pending.set(id, pending);
       this.#refChannel();
