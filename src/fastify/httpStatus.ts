@@ -31,6 +31,7 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_MODULE_THREW', 502],
   ['E_CALL_FINISHED', 502],
   ['E_TOO_MANY_TIMERS', 502],
+  ['E_CALL_CHAIN_LIMIT', 508],
   ['E_UNDECLARED_CAPABILITY', 502],
   ['E_CAPABILITY_MISMATCH', 502],
   // Cannot serve right now; retrying later may work.

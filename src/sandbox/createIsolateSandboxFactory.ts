@@ -3,6 +3,7 @@
  * process. The runtime gets a SandboxFactory and never sees isolated-vm.
  */
 import { HotmodError } from '../errors.js';
+import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_CALL_HOPS } from './callChain.js';
 import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
@@ -20,6 +21,10 @@ export interface IsolateSandboxFactoryOptions {
   maxPayloadLength?: number;
   /** Most pending timers one module may hold. Default 1000. */
   maxTimers?: number;
+  /** Deepest chain of module-to-module calls under one call (E_CALL_CHAIN_LIMIT past it). Default 16. */
+  maxCallDepth?: number;
+  /** Most module-to-module calls one call may make, its callees' included (E_CALL_CHAIN_LIMIT past it). Default 10000. */
+  maxCallHops?: number;
 }
 
 /** isolated-vm's floor for memoryLimit. */
@@ -30,7 +35,12 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
     execution: options.execution ?? 'sync',
     maxPayloadLength: options.maxPayloadLength ?? 8 * 1024 * 1024,
     maxTimers: options.maxTimers ?? 1000,
+    maxCallDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH,
+    maxCallHops: options.maxCallHops ?? DEFAULT_MAX_CALL_HOPS,
   };
+  if (!(settings.maxCallDepth >= 1) || !(settings.maxCallHops >= 1)) {
+    throw optionsError(`maxCallDepth and maxCallHops must be 1 or more (got ${settings.maxCallDepth}, ${settings.maxCallHops})`);
+  }
   if (settings.execution !== 'sync' && settings.execution !== 'async') {
     throw optionsError(`execution must be 'sync' or 'async', got ${JSON.stringify(settings.execution)}`);
   }

@@ -42,6 +42,8 @@ export const SandboxErrorCode = {
   TOO_MANY_TIMERS: 'E_TOO_MANY_TIMERS',
   /** A call's timeoutMs is not a number of milliseconds in range (NaN, Infinity, 0 or less, over 2**31-1). */
   DURATION_INVALID: 'E_DURATION_INVALID',
+  /** A chain of module-to-module calls went over maxCallDepth (recursion) or maxCallHops (a call in a loop). */
+  CALL_CHAIN_LIMIT: 'E_CALL_CHAIN_LIMIT',
   /** createIsolateSandboxFactory or create() got an invalid option. */
   OPTIONS_INVALID: 'E_SANDBOX_OPTIONS',
 } as const;

@@ -5,11 +5,13 @@
  * schedules and never re-enters the isolate.
  */
 import { HotmodError } from '../errors.js';
+import { hopStorage, type HopContext } from './callChain.js';
 import { errorText } from './crash.js';
 import { MAX_TIMER_DELAY } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import type { CallContext, LogLevel, SandboxOptions } from './types.js';
+import { queueOrYield, runOrYield } from './yieldGate.js';
 
 type HostTimer = NodeJS.Timeout | NodeJS.Immediate;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the bridge's entries take primitives
@@ -24,8 +26,10 @@ export interface ServiceOwner {
   enter(entry: 'settleOut' | 'fireTimer', args: EntryArgs, label: OperationLabel): void;
   /** The context of the call `callId` while it is running, else undefined. */
   callerOf(callId: number): CallContext | undefined;
+  /** The hop a capability call out of the running call `callId` makes, or the error refusing it (callChain.ts). */
+  hopFor(callId: number, capability: string, method: string): HopContext | HotmodError;
   /** A refusal the host handed into call `callId` (see refusals in isolateSandbox.ts). */
-  noteRefusal(callId: number, code: string): void;
+  noteRefusal(callId: number, error: HotmodError): void;
   countError(): void;
   notJson(what: string, error: unknown): HotmodError;
   tooLarge(what: string, length: number): HotmodError;
@@ -77,8 +81,10 @@ export class HostServices {
   #outgoing(outId: number, callId: number, capability: string, method: string, inputText: string | undefined): void {
     const caller = this.#owner.callerOf(callId);
     if (typeof outId !== 'number' || typeof capability !== 'string' || typeof method !== 'string') return;
-    // Start after the entry has returned: the runtime may route into another isolate.
-    queueMicrotask(() => {
+    const hop = caller === undefined ? undefined : this.#owner.hopFor(callId, capability, method);
+    // Start after the entry has returned: the runtime may route into another isolate. A long
+    // run of hops yields to the event loop (yieldGate.ts), so timers (the deadline) still fire.
+    queueOrYield(() => {
       if (this.#owner.disposed) return;
       if (caller === undefined) {
         this.#answer(outId, callId, false, {
@@ -86,6 +92,10 @@ export class HostServices {
           code: SandboxErrorCode.CALL_FINISHED,
           message: `call.capability('${capability}').${method}() was made after the call it belongs to had finished; make capability calls while the method is running`,
         });
+        return;
+      }
+      if (hop instanceof HotmodError) {
+        this.#answer(outId, callId, false, hop);
         return;
       }
       let input: unknown;
@@ -96,13 +106,14 @@ export class HostServices {
       }
       let answer: Promise<unknown>;
       try {
-        answer = Promise.resolve(this.#options.callCapability({ moduleId: this.#owner.moduleId, capability, method, input, caller }));
+        // The callee's sandbox reads the hop from here (callChain.ts).
+        answer = hopStorage.run(hop!, () => Promise.resolve(this.#options.callCapability({ moduleId: this.#owner.moduleId, capability, method, input, caller })));
       } catch (error) {
         answer = Promise.reject(error);
       }
       answer.then(
-        (value) => this.#answer(outId, callId, true, value),
-        (error) => this.#answer(outId, callId, false, error),
+        (value) => runOrYield(() => this.#answer(outId, callId, true, value)),
+        (error) => runOrYield(() => this.#answer(outId, callId, false, error)),
       );
     });
   }
@@ -126,7 +137,7 @@ export class HostServices {
       const error = value as { name?: unknown; message?: unknown; code?: unknown } | null;
       const code = typeof error?.code === 'string' ? error.code : undefined;
       // Only a HotmodError is the host's word; anything else is a plain error to the module.
-      if (code !== undefined && value instanceof HotmodError) this.#owner.noteRefusal(callId, code);
+      if (code !== undefined && value instanceof HotmodError) this.#owner.noteRefusal(callId, value);
       text = JSON.stringify({
         name: typeof error?.name === 'string' ? error.name : 'Error',
         message: typeof error?.message === 'string' ? error.message : String(value),

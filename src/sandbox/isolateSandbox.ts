@@ -17,6 +17,7 @@
 import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT } from './bridgeSource.js';
+import { chainFor, deadlinePassed, nextHop, takeHop, type CallChain, type HopContext } from './callChain.js';
 import { classifyFailure, errorText, memoryError, type EntryFailure } from './crash.js';
 import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
@@ -34,6 +35,8 @@ export interface IsolateSandboxSettings {
   execution: ExecutionMode;
   maxPayloadLength: number;
   maxTimers: number;
+  maxCallDepth: number;
+  maxCallHops: number;
 }
 
 type Outbox = unknown[];
@@ -66,6 +69,9 @@ export class IsolateSandbox implements Sandbox {
   /** The call being entered synchronously right now (its context serves capability calls made during the entry). */
   #syncId = 0;
   #syncContext: CallContext | undefined;
+  /** Its deadline and chain of hops (the chain made at its first hop, or inherited from the hop that called it). */
+  #syncDeadline = 0;
+  #syncChain: CallChain | undefined;
   /** Filled by #deliver when the outbox held the entering operation's own result. */
   #ownKind = '';
   #ownPayload = '';
@@ -207,7 +213,22 @@ export class IsolateSandbox implements Sandbox {
       else this.#sentSettingsText = settingsText;
     }
     const args = [id, index, inputText, context.requestId, clientId, settingsText];
-    return this.#operate('call', args, id, label, context, timeoutMs ?? this.#options.limits.callTimeoutMs);
+    let budget = timeoutMs ?? this.#options.limits.callTimeoutMs;
+    // Called by another module: this call is one hop of that chain and shares its deadline.
+    const hop = takeHop();
+    let chain: CallChain | undefined;
+    if (hop !== undefined) {
+      const now = performance.now();
+      chain = chainFor(hop, this.moduleId, now + budget);
+      const left = chain.deadline - now;
+      if (left <= 0) {
+        this.#timeouts++;
+        this.#errors++;
+        return Promise.reject(deadlinePassed(chain, capability, method));
+      }
+      budget = Math.min(budget, left);
+    }
+    return this.#operate('call', args, id, label, context, budget, chain);
   }
 
   async deactivate(): Promise<unknown> {
@@ -260,15 +281,19 @@ export class IsolateSandbox implements Sandbox {
    * Runs one operation (activate, call, deactivate) to its end. In 'sync' execution the
    * common case returns an already settled promise from one applySync.
    */
-  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
-    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs);
+  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain): Promise<unknown> {
+    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs, chain);
     const started = performance.now();
     const run: { timeout: number } = entry === 'call' && timeoutMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(timeoutMs) };
     this.#syncId = id;
     this.#syncContext = context;
+    this.#syncDeadline = started + timeoutMs;
+    this.#syncChain = chain;
     const own = this.#enterSync(entry, args, run, id, label);
+    chain = this.#syncChain;
     this.#syncId = 0;
     this.#syncContext = undefined;
+    this.#syncChain = undefined;
     if (own === 'timeout') return Promise.reject(this.#timeoutError(label, timeoutMs, true));
     if (own === 'gone') {
       this.#errors++;
@@ -281,7 +306,7 @@ export class IsolateSandbox implements Sandbox {
         return Promise.reject(error);
       }
     }
-    return this.#pending.park(id, label, context, timeoutMs, timeoutMs - (performance.now() - started));
+    return this.#pending.park(id, label, context, timeoutMs, timeoutMs - (performance.now() - started), chain);
   }
 
   /**
@@ -340,9 +365,9 @@ export class IsolateSandbox implements Sandbox {
     if (this.#record(id, kind, payload, this.#collectOwnId)) this.#collectedOwn = true;
   };
 
-  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
+  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain: CallChain | undefined): Promise<unknown> {
     // The host timer also catches an entry that never returns (a single huge allocation).
-    const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs);
+    const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs, chain);
     // Not awaited: an entry may never return (the isolate died under it); the host timer settles the operation then.
     void this.#enterAsync(entry, args, timeoutMs, label);
     return settled;
@@ -434,7 +459,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   /** Decodes one outbox result: a value, or throws the coded error it describes. */
-  #result(kind: string, payload: string, label: OperationLabel, refusals?: ReadonlySet<string>): unknown {
+  #result(kind: string, payload: string, label: OperationLabel, refusals?: ReadonlyMap<string, HotmodError>): unknown {
     switch (kind) {
       case 'o':
         try {
@@ -445,9 +470,15 @@ export class IsolateSandbox implements Sandbox {
         }
       case 'u':
         return undefined;
-      case 'e':
+      case 'e': {
         this.#errors++;
-        throw moduleThrew(label, payload, refusals);
+        const thrown = moduleThrew(label, payload, refusals);
+        // A chain limit or the chain's deadline that the module let escape is the chain's
+        // answer: the caller gets it as it was raised, not as the module's own failure.
+        const refusal = thrown.details.hostRefusal;
+        const chainAnswer = refusal === SandboxErrorCode.CALL_CHAIN_LIMIT || refusal === SandboxErrorCode.CALL_TIMEOUT ? refusals?.get(refusal) : undefined;
+        throw chainAnswer ?? thrown;
+      }
       case 'E':
         this.#errors++;
         throw bridgeRefused(label, payload);
@@ -527,6 +558,21 @@ export class IsolateSandbox implements Sandbox {
 
   // ---- what the host services need (hostServices.ts) ----
 
+  /** The hop a capability call out of call `callId` makes, or the coded error refusing it (callId is running). */
+  #hopFor(callId: number, capability: string, method: string): HopContext | HotmodError {
+    const sync = callId === this.#syncId && callId !== 0;
+    const op = sync ? undefined : this.#pending.get(callId);
+    let chain = sync ? this.#syncChain : op?.chain;
+    if (chain === undefined) {
+      // The call's first hop: a chain starts here, with the call's own deadline.
+      chain = chainFor(undefined, this.moduleId, sync ? this.#syncDeadline : (op?.deadline ?? 0));
+      if (sync) this.#syncChain = chain;
+      else if (op !== undefined) op.chain = chain;
+    }
+    if (performance.now() >= chain.deadline) return deadlinePassed(chain, capability, method);
+    return nextHop(chain, this.#settings, capability, method);
+  }
+
   #serviceOwner(): ServiceOwner {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the owner object reads private state
     const sandbox = this;
@@ -538,9 +584,10 @@ export class IsolateSandbox implements Sandbox {
       },
       enter: (entry, args, label) => this.#enter(entry, args, label),
       callerOf: (callId) => (callId === this.#syncId ? this.#syncContext : this.#pending.get(callId)?.context),
-      noteRefusal: (callId, code) => {
+      hopFor: (callId, capability, method) => this.#hopFor(callId, capability, method),
+      noteRefusal: (callId, error) => {
         const op = this.#pending.get(callId);
-        if (op !== undefined) (op.refusals ??= new Set()).add(code);
+        if (op !== undefined) (op.refusals ??= new Map()).set(error.code, error);
       },
       countError: () => {
         this.#errors++;

@@ -59,7 +59,7 @@ function moduleFrames(stack: unknown): string[] {
  * them gets `details.hostRefusal`, which only host code sets, so a router may pass the
  * host's own refusal on while a code the module made up stays the module's.
  */
-export function moduleThrew(label: OperationLabel, infoText: string, refusals?: ReadonlySet<string>): HotmodError {
+export function moduleThrew(label: OperationLabel, infoText: string, refusals?: { has(code: string): boolean }): HotmodError {
   const info = parseInfo(infoText);
   const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
   const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;

@@ -6,6 +6,7 @@
 import { HotmodError } from '../errors.js';
 import { SandboxErrorCode } from './errors.js';
 import { describeOperation, type OperationLabel } from './moduleErrors.js';
+import type { CallChain } from './callChain.js';
 import type { CallContext } from './types.js';
 
 export interface PendingOperation {
@@ -15,8 +16,12 @@ export interface PendingOperation {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout | undefined;
-  /** Codes of the host refusals (HotmodErrors) handed into this call as capability answers. */
-  refusals: Set<string> | undefined;
+  /** The host refusals (HotmodErrors) handed into this call as capability answers, by code. */
+  refusals: Map<string, HotmodError> | undefined;
+  /** performance.now() by which it must be done, every hop included. */
+  deadline: number;
+  /** Its chain of module-to-module calls; made at its first hop when it started one. */
+  chain: CallChain | undefined;
 }
 
 export class PendingOperations {
@@ -31,9 +36,10 @@ export class PendingOperations {
   }
 
   /** Parks an operation; its timer fires after `delayMs` (what is left of its budget). */
-  park(id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, delayMs: number): Promise<unknown> {
+  park(id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, delayMs: number, chain: CallChain | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined, refusals: undefined };
+      const deadline = performance.now() + delayMs;
+      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined, refusals: undefined, deadline, chain };
       op.timer = setTimeout(this.#onTimeout, Math.max(1, delayMs), id, op);
       this.#ops.set(id, op);
     });

@@ -17,6 +17,7 @@ import type {
 } from '../types.js';
 import { ProcessSandboxErrorCode } from './errors.js';
 import { invalidDuration, isDuration } from '../durations.js';
+import { hopToWire, takeHop } from '../callChain.js';
 import type { SandboxChild } from './sandboxChild.js';
 
 /** Extra time the parent gives activate/deactivate over the limit, so the child's own
@@ -95,10 +96,13 @@ export class ProcessSandbox implements Sandbox {
       this.#errors++;
       return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
     }
-    const budget = timeoutMs ?? this.options.limits.callTimeoutMs;
+    let budget = timeoutMs ?? this.options.limits.callTimeoutMs;
+    // One hop of a chain of module calls: the chain's deadline bounds it too (callChain.ts).
+    const hop = takeHop();
+    if (hop !== undefined) budget = Math.max(1, Math.min(budget, hop.deadline - performance.now()));
     return this.child
       .request(
-        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: budget },
+        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: budget, ...(hop === undefined ? {} : { hop: hopToWire(hop) }) },
         budget,
         () => this.#timeout(ProcessSandboxErrorCode.CALL_TIMEOUT, `call ${capability}.${method}`, budget),
       )
