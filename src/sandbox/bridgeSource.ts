@@ -35,6 +35,7 @@
  * parses a string. Built-ins are captured before the module runs so that a module patching
  * JSON or Promise.prototype.then cannot confuse its own bridge.
  */
+import { INTERRUPTIBLE_BUILTINS_SOURCE } from './interruptibleBuiltins.js';
 import { SHARED_WRITER_SOURCE } from './sharedCodec.js';
 
 export const BRIDGE_FILENAME = 'hotmod:sandbox-bridge';
@@ -65,28 +66,9 @@ const defineProperty = Reflect.defineProperty, globalObject = globalThis;
 // replace it (assigning throws in its strict-mode code), so the hot path needs no check.
 if (shared !== null) defineProperty(StringProto, 'charCodeAt', { value: StringProto.charCodeAt, writable: false, enumerable: false, configurable: false });
 
-// Array.prototype.fill, in JavaScript. V8's builtin fills a huge holey array
-// (new Array(1e8).fill(0)) without ever checking for interrupts, so neither the call's
-// timeout nor the memory limit could stop it and, entered with applySync, it held the
-// host's event loop for 10-30 s. This one is interruptible: the memory limit disposes the
-// isolate within a fraction of a second (E_SANDBOX_MEMORY). Same semantics and shape
-// (name 'fill', length 1, not constructible, non-enumerable).
-{
-  const trunc = Math.trunc, min = Math.min, max = Math.max, ObjectCtor = Object;
-  const toIntegerOrInfinity = (v) => { const n = +v; return n !== n ? 0 : trunc(n); };
-  const fill = ({ fill(value) {
-    if (this === null || this === undefined) throw new TypeErrorCtor('Array.prototype.fill called on null or undefined');
-    const O = ObjectCtor(this);
-    const len = min(max(toIntegerOrInfinity(O.length), 0), 9007199254740991);
-    const s = toIntegerOrInfinity(arguments[1]);
-    let k = s < 0 ? max(len + s, 0) : min(s, len);
-    const e = arguments[2] === undefined ? len : toIntegerOrInfinity(arguments[2]);
-    const end = e < 0 ? max(len + e, 0) : min(e, len);
-    for (; k < end; k++) O[k] = value;
-    return O;
-  } }).fill;
-  defineProperty(Array.prototype, 'fill', { value: fill, writable: true, enumerable: false, configurable: true });
-}
+// Array built-ins that V8 runs without interrupt checks, replaced by interruptible ones
+// (interruptibleBuiltins.ts): the call's timeout stops them on a huge sparse array.
+${INTERRUPTIBLE_BUILTINS_SOURCE}
 
 let outbox = [];
 let ns = null;
