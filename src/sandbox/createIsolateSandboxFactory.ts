@@ -4,6 +4,7 @@
  */
 import { HotmodError } from '../errors.js';
 import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_CALL_HOPS } from './callChain.js';
+import { DEFAULT_CPU_BUDGET_MS, DEFAULT_CPU_WINDOW_MS } from './cpuBudget.js';
 import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
@@ -21,6 +22,10 @@ export interface IsolateSandboxFactoryOptions {
   maxPayloadLength?: number;
   /** Most pending timers one module may hold. Default 1000. */
   maxTimers?: number;
+  /** Default CPU budget (ms per cpuWindowMs) of sandboxes whose limits do not say. Default 5000. */
+  cpuBudgetMs?: number;
+  /** Default sliding window of the CPU budget (ms). Default 10000. */
+  cpuWindowMs?: number;
   /** Deepest chain of module-to-module calls under one call (E_CALL_CHAIN_LIMIT past it). Default 16. */
   maxCallDepth?: number;
   /** Most module-to-module calls one call may make, its callees' included (E_CALL_CHAIN_LIMIT past it). Default 10000. */
@@ -37,7 +42,12 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
     maxTimers: options.maxTimers ?? 1000,
     maxCallDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH,
     maxCallHops: options.maxCallHops ?? DEFAULT_MAX_CALL_HOPS,
+    cpuBudgetMs: options.cpuBudgetMs ?? DEFAULT_CPU_BUDGET_MS,
+    cpuWindowMs: options.cpuWindowMs ?? DEFAULT_CPU_WINDOW_MS,
   };
+  if (!isDuration(settings.cpuBudgetMs) || !isDuration(settings.cpuWindowMs)) {
+    throw optionsError(`cpuBudgetMs and cpuWindowMs ${durationRule(isDuration(settings.cpuBudgetMs) ? settings.cpuWindowMs : settings.cpuBudgetMs)}`);
+  }
   if (!(settings.maxCallDepth >= 1) || !(settings.maxCallHops >= 1)) {
     throw optionsError(`maxCallDepth and maxCallHops must be 1 or more (got ${settings.maxCallDepth}, ${settings.maxCallHops})`);
   }
@@ -55,6 +65,9 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
       }
       for (const key of ['callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
         if (!isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
+      }
+      for (const key of ['cpuBudgetMs', 'cpuWindowMs'] as const) {
+        if (limits[key] !== undefined && !isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
       return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));

@@ -18,6 +18,7 @@ import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT } from './bridgeSource.js';
 import { chainFor, deadlinePassed, nextHop, takeHop, type CallChain, type HopContext } from './callChain.js';
+import { CpuMeter, cpuBudgetError } from './cpuBudget.js';
 import { classifyFailure, errorText, memoryError, type EntryFailure } from './crash.js';
 import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
@@ -37,6 +38,9 @@ export interface IsolateSandboxSettings {
   maxTimers: number;
   maxCallDepth: number;
   maxCallHops: number;
+  /** Defaults for limits.cpuBudgetMs / cpuWindowMs. */
+  cpuBudgetMs: number;
+  cpuWindowMs: number;
 }
 
 type Outbox = unknown[];
@@ -66,6 +70,7 @@ export class IsolateSandbox implements Sandbox {
   /** Operations waiting for an outbox entry, by id. */
   readonly #pending = new PendingOperations((id, op) => this.#onTimeout(id, op));
   readonly #services: HostServices;
+  #cpu: CpuMeter | undefined;
   /** The call being entered synchronously right now (its context serves capability calls made during the entry). */
   #syncId = 0;
   #syncContext: CallContext | undefined;
@@ -132,9 +137,13 @@ export class IsolateSandbox implements Sandbox {
         fireTimer: entry('fireTimer'),
         drain: entry('drain'),
       };
+      const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
+      const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
+      this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
       this.#module = loadModule(this.#isolate, this.#context, entry('install'), options, (error) => this.#classify(error));
       bridge.release();
     } catch (error) {
+      this.#cpu?.stop();
       this.#disposeIsolate();
       throw error;
     }
@@ -537,6 +546,7 @@ export class IsolateSandbox implements Sandbox {
 
   #shutDown(reason: HotmodError): void {
     this.#state = 'disposed';
+    this.#cpu?.stop();
     this.metrics();
     this.#services.clearTimers();
     this.#pending.rejectAll(reason);
