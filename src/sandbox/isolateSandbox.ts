@@ -237,7 +237,7 @@ export class IsolateSandbox implements Sandbox {
       }
       budget = Math.min(budget, left);
     }
-    return this.#operate('call', args, id, label, context, budget, chain);
+    return this.#operate('call', args, id, label, context, budget, chain, timeoutMs ?? this.#options.limits.callTimeoutMs);
   }
 
   async deactivate(): Promise<unknown> {
@@ -290,10 +290,14 @@ export class IsolateSandbox implements Sandbox {
    * Runs one operation (activate, call, deactivate) to its end. In 'sync' execution the
    * common case returns an already settled promise from one applySync.
    */
-  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain): Promise<unknown> {
-    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs, chain);
+  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain, runMs = timeoutMs): Promise<unknown> {
+    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs, chain, runMs);
     const started = performance.now();
-    const run: { timeout: number } = entry === 'call' && timeoutMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(timeoutMs) };
+    // The synchronous entry keeps the call's own timeout even when a chain's deadline
+    // shortens the call: isolated-vm 6.2 crashed (a use-after-free in its timer teardown)
+    // under thousands of entries with ever shorter timeouts. The host timer and the
+    // hop check hold the chain's deadline.
+    const run: { timeout: number } = entry === 'call' && runMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(runMs) };
     this.#syncId = id;
     this.#syncContext = context;
     this.#syncDeadline = started + timeoutMs;
@@ -374,11 +378,11 @@ export class IsolateSandbox implements Sandbox {
     if (this.#record(id, kind, payload, this.#collectOwnId)) this.#collectedOwn = true;
   };
 
-  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain: CallChain | undefined): Promise<unknown> {
+  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain: CallChain | undefined, runMs: number): Promise<unknown> {
     // The host timer also catches an entry that never returns (a single huge allocation).
     const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs, chain);
     // Not awaited: an entry may never return (the isolate died under it); the host timer settles the operation then.
-    void this.#enterAsync(entry, args, timeoutMs, label);
+    void this.#enterAsync(entry, args, runMs, label);
     return settled;
   }
 

@@ -96,13 +96,14 @@ export class ProcessSandbox implements Sandbox {
       this.#errors++;
       return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
     }
-    let budget = timeoutMs ?? this.options.limits.callTimeoutMs;
+    const own = timeoutMs ?? this.options.limits.callTimeoutMs;
     // One hop of a chain of module calls: the chain's deadline bounds it too (callChain.ts).
+    // The child gets the call's own timeout and the hop, and shortens it there.
     const hop = takeHop();
-    if (hop !== undefined) budget = Math.max(1, Math.min(budget, hop.deadline - performance.now()));
+    const budget = hop === undefined ? own : Math.max(1, Math.min(own, hop.deadline - performance.now()));
     return this.child
       .request(
-        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: budget, ...(hop === undefined ? {} : { hop: hopToWire(hop) }) },
+        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: own, ...(hop === undefined ? {} : { hop: hopToWire(hop) }) },
         budget,
         () => this.#timeout(ProcessSandboxErrorCode.CALL_TIMEOUT, `call ${capability}.${method}`, budget),
       )
