@@ -81,7 +81,9 @@ describe('isolate sandbox: interruptible Array built-ins', () => {
       'new Array(2**32-1).copyWithin(0, 1).length',
       "new Array(2**32-1).join('').length",
       'const a = new Array(2**32-1); a[0] = 2; a[1] = 1; a.sort().length',
-      'new Array(2**32-1).fill(0).length',
+      // Not fill(0) on this array: it writes, and the growing dictionary can abort the
+      // whole process in V8's out-of-memory handler (docs/sandbox.md); memory.test.ts
+      // covers fill on a huge holey array.
     ];
     const lines = await runScript(path.join(fixturesDir, 'builtins-child.ts'), exprs, 90_000);
     const cases = lines.filter((l) => l.event === 'case');
