@@ -52,8 +52,14 @@ function moduleFrames(stack: unknown): string[] {
   return stack.split('\n').filter((line) => /^\s+at /.test(line) && !line.includes(BRIDGE_FILENAME));
 }
 
-/** Module code threw (or rejected with) something: E_MODULE_THREW with its message, code and stack. */
-export function moduleThrew(label: OperationLabel, infoText: string): HotmodError {
+/**
+ * Module code threw (or rejected with) something: E_MODULE_THREW with its message, code
+ * and stack. The module's code is only ever `details.moduleCode`. `refusals`: the codes
+ * of host refusals this call received as capability answers; a module rethrowing one of
+ * them gets `details.hostRefusal`, which only host code sets, so a router may pass the
+ * host's own refusal on while a code the module made up stays the module's.
+ */
+export function moduleThrew(label: OperationLabel, infoText: string, refusals?: { has(code: string): boolean }): HotmodError {
   const info = parseInfo(infoText);
   const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
   const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;
@@ -69,6 +75,7 @@ export function moduleThrew(label: OperationLabel, infoText: string): HotmodErro
     phase: label.phase,
     ...(label.capability === undefined ? {} : { capability: label.capability, method: label.method }),
     ...(moduleCode === undefined ? {} : { moduleCode }),
+    ...(typeof moduleCode === 'string' && refusals?.has(moduleCode) ? { hostRefusal: moduleCode } : {}),
     ...(name === undefined ? {} : { moduleErrorName: name }),
     thrown: typeof info.thrown === 'string' ? info.thrown : 'object',
     moduleStack: frames.join('\n'),
