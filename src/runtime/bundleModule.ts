@@ -56,6 +56,8 @@ export interface BuildProblem {
   lineText?: string;
   /** Set when the problem is an import of a Node builtin. */
   builtin?: string;
+  /** With `builtin`: the imports that led to it, from the entry (`src/index.ts`, `yaml`, `node:fs`). */
+  chain?: string[];
 }
 
 export const DEFAULT_MAIN = 'dist/index.js';
@@ -125,7 +127,7 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
       mainFields: ['module', 'main'],
       sourcemap: options.sourcemap ? 'inline' : false,
       logLevel: 'silent',
-      plugins: [refuseNodeBuiltins],
+      plugins: [refuseNodeBuiltins(root)],
     });
     const file = result.outputFiles.find((f) => f.path === outfile) ?? result.outputFiles[0];
     if (!file) throw new Error('esbuild produced no output file');
@@ -158,30 +160,60 @@ export function formatProblem(problem: BuildProblem): string {
 }
 
 // An esbuild plugin: every import of a Node builtin becomes a build error at the import's
-// place. Bare names (`fs`, `events`) are refused only when nothing in node_modules provides
-// them, so a bundled polyfill package still works; `node:` names are always refused.
+// place, with the chain of imports that led there (`src/index.ts → yaml → node:fs`). Bare
+// names (`fs`, `events`) are refused only when nothing in node_modules provides them, so a
+// bundled polyfill package still works; `node:` names are always refused. To know the
+// chain, the plugin resolves every import itself and remembers who first imported each file.
 const BUILTIN_DETAIL = 'hotmod:node-builtin';
+const CHAIN_DETAIL = 'hotmod:import-chain';
 const RESOLVING = Symbol('hotmod:resolving');
-const refuseNodeBuiltins: Plugin = {
-  name: 'hotmod-no-node-api',
-  setup(pluginBuild) {
-    const refuse = (name: string) => ({
-      errors: [{ text: `imports the Node builtin '${name}'; modules run in a sandbox with no Node API`, detail: { [BUILTIN_DETAIL]: name } }],
-    });
-    pluginBuild.onResolve({ filter: /^node:/ }, (args) => refuse(args.path));
-    pluginBuild.onResolve({ filter: /^[a-z_][a-z0-9_/]*$/ }, async (args) => {
-      if (args.pluginData === RESOLVING || !isBuiltin(args.path)) return undefined;
-      const found = await pluginBuild.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: RESOLVING,
+function refuseNodeBuiltins(root: string): Plugin {
+  return {
+    name: 'hotmod-no-node-api',
+    setup(pluginBuild) {
+      const importers = new Map<string, string>();
+      const chainOf = (importer: string, name: string): string[] => {
+        const files: string[] = [];
+        for (let file: string | undefined = importer, hops = 0; file !== undefined && hops < 1000; file = importers.get(file), hops++) files.unshift(file);
+        const chain: string[] = [];
+        for (const file of files) {
+          const label = chainLabel(root, file);
+          if (chain.at(-1) !== label) chain.push(label);
+        }
+        chain.push(name);
+        return chain;
+      };
+      const refuse = (name: string, importer: string) => {
+        const chain = chainOf(importer, name);
+        return {
+          errors: [{ text: `imports the Node builtin '${name}' (${chain.join(' → ')}); modules run in a sandbox with no Node API`, detail: { [BUILTIN_DETAIL]: name, [CHAIN_DETAIL]: chain } }],
+        };
+      };
+      pluginBuild.onResolve({ filter: /^node:/ }, (args) => refuse(args.path, args.importer));
+      pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === RESOLVING || args.kind === 'entry-point') return undefined;
+        const found = await pluginBuild.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
+        if (found.errors.length > 0) {
+          if (isBuiltin(args.path)) return refuse(args.path, args.importer);
+          return { errors: found.errors, warnings: found.warnings };
+        }
+        if (found.path && !importers.has(found.path) && args.importer) importers.set(found.path, args.importer);
+        return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects, external: found.external, suffix: found.suffix, pluginData: found.pluginData, warnings: found.warnings };
       });
-      if (found.errors.length > 0) return refuse(args.path);
-      return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects };
-    });
-  },
-};
+    },
+  };
+}
+
+/** A file in an import chain: the npm package it belongs to, or its path in the package folder. */
+function chainLabel(root: string, file: string): string {
+  const parts = file.split(/[\\/]/);
+  const at = parts.lastIndexOf('node_modules');
+  if (at >= 0 && at + 1 < parts.length) {
+    const name = parts[at + 1]!;
+    return name.startsWith('@') && at + 2 < parts.length ? `${name}/${parts[at + 2]}` : name;
+  }
+  return isOutside(root, file) ? file : path.relative(root, file).split(path.sep).join('/');
+}
 
 function esbuildError(dir: string, error: unknown): HotmodError {
   const messages = (error as Partial<BuildFailure>)?.errors;
@@ -191,11 +223,14 @@ function esbuildError(dir: string, error: unknown): HotmodError {
   const problems = messages.map((m) => toProblem(dir, m));
   const builtins = problems.filter((p) => p.builtin !== undefined);
   if (builtins.length > 0) {
-    const list = builtins.map((p) => `'${p.builtin}' at ${p.file}:${p.line}:${p.column}`).join(', ');
+    const list = builtins.map((p) => `'${p.builtin}' at ${p.file}:${p.line}:${p.column}${p.chain && p.chain.length > 2 ? ` (${p.chain.join(' → ')})` : ''}`).join(', ');
+    const viaDependency = builtins.some((p) => p.chain !== undefined && p.chain.length > 2);
     return new HotmodError(
       RuntimeErrorCode.BUILD_NODE_API,
       `module package '${dir}' failed to build: it imports the Node builtin ${list}; modules run in a sandbox with no Node API, ` +
-        `so remove the import and get what you need from the host through a capability (call.capability) or a permission (ctx.log); dist/ was left as it was`,
+        (viaDependency
+          ? `so that dependency cannot run there: use a version or an alternative that needs no Node builtin (a browser build; the sandbox has the web-standard globals), or get the work done by the host through a capability (call.capability); dist/ was left as it was`
+          : `so remove the import and get what you need from the host through a capability (call.capability) or a permission (ctx.log); dist/ was left as it was`),
       { dir, errors: problems },
       { cause: error },
     );
@@ -224,6 +259,7 @@ function toProblem(dir: string, message: Message): BuildProblem {
   }
   const detail = message.detail as Record<string, unknown> | undefined;
   if (detail && typeof detail[BUILTIN_DETAIL] === 'string') problem.builtin = detail[BUILTIN_DETAIL];
+  if (detail && Array.isArray(detail[CHAIN_DETAIL])) problem.chain = detail[CHAIN_DETAIL] as string[];
   return problem;
 }
 

@@ -24,6 +24,7 @@ import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import { loadModule } from './moduleLoader.js';
+import { installWebGlobals } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
 import type { ActivateContext, ActivatedModule, CallContext, Sandbox, SandboxMetrics, SandboxOptions, SandboxState } from './types.js';
@@ -132,6 +133,7 @@ export class IsolateSandbox implements Sandbox {
         fireTimer: entry('fireTimer'),
         drain: entry('drain'),
       };
+      installWebGlobals(this.#isolate, this.#context, options, toTimeout(options.limits.activateTimeoutMs));
       this.#module = loadModule(this.#isolate, this.#context, entry('install'), options, (error) => this.#classify(error));
       bridge.release();
     } catch (error) {

@@ -6,6 +6,7 @@
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME } from './bridgeSource.js';
 import { SandboxErrorCode } from './errors.js';
+import { explainMissingGlobal } from './webGlobals/index.js';
 
 /** What an operation was, for messages: a method call, activate, deactivate, a timer. */
 export interface OperationLabel {
@@ -61,7 +62,7 @@ function moduleFrames(stack: unknown): string[] {
  */
 export function moduleThrew(label: OperationLabel, infoText: string, refusals?: { has(code: string): boolean }): HotmodError {
   const info = parseInfo(infoText);
-  const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
+  const reason = typeof info.message === 'string' ? explainMissingGlobal(info.name, info.message) : 'an error without a message';
   const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;
   const name = typeof info.name === 'string' ? info.name : undefined;
   const frames = moduleFrames(info.stack);
