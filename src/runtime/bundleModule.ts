@@ -8,7 +8,7 @@
  * the source, instead of failing later inside the isolate.
  */
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,8 +20,14 @@ import { writeFileAtomic } from './writeFileAtomic.js';
 export interface BundleOptions {
   /** Where to write, absolute or relative to the package folder. Default: package.json `main`, else dist/index.js. */
   outfile?: string;
-  /** Append an inline source map (stack traces then point into src/). Default false. */
-  sourcemap?: boolean;
+  /**
+   * The source map, by which module errors show the author's src/ file and line:
+   * 'file' (default) writes it to `.hotmod/<main>.map` (a dot-folder the watcher ignores)
+   * and leaves the bundle's bytes as they are without a map, so an edit that only moves
+   * lines (a comment) is still no reload; true or 'inline' appends it to the bundle;
+   * false makes none.
+   */
+  sourcemap?: boolean | 'inline' | 'file';
   /** Aborted: the bundle is not written (a newer change superseded it). */
   signal?: AbortSignal;
 }
@@ -39,6 +45,8 @@ export interface BundleResult {
   ms: number;
   /** sha256 (hex) of the bundle: the watcher uses it to recognise its own writes. */
   sha256: string;
+  /** With sourcemap 'file': the absolute path of the map. */
+  sourcemapFile?: string;
   /** True when the file already had exactly these bytes, so nothing was written. */
   unchanged: boolean;
   /** esbuild warnings, each as `file:line:column: text`. */
@@ -110,8 +118,11 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     );
   }
   const outfile = path.resolve(root, options.outfile ?? (await readPackageMain(root)));
+  const mapMode = options.sourcemap === undefined || options.sourcemap === 'file' ? 'file' : options.sourcemap === false ? 'none' : 'inline';
+  const mapFile = mapMode === 'file' ? mapFileFor(root, outfile) : undefined;
 
   let output: Uint8Array;
+  let mapText: string | undefined;
   let warnings: Message[];
   try {
     const result = await build({
@@ -125,7 +136,9 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
       target: 'es2022',
       // 'neutral' resolves no package entry fields by default; npm dependencies need these.
       mainFields: ['module', 'main'],
-      sourcemap: options.sourcemap ? 'inline' : false,
+      sourcemap: mapMode === 'inline' ? 'inline' : mapMode === 'file' ? 'external' : false,
+      // Positions are all the sandbox needs to show the author's place; the sources stay out of the bundle.
+      sourcesContent: false,
       logLevel: 'silent',
       plugins: [refuseNodeBuiltins(root)],
     });
@@ -133,6 +146,10 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     if (!file) throw new Error('esbuild produced no output file');
     output = file.contents;
     warnings = result.warnings;
+    const map = mapFile === undefined ? undefined : result.outputFiles.find((f) => f.path === `${outfile}.map`);
+    // No sourceMappingURL comment: the bundle keeps the bytes it has without a map, and the
+    // sandbox finds the map by its place and the bundle's sha256 (src/sandbox/sourceMaps.ts).
+    if (mapFile !== undefined && map !== undefined) mapText = relocateMap(map.text, path.dirname(outfile), path.dirname(mapFile), createHash('sha256').update(output).digest('hex'));
   } catch (error) {
     throw esbuildError(root, error);
   }
@@ -140,6 +157,13 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
   const sha256 = createHash('sha256').update(output).digest('hex');
   options.signal?.throwIfAborted();
   const unchanged = await hasContent(outfile, sha256);
+  // The map first: a host that loads the new bundle finds its map already there.
+  if (mapFile !== undefined && mapText !== undefined && !(await hasContent(mapFile, createHash('sha256').update(mapText).digest('hex')))) {
+    await mkdir(path.dirname(mapFile), { recursive: true });
+    await writeFileAtomic(mapFile, Buffer.from(mapText));
+  }
+  // A build without a map file removes the one an earlier build left for this bundle.
+  if (mapMode !== 'file') await rm(mapFileFor(root, outfile), { force: true });
   if (!unchanged) await writeFileAtomic(outfile, output);
   return {
     dir: root,
@@ -148,9 +172,28 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     bytes: output.byteLength,
     ms: Math.round((performance.now() - started) * 10) / 10,
     sha256,
+    ...(mapFile !== undefined && mapText !== undefined ? { sourcemapFile: mapFile } : {}),
     unchanged,
     warnings: warnings.map((w) => formatProblem(toProblem(root, w))),
   };
+}
+
+/** Where sourcemap 'file' puts the map of a bundle: `<package>/.hotmod/<bundle path>.map`. */
+export function mapFileFor(root: string, outfile: string): string {
+  const relative = isOutside(root, outfile) ? path.basename(outfile) : path.relative(root, outfile);
+  return path.join(root, '.hotmod', `${relative}.map`);
+}
+
+/**
+ * esbuild writes `sources` relative to the bundle; a map file elsewhere needs them relative
+ * to itself. It also records the sha256 of its bundle, so that a map is never applied to a
+ * bundle it was not made for (a hand-written dist/, a build with --no-sourcemap).
+ */
+function relocateMap(text: string, fromDir: string, toDir: string, bundleSha256: string): string {
+  const map = JSON.parse(text) as { sources?: string[]; x_hotmod_bundle_sha256?: string };
+  if (Array.isArray(map.sources)) map.sources = map.sources.map((s) => path.relative(toDir, path.resolve(fromDir, s)).split(path.sep).join('/'));
+  map.x_hotmod_bundle_sha256 = bundleSha256;
+  return JSON.stringify(map);
 }
 
 /** `file:line:column: text`, the shape editors and terminals link. */

@@ -12,6 +12,7 @@ import { moduleThrew } from './moduleErrors.js';
 import type { SandboxOptions } from './types.js';
 import { toTimeout } from './durations.js';
 import { explainMissingGlobal } from './webGlobals/index.js';
+import { registerSourceMap } from './sourceMaps.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- isolated-vm's generic Reference typing
 type EntryRef = ivm.Reference<any>;
@@ -20,6 +21,7 @@ export function loadModule(isolate: ivm.Isolate, context: ivm.Context, install: 
   const { moduleId, version, filename, code, limits } = options;
   const subject = `module '${moduleId}@${version}' (${filename})`;
   let mod: ivm.Module;
+  registerSourceMap(filename, code);
   try {
     // The suffix (one export, after the last line) lets the bridge see whether the top level ran to its end.
     mod = isolate.compileModuleSync(code + EVALUATED_SUFFIX, { filename });
