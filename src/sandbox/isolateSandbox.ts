@@ -24,7 +24,7 @@ import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import { loadModule } from './moduleLoader.js';
-import { installWebGlobals } from './webGlobals/index.js';
+import { installWebGlobals, webGlobalsSnapshot } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
 import type { ActivateContext, ActivatedModule, CallContext, Sandbox, SandboxMetrics, SandboxOptions, SandboxState } from './types.js';
@@ -98,7 +98,8 @@ export class IsolateSandbox implements Sandbox {
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
-    this.#isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    const snapshot = webGlobalsSnapshot(); // the web globals, already built (webGlobals/index.ts)
+    this.#isolate = new ivm.Isolate(snapshot ? { memoryLimit: memoryMb, snapshot } : { memoryLimit: memoryMb });
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;

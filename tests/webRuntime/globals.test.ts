@@ -141,6 +141,18 @@ describe('web-standard globals inside the isolate (issue 13.1)', () => {
     expect(await s.runAsync(`crypto.subtle.digest('MD5', new Uint8Array(1)).then(() => 'ok', (e) => e.name)`)).toBe('NotSupportedError');
   });
 
+  it('isolates made from the one startup snapshot share no randomness and no state', async () => {
+    const a = await sandbox();
+    const b = await sandbox();
+    const probe = `[crypto.randomUUID(), Array.from(crypto.getRandomValues(new Uint8Array(16))), Math.random(), (globalThis.__mark = (globalThis.__mark || 0) + 1)]`;
+    const [ra, rb] = (await Promise.all([a.run(probe), b.run(probe)])) as [unknown[], unknown[]];
+    expect(ra[0]).not.toBe(rb[0]);
+    expect(ra[1]).not.toEqual(rb[1]);
+    expect(ra[2]).not.toBe(rb[2]);
+    expect([ra[3], rb[3]]).toEqual([1, 1]);
+    expect(await a.run(`typeof __hotmodBindWebGlobals`)).toBe('undefined');
+  });
+
   it('console.* goes to the module log, formatted, each line bounded, and rate-limited with a count of what was dropped', async () => {
     const s = await sandbox();
     await s.run(`console.log('a %s %d %j', 'str', 42, { j: 1 }, { obj: [1, 'two'] }); console.warn('w'); console.error(new Error('boom')); console.debug('d')`);

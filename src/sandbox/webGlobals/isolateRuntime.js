@@ -1,15 +1,21 @@
-// The web-standard globals of every module isolate (see docs/module-authoring.md), as a
-// script whose completion value is one function. It runs inside the isolate, after the
-// bridge and before the module: `install(host, canLog, canTime)`.
+// The web-standard globals of every module isolate (see docs/module-authoring.md). This
+// script defines them all and leaves one function on the global, `__hotmodBindWebGlobals`;
+// it runs once per process into the isolates' startup snapshot (or, without a snapshot,
+// in each isolate). Per isolate, after the bridge and before the module, the host takes
+// that function off the global and calls it: `bind(host, canLog, canTime)`.
 //
 //   host(op, a, b)  an ivm.Callback (arguments and result copied, primitives only), kept
 //                   in this closure and never on a global: 'random' n -> latin1 string of
 //                   n random bytes; 'digest' algorithm, latin1 data -> latin1 digest;
 //                   'now' -> coarsened milliseconds; 'console' level, text.
 //
+// Nothing here may call the host before bind: the snapshot is shared by every isolate.
 // Everything here is made by the isolate: no host object is ever handed out.
-(function install(host, canLog, canTime) {
+(function install() {
   'use strict';
+  let host = function unbound() { throw new TypeError('the web globals are not bound to a host'); };
+  let canLog = false, canTime = false, timeOrigin = 0;
+  let baseSetTimeout, baseClearTimeout;
   const g = globalThis;
   const defineProperty = Object.defineProperty, freeze = Object.freeze, create = Object.create, getPrototypeOf = Object.getPrototypeOf;
   const apply = Reflect.apply, ownKeys = Reflect.ownKeys;
@@ -279,10 +285,9 @@
   expose('queueMicrotask', queueMicrotask);
 
   // ---------------------------------------------------------------- performance
-  const timeOrigin = +host('now', 'origin');
   const performance = create(Object.prototype);
   defineProperty(performance, 'now', { value: function now() { return +host('now'); }, writable: true, enumerable: true, configurable: true });
-  defineProperty(performance, 'timeOrigin', { value: timeOrigin, enumerable: true, configurable: true });
+  defineProperty(performance, 'timeOrigin', { get: function timeOrigin_() { return timeOrigin; }, enumerable: true, configurable: true });
   defineProperty(performance, 'toJSON', { value: function toJSON() { return { timeOrigin }; }, writable: true, configurable: true });
   tag(performance, 'Performance');
   expose('performance', performance);
@@ -586,7 +591,7 @@
     throwIfAborted() { const s = SIGNAL_STATE.get(this); if (s.aborted) throw s.reason; }
     static abort(reason) { const s = new AbortSignal(SIGNAL_KEY); signalAbort(s, reason); return s; }
     static timeout(ms) {
-      if (typeof g.setTimeout !== 'function') throw new DOMException("AbortSignal.timeout needs the 'timers' permission; add \"timers\" to the manifest's permissions", 'NotSupportedError');
+      if (typeof baseSetTimeout !== 'function') throw new DOMException("AbortSignal.timeout needs the 'timers' permission; add \"timers\" to the manifest's permissions", 'NotSupportedError');
       const s = new AbortSignal(SIGNAL_KEY);
       baseSetTimeout(() => signalAbort(s, new DOMException('The operation timed out', 'TimeoutError')), ms);
       return s;
@@ -612,8 +617,7 @@
   expose('AbortController', AbortController);
 
   // ---------------------------------------------------------------- timers (the bridge defines setTimeout/clearTimeout when 'timers' is granted)
-  const baseSetTimeout = g.setTimeout, baseClearTimeout = g.clearTimeout;
-  if (canTime && typeof baseSetTimeout === 'function') {
+  function installTimers() {
     const intervals = new Map();
     let nextInterval = 0x40000000;
     const setInterval = function setInterval(fn, ms, ...args) {
@@ -645,5 +649,14 @@
   // ---------------------------------------------------------------- URL / URLSearchParams
   /*@URL@*/
 
-  return undefined;
-})
+  defineProperty(g, '__hotmodBindWebGlobals', {
+    value: function bind(hostFn, log, time) {
+      delete g.__hotmodBindWebGlobals;
+      host = hostFn; canLog = log === true; canTime = time === true;
+      timeOrigin = +host('now', 'origin');
+      baseSetTimeout = g.setTimeout; baseClearTimeout = g.clearTimeout;
+      if (canTime && typeof baseSetTimeout === 'function') installTimers();
+    },
+    writable: true, enumerable: false, configurable: true,
+  });
+})();
