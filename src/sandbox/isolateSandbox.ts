@@ -25,6 +25,7 @@ import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import { loadModule } from './moduleLoader.js';
+import { installWebGlobals, webGlobalsSnapshot } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
 import type { ActivateContext, ActivatedModule, CallContext, Sandbox, SandboxMetrics, SandboxOptions, SandboxState } from './types.js';
@@ -102,7 +103,8 @@ export class IsolateSandbox implements Sandbox {
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
-    this.#isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    const snapshot = webGlobalsSnapshot(); // the web globals, already built (webGlobals/index.ts)
+    this.#isolate = new ivm.Isolate(snapshot ? { memoryLimit: memoryMb, snapshot } : { memoryLimit: memoryMb });
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
@@ -140,6 +142,7 @@ export class IsolateSandbox implements Sandbox {
       const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
       const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
       this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
+      installWebGlobals(this.#isolate, this.#context, options, toTimeout(options.limits.activateTimeoutMs));
       this.#module = loadModule(this.#isolate, this.#context, entry('install'), options, (error) => this.#classify(error));
       bridge.release();
     } catch (error) {

@@ -6,6 +6,8 @@
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME } from './bridgeSource.js';
 import { SandboxErrorCode } from './errors.js';
+import { authorLocation, mapFrames } from './sourceMaps.js';
+import { explainMissingGlobal } from './webGlobals/index.js';
 
 /** What an operation was, for messages: a method call, activate, deactivate, a timer. */
 export interface OperationLabel {
@@ -61,13 +63,16 @@ function moduleFrames(stack: unknown): string[] {
  */
 export function moduleThrew(label: OperationLabel, infoText: string, refusals?: { has(code: string): boolean }): HotmodError {
   const info = parseInfo(infoText);
-  const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
+  const reason = typeof info.message === 'string' ? explainMissingGlobal(info.name, info.message) : 'an error without a message';
   const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;
   const name = typeof info.name === 'string' ? info.name : undefined;
-  const frames = moduleFrames(info.stack);
+  const bundleFrames = moduleFrames(info.stack);
+  // With the bundle's source map, the frames and the message show the author's src/ place.
+  const location = authorLocation(bundleFrames);
+  const frames = mapFrames(bundleFrames);
   const message =
     `module '${label.moduleId}@${label.version}' threw in ${describeOperation(label)}: ` +
-    `${name && name !== 'Error' ? `${name}: ` : ''}${reason}${moduleCode !== undefined ? ` (code ${moduleCode})` : ''}; ` +
+    `${name && name !== 'Error' ? `${name}: ` : ''}${reason}${moduleCode !== undefined ? ` (code ${moduleCode})` : ''}${location ? ` at ${location}` : ''}; ` +
     'this is an error in the module: fix its code (the stack shows where)';
   const error = new HotmodError(SandboxErrorCode.MODULE_THREW, message, {
     moduleId: label.moduleId,
@@ -77,6 +82,7 @@ export function moduleThrew(label: OperationLabel, infoText: string, refusals?: 
     ...(moduleCode === undefined ? {} : { moduleCode }),
     ...(typeof moduleCode === 'string' && refusals?.has(moduleCode) ? { hostRefusal: moduleCode } : {}),
     ...(name === undefined ? {} : { moduleErrorName: name }),
+    ...(location === undefined ? {} : { sourceLocation: location }),
     thrown: typeof info.thrown === 'string' ? info.thrown : 'object',
     moduleStack: frames.join('\n'),
   });

@@ -11,6 +11,8 @@ import { SandboxErrorCode } from './errors.js';
 import { moduleThrew } from './moduleErrors.js';
 import type { SandboxOptions } from './types.js';
 import { toTimeout } from './durations.js';
+import { explainMissingGlobal } from './webGlobals/index.js';
+import { registerSourceMap } from './sourceMaps.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- isolated-vm's generic Reference typing
 type EntryRef = ivm.Reference<any>;
@@ -19,6 +21,7 @@ export function loadModule(isolate: ivm.Isolate, context: ivm.Context, install: 
   const { moduleId, version, filename, code, limits } = options;
   const subject = `module '${moduleId}@${version}' (${filename})`;
   let mod: ivm.Module;
+  registerSourceMap(filename, code);
   try {
     // The suffix (one export, after the last line) lets the bridge see whether the top level ran to its end.
     mod = isolate.compileModuleSync(code + EVALUATED_SUFFIX, { filename });
@@ -61,7 +64,7 @@ export function loadModule(isolate: ivm.Isolate, context: ivm.Context, install: 
     const thrown = moduleThrew({ moduleId, version, phase: 'activate' }, JSON.stringify(thrownInfo(error)));
     throw new HotmodError(
       SandboxErrorCode.EVALUATE_FAILED,
-      `${subject} threw while evaluating its top-level code: ${errorText(error)}; fix the module's top-level code`,
+      `${subject} threw while evaluating its top-level code: ${explainMissingGlobal((error as Error)?.name, errorText(error))}; fix the module's top-level code`,
       { ...thrown.details, filename },
       { cause: error },
     );
