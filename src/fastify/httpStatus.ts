@@ -18,6 +18,7 @@ const byCode: ReadonlyMap<string, number> = new Map([
   [FastifyErrorCode.ROUTE_NOT_FOUND, 404],
   [FastifyErrorCode.OVERRIDES_NOT_FOUND, 404],
   ['E_CLIENT_NOT_FOUND', 404],
+  ['E_CLIENT_UNKNOWN', 404],
   ['E_UNKNOWN_MODULE', 404],
   ['E_MODULE_UNKNOWN', 404],
   ['E_NO_PROVIDER', 404],

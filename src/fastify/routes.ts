@@ -129,14 +129,16 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   });
 
   const setEnabled = (enabled: boolean) =>
-    async (request: FastifyRequest<{ Params: ClientModuleParams; Body: { useAdvanced?: boolean } | null }>) => {
+    async (request: FastifyRequest<{ Params: ClientModuleParams; Body: { useAdvanced?: boolean; createClient?: boolean } | null }>) => {
       const { id: clientId, moduleId } = request.params;
       // Read per request: the host builds its unifier at start (none with store 'none').
       const unifier = host.unifier;
       if (!unifier) throw missingPart('unifier', `${request.method} ${request.url}`);
+      // A client neither system knows is refused (E_CLIENT_UNKNOWN, 404) unless the body says it is created.
+      const write = { createClient: request.body?.createClient === true };
       const changed = enabled
-        ? await unifier.enableModule(clientId, moduleId, request.body?.useAdvanced)
-        : await unifier.disableModule(clientId, moduleId);
+        ? await unifier.enableModule(clientId, moduleId, request.body?.useAdvanced, write)
+        : await unifier.disableModule(clientId, moduleId, write);
       const modules = await host.client(clientId).modules();
       return {
         clientId,

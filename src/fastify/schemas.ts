@@ -53,6 +53,8 @@ export const enableBody = {
     // Absent: the unifier's default (false). false writes the legacy modules_enabled list
     // (when the client can have one); true writes a hotmod_module_configs row.
     useAdvanced: { type: 'boolean' },
+    // true: the write may create a client neither system knows (otherwise E_CLIENT_UNKNOWN).
+    createClient: { type: 'boolean' },
   },
   additionalProperties: false,
 } as const;

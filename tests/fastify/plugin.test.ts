@@ -297,6 +297,23 @@ describe('hotmodPlugin: routes', () => {
     expect(again.statusCode).toBe(403);
   });
 
+  it('refuses an enable for a client neither system knows with 404 E_CLIENT_UNKNOWN (nothing written), unless the body says createClient', async () => {
+    const app = await appWithRoutes();
+    const store = app.hotmod.container.resolve(tokens.STORE) as Store;
+    await store.query(`INSERT INTO hotmod_module_configs (client_id, module_id, enabled) VALUES ($1, 'echo', true) ON CONFLICT DO NOTHING`, [CLIENT]);
+    const typo = `${CLIENT}x`;
+    const refused = await app.inject({ method: 'POST', url: `/hotmod/clients/${typo}/modules/hidden/enable` });
+    expect(refused.statusCode, refused.body).toBe(404);
+    expect(json(refused.body).error.code).toBe('E_CLIENT_UNKNOWN');
+    expect(json(refused.body).error.message).toContain(CLIENT);
+    const rows = await store.query(`SELECT 1 FROM hotmod_module_configs WHERE client_id = $1`, [typo]);
+    expect(rows.rows).toHaveLength(0);
+
+    const created = await app.inject({ method: 'POST', url: `/hotmod/clients/${typo}/modules/hidden/enable`, payload: { createClient: true } });
+    expect(created.statusCode, created.body).toBe(200);
+    expect(json(created.body)).toMatchObject({ clientId: typo, enabled: true, module: { moduleId: 'hidden', enabled: true } });
+  });
+
   it('GET / PUT /clients/:id/overrides and POST .../reset go through the legacy API', async () => {
     const app = await appWithRoutes();
     await initLegacySchema(app.hotmod.container.resolve(tokens.STORE) as Store, { demo: true });
