@@ -2,7 +2,7 @@
 export * from './types.js';
 export { createCatalogView } from './catalogView.js';
 export { ManifestErrorCode, CatalogErrorCode, ResolveErrorCode } from './errors.js';
-export { validateManifest, MODULE_ID_PATTERN, CAPABILITY_NAME_PATTERN, LIMIT_MAXIMA, DEFAULT_MAIN } from './validateManifest.js';
+export { validateManifest, MODULE_ID_PATTERN, CAPABILITY_NAME_PATTERN, LIMIT_MAXIMA, DEFAULT_MAIN, normalizeOrigin } from './validateManifest.js';
 export { formatDiagnostic, manifestInvalidError, sortDiagnostics } from './diagnostics.js';
 export { loadModulePackage } from './loadModulePackage.js';
 export { scanCatalog, comparePackages } from './scanCatalog.js';

@@ -14,7 +14,8 @@ import type { Clock } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
 import { ModuleInstance } from './moduleInstance.js';
 import type { ModuleRecord } from './moduleRecord.js';
-import type { HostEvents, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
+import type { HostEvents, HostFetchOptions, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
+import { fetchPolicyFor } from './fetchPolicy.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -25,6 +26,8 @@ export interface EngineDeps {
   moduleConfig: ModuleConfigProvider;
   defaultIsolation: 'isolate' | 'process';
   defaultLimits: Required<HostLimits>;
+  /** The host's fetch options (fetchPolicy.ts). */
+  fetch?: HostFetchOptions;
   restart: Required<RestartPolicy>;
   drainTimeoutMs: number;
   /** The router's entry for calls a module makes through `call.capability`. */
@@ -97,6 +100,7 @@ export class ActivationEngine {
       filename: pkg.entryPath,
       permissions: pkg.manifest.permissions,
       limits: limitsFor(pkg, d.defaultLimits),
+      ...(pkg.manifest.permissions.includes('fetch') ? { fetch: fetchPolicyFor(pkg.manifest, d.fetch) } : {}),
       log: (level, message, data) => log[level](data === undefined ? {} : { data }, message),
       callCapability: (call) => d.callCapability(pkg, call),
       onFatal: fatal,

@@ -14,6 +14,7 @@ import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
 import { createCatalogView, resolvePlan, scanCatalog, type ModulePackage, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/types.js';
+import { checkHostFetch } from './fetchPolicy.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory, durationRule, isDuration } from '../sandbox/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
@@ -75,7 +76,8 @@ function normalise(options: HostOptions): HostOptions {
     // Durations beyond Node's timer range would fire at once.
     else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
   if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
-  return { ...options, modulesDir: path.resolve(options.modulesDir) };
+  const fetch = checkHostFetch(options.fetch, (reason) => invalid(reason));
+  return { ...options, modulesDir: path.resolve(options.modulesDir), ...(fetch === undefined ? {} : { fetch }) };
 }
 
 function makeLogger(option: HostOptions['logger']): Logger {
@@ -215,6 +217,7 @@ class HotmodHost implements Host {
       moduleConfig,
       defaultIsolation: o.isolation ?? 'isolate',
       defaultLimits: { ...DEFAULT_LIMITS, ...o.defaultLimits },
+      fetch: o.fetch,
       restart: { ...DEFAULT_RESTART, ...o.restart },
       drainTimeoutMs: o.drainTimeoutMs ?? 5000,
       callCapability: (caller, call) => this.#router.callFromModule(caller, call),
