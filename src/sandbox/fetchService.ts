@@ -65,7 +65,7 @@ export async function hostFetch(moduleId: string, policy: FetchPolicy | undefine
   checkOrigin(moduleId, policy, url, undefined);
   let method = String(request.method).toUpperCase();
   let body: Buffer | undefined = typeof request.body === 'string' ? Buffer.from(request.body, 'latin1') : undefined;
-  const headers = Array.isArray(request.headers) ? request.headers.filter((h) => Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string') : [];
+  let headers = Array.isArray(request.headers) ? request.headers.filter((h) => Array.isArray(h) && typeof h[0] === 'string' && typeof h[1] === 'string') : [];
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   const both = AbortSignal.any([timeout, signal]);
   let redirects = 0;
@@ -87,6 +87,8 @@ export async function hostFetch(moduleId: string, policy: FetchPolicy | undefine
           if (method !== 'HEAD') method = 'GET';
           body = undefined;
         }
+        // As browsers do: credentials meant for one origin do not follow a redirect to another.
+        if (next.origin !== url.origin) headers = headers.filter(([name]) => name.toLowerCase() !== 'authorization' && name.toLowerCase() !== 'cookie');
         url = next;
         continue;
       }

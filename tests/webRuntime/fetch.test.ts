@@ -9,8 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateManifest } from '../../src/registry/index.js';
+import { createIsolateSandboxFactory } from '../../src/sandbox/index.js';
 import { createProcessSandboxFactory, type ProcessSandboxFactory } from '../../src/sandbox/process/index.js';
 import { newHost, tempDir } from '../runtime/helpers.js';
 
@@ -18,6 +19,7 @@ interface Server {
   origin: string;
   server: http.Server;
 }
+const slowClosed: Record<string, boolean> = {};
 let a: Server;
 let b: Server;
 
@@ -42,7 +44,7 @@ function routes(name: string): http.RequestListener {
         case '/echo': {
           const body = Buffer.concat(chunks).toString('utf8');
           res.writeHead(201, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ server: name, method: req.method, type: req.headers['content-type'], token: req.headers['x-token'], body: body === '' ? null : JSON.parse(body) }));
+          res.end(JSON.stringify({ server: name, method: req.method, type: req.headers['content-type'], token: req.headers['x-token'], auth: req.headers.authorization ?? null, body: body === '' ? null : JSON.parse(body) }));
           return;
         }
         case '/redirect':
@@ -54,6 +56,10 @@ function routes(name: string): http.RequestListener {
           res.end();
           return;
         case '/slow':
+          slowClosed[name] = false;
+          res.on('close', () => {
+            slowClosed[name] = true;
+          });
           setTimeout(() => {
             if (!res.destroyed) res.end('late');
           }, 3000).unref();
@@ -116,7 +122,21 @@ export async function activate() {
       const buf = await res.arrayBuffer();
       return { length: buf.byteLength, first: new Uint8Array(buf)[0] };
     },
-    probe() { return [typeof fetch, typeof Response, typeof Headers, typeof Request]; },
+    async abortable(input) {
+      const controller = new AbortController();
+      const pending = fetch(input.url, { signal: controller.signal });
+      controller.abort();
+      try { await pending; return 'resolved'; } catch (e) { return e.name; }
+    },
+    probe() { return [typeof fetch, typeof Response, typeof Headers, typeof Request, typeof __hotmodFetch, Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith('__hotmod'))]; },
+    local() {
+      const h = new Headers([['B', '2'], ['a', '1'], ['set-cookie', 'x=1'], ['set-cookie', 'y=2']]);
+      h.append('a', '3');
+      const r = Response.json({ k: 1 }, { status: 202 });
+      return Promise.all([r.json(), new Response('ü').arrayBuffer()]).then(([data, buf]) => ({
+        entries: [...h], a: h.get('A'), status: r.status, type: r.headers.get('content-type'), data, bytes: buf.byteLength, used: r.bodyUsed,
+      }));
+    },
   } };
 }
 `;
@@ -124,7 +144,7 @@ export async function activate() {
 const NO_FETCH_MODULE = `
 export async function activate() {
   return { 'plain.api': {
-    probe() { return [typeof fetch, typeof Response]; },
+    probe() { return [typeof fetch, typeof Response, typeof __hotmodFetch]; },
     call(url) { return fetch(url); },
   } };
 }
@@ -150,11 +170,15 @@ describe('fetch (permission "fetch")', () => {
     const host = await newHost({ modulesDir: await modulesDir([a.origin, b.origin]) });
     await host.start();
     const client = host.client('acme');
-    expect(await client.invoke('net.api', 'probe')).toEqual(['function', 'function', 'function', 'function']);
+    expect(await client.invoke('net.api', 'probe')).toEqual(['function', 'function', 'function', 'function', 'undefined', []]);
+    expect(await client.invoke('net.api', 'local')).toEqual({
+      entries: [['a', '1, 3'], ['b', '2'], ['set-cookie', 'x=1'], ['set-cookie', 'y=2']], a: '1, 3', status: 202, type: 'application/json', data: { k: 1 }, bytes: 2, used: true,
+    });
+    expect(await client.invoke('net.api', 'abortable', { url: `${a.origin}/slow` })).toBe('AbortError');
     const got = (await client.invoke('net.api', 'get', { url: `${a.origin}/hello` })) as GetResult;
     expect(got).toEqual({ status: 200, ok: true, text: 'hello from a ✓', type: 'text/plain; charset=utf-8', server: 'a', redirected: false, url: `${a.origin}/hello` });
     const posted = await client.invoke('net.api', 'post', { url: `${b.origin}/echo`, body: { n: 1, s: 'ü' } });
-    expect(posted).toEqual({ status: 201, ok: true, data: { server: 'b', method: 'POST', type: 'application/json', token: 't1', body: { n: 1, s: 'ü' } } });
+    expect(posted).toEqual({ status: 201, ok: true, data: { server: 'b', method: 'POST', type: 'application/json', token: 't1', auth: null, body: { n: 1, s: 'ü' } } });
     const missing = (await client.invoke('net.api', 'get', { url: `${a.origin}/nope` })) as GetResult;
     expect(missing).toMatchObject({ status: 404, ok: false, text: 'not found' });
     expect(await client.invoke('net.api', 'bytes', { url: `${a.origin}/hello` })).toEqual({ length: Buffer.byteLength('hello from a ✓'), first: 104 });
@@ -181,7 +205,7 @@ describe('fetch (permission "fetch")', () => {
     const host = await newHost({ modulesDir: await modulesDir([a.origin]) });
     await host.start();
     const client = host.client('acme');
-    expect(await client.invoke('plain.api', 'probe')).toEqual(['undefined', 'function']);
+    expect(await client.invoke('plain.api', 'probe')).toEqual(['undefined', 'function', 'undefined']);
     const error = (await client.invoke('plain.api', 'call', `${a.origin}/hello`).catch((e: unknown) => e)) as { code: string; message: string };
     expect(error.code).toBe('E_MODULE_THREW');
     expect(error.message).toMatch(/fetch is not defined: an API the module was not granted; add "fetch" to the manifest's permissions/);
@@ -196,6 +220,12 @@ describe('fetch (permission "fetch")', () => {
     // 303 after a POST: a GET to the target, no body.
     const seeOther = (await client.invoke('net.api', 'get', { url: `${a.origin}/redirect?status=303&to=/echo`, init: { method: 'POST', body: '{"x":1}' } })) as GetResult;
     expect(JSON.parse(seeOther.text!)).toMatchObject({ method: 'GET', body: null });
+    // Authorization stays on a same-origin redirect and is dropped on a cross-origin one.
+    const auth = { headers: { authorization: 'Bearer s3cret' } };
+    const same = (await client.invoke('net.api', 'get', { url: `${a.origin}/redirect?to=/echo`, init: auth })) as GetResult;
+    expect(JSON.parse(same.text!)).toMatchObject({ server: 'a', auth: 'Bearer s3cret' });
+    const cross = (await client.invoke('net.api', 'get', { url: `${a.origin}/redirect?to=${encodeURIComponent(`${b.origin}/echo`)}`, init: auth })) as GetResult;
+    expect(JSON.parse(cross.text!)).toMatchObject({ server: 'b', auth: null });
     const port = new URL(b.origin).port;
     const refused = (await client.invoke('net.api', 'get', { url: `${a.origin}/redirect?to=${encodeURIComponent(`http://localhost:${port}/hello`)}` })) as GetResult;
     expect(refused.error?.code).toBe('E_FETCH_REDIRECT');
@@ -280,5 +310,30 @@ describe('fetch under process isolation', () => {
     expect(await sandbox.call('net.api', 'get', { url: `${a.origin}/hello` }, ctx)).toMatchObject({ status: 200, text: 'hello from a ✓' });
     expect(((await sandbox.call('net.api', 'get', { url: `${b.origin}/hello` }, ctx)) as GetResult).error?.code).toBe('E_FETCH_DENIED');
     await sandbox.dispose();
+  });
+});
+
+describe('fetch in the isolate sandbox directly', () => {
+  it("works with execution 'async' and disposing the sandbox aborts the request in flight", async () => {
+    const sandbox = await createIsolateSandboxFactory({ execution: 'async' }).create({
+      moduleId: 'net',
+      version: '1.0.0',
+      code: NET_MODULE,
+      filename: '/virtual/net/dist/index.js',
+      permissions: ['fetch'],
+      fetch: { origins: [b.origin], timeoutMs: 5000, maxResponseBytes: 1024 * 1024, maxRedirects: 5 },
+      log: () => {},
+      callCapability: async () => undefined,
+      onFatal: () => {},
+      limits: { memoryMb: 64, callTimeoutMs: 5000, activateTimeoutMs: 5000, deactivateTimeoutMs: 2000 },
+    });
+    const ctx = { clientId: 'c1', requestId: 'r1', settings: {} };
+    await sandbox.activate({ config: {}, previousState: undefined });
+    expect(await sandbox.call('net.api', 'post', { url: `${b.origin}/echo`, body: [1, 2] }, ctx)).toMatchObject({ status: 201, data: { body: [1, 2] } });
+    const pending = sandbox.call('net.api', 'get', { url: `${b.origin}/slow` }, ctx).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(slowClosed.b).toBe(false));
+    await sandbox.dispose();
+    expect(((await pending) as { code: string }).code).toBe('E_SANDBOX_DISPOSED');
+    await vi.waitFor(() => expect(slowClosed.b).toBe(true), { timeout: 1000 });
   });
 });
