@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validateManifest } from '../../src/registry/index.js';
-import { createIsolateSandboxFactory } from '../../src/sandbox/index.js';
+import { createIsolateSandboxFactory, type SandboxOptions } from '../../src/sandbox/index.js';
 import { createProcessSandboxFactory, type ProcessSandboxFactory } from '../../src/sandbox/process/index.js';
 import { newHost, tempDir } from '../runtime/helpers.js';
 
@@ -286,6 +286,22 @@ describe('the manifest: permissions ["fetch"] and fetch.origins', () => {
   });
 });
 
+/** Sandbox options of the net module, allowed to fetch `origin`. */
+function netOptions(origin: string, timeoutMs: number): SandboxOptions {
+  return {
+    moduleId: 'net',
+    version: '1.0.0',
+    code: NET_MODULE,
+    filename: '/virtual/net/dist/index.js',
+    permissions: ['fetch'],
+    fetch: { origins: [origin], timeoutMs, maxResponseBytes: 1024 * 1024, maxRedirects: 5 },
+    log: () => {},
+    callCapability: async () => undefined,
+    onFatal: () => {},
+    limits: { memoryMb: 64, callTimeoutMs: 5000, activateTimeoutMs: 5000, deactivateTimeoutMs: 2000 },
+  };
+}
+
 describe('fetch under process isolation', () => {
   let factory: ProcessSandboxFactory | undefined;
   afterAll(async () => {
@@ -293,18 +309,7 @@ describe('fetch under process isolation', () => {
   });
   it('the child process makes the request under the same policy', async () => {
     factory = createProcessSandboxFactory({ poolSize: 1 });
-    const sandbox = await factory.create({
-      moduleId: 'net',
-      version: '1.0.0',
-      code: NET_MODULE,
-      filename: '/virtual/net/dist/index.js',
-      permissions: ['fetch'],
-      fetch: { origins: [a.origin], timeoutMs: 2000, maxResponseBytes: 1024 * 1024, maxRedirects: 5 },
-      log: () => {},
-      callCapability: async () => undefined,
-      onFatal: () => {},
-      limits: { memoryMb: 64, callTimeoutMs: 5000, activateTimeoutMs: 5000, deactivateTimeoutMs: 2000 },
-    });
+    const sandbox = await factory.create(netOptions(a.origin, 2000));
     const ctx = { clientId: 'c1', requestId: 'r1', settings: {} };
     await sandbox.activate({ config: {}, previousState: undefined });
     expect(await sandbox.call('net.api', 'get', { url: `${a.origin}/hello` }, ctx)).toMatchObject({ status: 200, text: 'hello from a ✓' });
@@ -315,18 +320,7 @@ describe('fetch under process isolation', () => {
 
 describe('fetch in the isolate sandbox directly', () => {
   it("works with execution 'async' and disposing the sandbox aborts the request in flight", async () => {
-    const sandbox = await createIsolateSandboxFactory({ execution: 'async' }).create({
-      moduleId: 'net',
-      version: '1.0.0',
-      code: NET_MODULE,
-      filename: '/virtual/net/dist/index.js',
-      permissions: ['fetch'],
-      fetch: { origins: [b.origin], timeoutMs: 5000, maxResponseBytes: 1024 * 1024, maxRedirects: 5 },
-      log: () => {},
-      callCapability: async () => undefined,
-      onFatal: () => {},
-      limits: { memoryMb: 64, callTimeoutMs: 5000, activateTimeoutMs: 5000, deactivateTimeoutMs: 2000 },
-    });
+    const sandbox = await createIsolateSandboxFactory({ execution: 'async' }).create(netOptions(b.origin, 5000));
     const ctx = { clientId: 'c1', requestId: 'r1', settings: {} };
     await sandbox.activate({ config: {}, previousState: undefined });
     expect(await sandbox.call('net.api', 'post', { url: `${b.origin}/echo`, body: [1, 2] }, ctx)).toMatchObject({ status: 201, data: { body: [1, 2] } });
