@@ -55,7 +55,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 export async function hostFetch(moduleId: string, policy: FetchPolicy | undefined, requestText: unknown, maxRequestLength: number, signal: AbortSignal): Promise<WireResponse> {
   const details = { moduleId };
   if (policy === undefined) {
-    throw new HotmodError(SandboxErrorCode.FETCH_DENIED, `module '${moduleId}' may not fetch: it has no "fetch" permission; add "fetch" to the manifest's permissions and the origins to "fetch": { "origins": [...] }`, details);
+    throw new HotmodError(SandboxErrorCode.FETCH_DENIED, `module '${moduleId}' may not fetch: it was not granted the "fetch" permission with a fetch policy; add "fetch" to the manifest's permissions and the origins to "fetch": { "origins": [...] }`, details);
   }
   if (typeof requestText !== 'string' || requestText.length > maxRequestLength) {
     throw new HotmodError(SandboxErrorCode.FETCH_INVALID, `module '${moduleId}': the fetch request is not readable or over ${maxRequestLength} characters; send a smaller body`, details);
