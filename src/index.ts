@@ -17,6 +17,7 @@ export {
   type HostOptions,
   type HostOverrides,
   type HostLimits,
+  type HostFetchOptions,
   type RestartPolicy,
   type HostClient,
   type HostEvents,

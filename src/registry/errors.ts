@@ -29,6 +29,8 @@ export const ManifestErrorCode = {
   ENUM: 'E_MANIFEST_ENUM',
   /** An unknown permission. */
   PERMISSION: 'E_MANIFEST_PERMISSION',
+  /** `fetch.origins` holds something that is not an http(s) origin, or the `fetch` permission has no `fetch` field. */
+  FETCH_ORIGIN: 'E_MANIFEST_FETCH',
   /** A limit is not a positive integer or is above its maximum. */
   LIMIT: 'E_MANIFEST_LIMIT',
   /** configSchema is not an object or is not a valid JSON Schema. */

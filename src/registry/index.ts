@@ -5,7 +5,7 @@ export { clientClosure, type ClientClosure, type ImplicitPull, type UnboundRequi
 export { clientModuleSetOf } from './clientModuleSet.js';
 export { planSwap, type HeldModule, type SwapPlan } from './planSwap.js';
 export { ManifestErrorCode, CatalogErrorCode, ResolveErrorCode } from './errors.js';
-export { validateManifest, MODULE_ID_PATTERN, CAPABILITY_NAME_PATTERN, LIMIT_MAXIMA, DEFAULT_MAIN } from './validateManifest.js';
+export { validateManifest, MODULE_ID_PATTERN, CAPABILITY_NAME_PATTERN, LIMIT_MAXIMA, DEFAULT_MAIN, normalizeOrigin } from './validateManifest.js';
 export { formatDiagnostic, manifestInvalidError, sortDiagnostics } from './diagnostics.js';
 export { loadModulePackage } from './loadModulePackage.js';
 export { scanCatalog, comparePackages } from './scanCatalog.js';

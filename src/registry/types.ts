@@ -4,8 +4,14 @@
  */
 
 /** Host APIs a module may be granted; anything not granted is absent inside its sandbox. */
-export type Permission = 'log' | 'timers';
-export const PERMISSIONS: readonly Permission[] = ['log', 'timers'];
+export type Permission = 'log' | 'timers' | 'fetch';
+export const PERMISSIONS: readonly Permission[] = ['log', 'timers', 'fetch'];
+
+/** `hotmod.fetch`: what the `fetch` permission may reach. */
+export interface ModuleFetch {
+  /** Allowed origins, normalized (`https://api.example.com`), sorted, without duplicates. */
+  readonly origins: readonly string[];
+}
 
 export type Activation = 'eager' | 'lazy';
 export type Isolation = 'isolate' | 'process';
@@ -40,6 +46,8 @@ export interface ModuleManifest {
   /** undefined: the host's default isolation applies. */
   readonly isolation?: Isolation;
   readonly permissions: readonly Permission[];
+  /** Present when the manifest has a `fetch` field (required with the `fetch` permission). */
+  readonly fetch?: ModuleFetch;
   readonly limits: Readonly<ModuleLimits>;
   readonly configSchema?: Readonly<Record<string, unknown>>;
   readonly defaultEnabled: boolean;

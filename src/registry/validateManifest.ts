@@ -38,6 +38,7 @@ const MANIFEST_KEYS = [
   'activation',
   'isolation',
   'permissions',
+  'fetch',
   'limits',
   'configSchema',
   'defaultEnabled',
@@ -280,6 +281,33 @@ export function validateManifest(
       });
   }
 
+  let fetchOrigins: string[] | undefined;
+  if (h.fetch !== undefined) {
+    const origins = isPlainObject(h.fetch) ? h.fetch.origins : undefined;
+    if (!isPlainObject(h.fetch) || !Array.isArray(origins)) {
+      report(C.TYPE, isPlainObject(h.fetch) ? '$.hotmod.fetch.origins' : '$.hotmod.fetch', `"fetch" must be an object with an "origins" array, found ${typeName(isPlainObject(h.fetch) ? origins : h.fetch)}`, 'Write e.g. "fetch": { "origins": ["https://api.example.com"] }.');
+    } else {
+      for (const key of Object.keys(h.fetch)) {
+        if (key !== 'origins') report(C.UNKNOWN_FIELD, jsonPath('hotmod', 'fetch', key), `unknown field "${key}" in "fetch"`, 'The only field of "fetch" is "origins".');
+      }
+      const found = new Set<string>();
+      origins.forEach((o: unknown, i: number) => {
+        const at = jsonPath('hotmod', 'fetch', 'origins', i);
+        const origin = normalizeOrigin(o);
+        if (origin === undefined) report(C.FETCH_ORIGIN, at, `${JSON.stringify(o)} is not an http(s) origin`, 'Write the scheme, host and port only, e.g. "https://api.example.com" or "http://127.0.0.1:8080" (no path, query or credentials).');
+        else if (found.has(origin)) report(C.DUPLICATE, at, `origin '${origin}' is listed twice`, 'Remove the duplicate.');
+        else found.add(origin);
+      });
+      fetchOrigins = [...found].sort();
+    }
+  }
+  if (permissions.includes('fetch') && fetchOrigins === undefined && h.fetch === undefined) {
+    report(C.FETCH_ORIGIN, '$.hotmod.fetch', 'the "fetch" permission needs the origins it may reach', 'Add e.g. "fetch": { "origins": ["https://api.example.com"] }.');
+  }
+  if (h.fetch !== undefined && !permissions.includes('fetch') && diagnostics.every((d) => d.severity !== 'error')) {
+    report(C.FETCH_ORIGIN, '$.hotmod.fetch', '"fetch" lists origins but "permissions" does not grant "fetch"', 'Add "fetch" to "permissions", or remove the "fetch" field.', 'warning');
+  }
+
   const limits: ModuleLimits = {};
   if (h.limits !== undefined) {
     if (!isPlainObject(h.limits)) report(C.TYPE, '$.hotmod.limits', `"limits" must be an object, found ${typeName(h.limits)}`, 'Write e.g. "limits": { "memoryMb": 64, "callTimeoutMs": 1000 }.');
@@ -336,6 +364,7 @@ export function validateManifest(
     activation,
     ...(isolation === undefined ? {} : { isolation }),
     permissions,
+    ...(fetchOrigins === undefined ? {} : { fetch: { origins: fetchOrigins } }),
     limits,
     ...(configSchema === undefined ? {} : { configSchema: structuredClone(configSchema) }),
     defaultEnabled,
@@ -369,4 +398,22 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * An origin as manifests and fetch policies hold it (`new URL(x).origin`, e.g.
+ * 'https://api.example.com'), or undefined when `text` is not an http(s) origin (a path,
+ * query, fragment or credentials make it one that is not).
+ */
+export function normalizeOrigin(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || (url.pathname !== '/' && url.pathname !== '')) return undefined;
+  return url.origin;
 }

@@ -19,7 +19,8 @@ import { ModuleInstance } from './moduleInstance.js';
 import { levelsDeepestFirst } from './moduleGraph.js';
 import { servingInstance } from './moduleState.js';
 import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
-import type { HostEvents, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
+import type { HostEvents, HostFetchOptions, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
+import { fetchPolicyFor } from './fetchPolicy.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -30,6 +31,8 @@ export interface EngineDeps {
   moduleConfig: ModuleConfigProvider;
   defaultIsolation: 'isolate' | 'process';
   defaultLimits: Required<HostLimits>;
+  /** The host's fetch options (fetchPolicy.ts). */
+  fetch?: HostFetchOptions;
   restart: Required<RestartPolicy>;
   drainTimeoutMs: number;
   /** The router's entry for calls a module makes through `call.capability`. */
@@ -107,6 +110,7 @@ export class ActivationEngine {
       filename: pkg.entryPath,
       permissions: pkg.manifest.permissions,
       limits: limitsFor(pkg, d.defaultLimits),
+      ...(pkg.manifest.permissions.includes('fetch') ? { fetch: fetchPolicyFor(pkg.manifest, d.fetch) } : {}),
       log: (level, message, data) => log[level](data === undefined ? {} : { data }, message),
       callCapability: (call) => d.callCapability(pkg, call),
       onFatal: fatal,

@@ -188,6 +188,7 @@ class HotmodHost implements Host {
       moduleConfig,
       defaultIsolation: o.isolation ?? 'isolate',
       defaultLimits: { ...DEFAULT_LIMITS, ...o.defaultLimits },
+      fetch: o.fetch,
       restart: { ...DEFAULT_RESTART, ...o.restart },
       drainTimeoutMs,
       callCapability: (caller, call) => this.#router.callFromModule(caller, call),

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { HotmodError } from '../errors.js';
 import { durationRule, isDuration } from '../sandbox/index.js';
 import { RuntimeErrorCode } from './errors.js';
+import { checkHostFetch } from './fetchPolicy.js';
 import type { HostLimits, HostOptions, RestartPolicy } from './types.js';
 
 export const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
@@ -29,7 +30,8 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
     // Durations beyond Node's timer range would fire at once.
     else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
   if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
-  return { ...options, modulesDir: path.resolve(options.modulesDir) };
+  const fetch = checkHostFetch(options.fetch, (reason) => invalid(reason));
+  return { ...options, modulesDir: path.resolve(options.modulesDir), ...(fetch === undefined ? {} : { fetch }) };
 }
 
 export function makeLogger(option: HostOptions['logger']): Logger {

@@ -6,6 +6,7 @@ export type {
   HostOptions,
   HostOverrides,
   HostLimits,
+  HostFetchOptions,
   RestartPolicy,
   HostClient,
   HostEvents,

@@ -19,6 +19,18 @@ export interface HostLimits {
   deactivateTimeoutMs?: number;
 }
 
+/** The host's word on modules' `fetch` (permission "fetch"); docs/runtime.md. */
+export interface HostFetchOptions {
+  /** The operator's allow-list: a module reaches the origins of its manifest that are also here. Absent: the manifest's list as is. */
+  allowOrigins?: string[];
+  /** Budget of one fetch, redirects and body included. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Largest response body in bytes. Default 4 MiB. */
+  maxResponseBytes?: number;
+  /** Most redirects followed (each to an allowed origin). Default 5. */
+  maxRedirects?: number;
+}
+
 export interface RestartPolicy {
   /** Restarts allowed within `windowMs` before the module stays failed. Default 3. */
   maxRestarts?: number;
@@ -60,6 +72,8 @@ export interface HostOptions {
   isolation?: Isolation;
   /** Host defaults for module limits (architecture.md "Host defaults"). */
   defaultLimits?: HostLimits;
+  /** Modules' `fetch`: the operator's allow-list of origins, timeout, response-size cap. */
+  fetch?: HostFetchOptions;
   restart?: RestartPolicy;
   /** Budget for draining in-flight calls at stop / unload. Default 5000 ms. */
   drainTimeoutMs?: number;

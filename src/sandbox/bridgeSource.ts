@@ -308,6 +308,21 @@ if (CAN_TIME) {
   defineProperty(globalObject, 'clearTimeout', { value: clearTimeout, writable: true, configurable: true });
 }
 
+// fetch's one host primitive (permission "fetch"): the request as JSON text out, the
+// response's JSON text back through settleOut. The web globals take it off the global
+// before the module runs (webGlobals/isolateRuntime.js wraps it as fetch); the host refuses
+// it without the permission.
+defineProperty(globalObject, '__hotmodFetch', {
+  value: function hostFetch(requestText) {
+    const outId = ++nextOut;
+    return new PromiseCtor((resolve, reject) => {
+      pendingOut[outId] = { resolve, reject };
+      host('fetch', outId, requestText);
+    });
+  },
+  writable: true, enumerable: false, configurable: true,
+});
+
 return {
   install(namespace) {
     ns = namespace;

@@ -46,6 +46,18 @@ export const SandboxErrorCode = {
   CALL_CHAIN_LIMIT: 'E_CALL_CHAIN_LIMIT',
   /** A module used more CPU over limits.cpuWindowMs than limits.cpuBudgetMs: it was stopped (a timer re-arming itself, a loop). */
   CPU_BUDGET: 'E_SANDBOX_CPU_BUDGET',
+  /** fetch: the module has no "fetch" permission, or the URL's origin is not in its allowed origins. */
+  FETCH_DENIED: 'E_FETCH_DENIED',
+  /** fetch: a redirect went to an origin that is not allowed, or past the most redirects followed. */
+  FETCH_REDIRECT: 'E_FETCH_REDIRECT',
+  /** fetch: the exchange (redirects and body included) did not finish within the fetch timeout. */
+  FETCH_TIMEOUT: 'E_FETCH_TIMEOUT',
+  /** fetch: the response body is larger than the fetch response-size cap. */
+  FETCH_TOO_LARGE: 'E_FETCH_TOO_LARGE',
+  /** fetch: the request is not one the host makes (not an http(s) URL, an unreadable or oversized request). */
+  FETCH_INVALID: 'E_FETCH_INVALID',
+  /** fetch: the network request itself failed (connection refused, DNS, reset). */
+  FETCH_FAILED: 'E_FETCH_FAILED',
   /** createIsolateSandboxFactory or create() got an invalid option. */
   OPTIONS_INVALID: 'E_SANDBOX_OPTIONS',
 } as const;

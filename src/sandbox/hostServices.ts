@@ -9,6 +9,7 @@ import { hopStorage, type HopContext } from './callChain.js';
 import { errorText } from './crash.js';
 import { MAX_TIMER_DELAY } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
+import { hostFetch } from './fetchService.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import type { CallContext, LogLevel, SandboxOptions } from './types.js';
 import { queueOrYield, runOrYield } from './yieldGate.js';
@@ -40,6 +41,8 @@ export class HostServices {
   readonly #options: SandboxOptions;
   readonly #maxPayloadLength: number;
   readonly #timers = new Map<number, HostTimer>();
+  /** Aborts the fetches in flight when the sandbox shuts down. */
+  #fetches: AbortController | undefined;
 
   constructor(owner: ServiceOwner, options: SandboxOptions, maxPayloadLength: number) {
     this.#owner = owner;
@@ -60,6 +63,9 @@ export class HostServices {
       case 'timer':
         this.#setTimer(a as number, b as number);
         return;
+      case 'fetch':
+        this.#fetch(a as number, b);
+        return;
       case 'clear': {
         const timer = this.#timers.get(a as number);
         if (timer) {
@@ -76,6 +82,30 @@ export class HostServices {
   clearTimers(): void {
     for (const timer of this.#timers.values()) clearHostTimer(timer);
     this.#timers.clear();
+    this.#fetches?.abort();
+    this.#fetches = undefined;
+  }
+
+  /** A module's fetch (fetchService.ts); its answer settles the isolate's promise `outId` through settleOut. */
+  #fetch(outId: number, requestText: unknown): void {
+    if (typeof outId !== 'number') return;
+    const policy = this.#options.permissions.includes('fetch') ? this.#options.fetch : undefined;
+    const signal = (this.#fetches ??= new AbortController()).signal;
+    const label: OperationLabel = { moduleId: this.#owner.moduleId, version: this.#owner.version, phase: 'call', capability: 'fetch', method: 'answer' };
+    const settle = (ok: boolean, text: string) => {
+      if (!this.#owner.disposed) this.#owner.enter('settleOut', [outId, ok, text], label);
+    };
+    // Started after the entry has returned: the callback only records and schedules.
+    queueMicrotask(() => {
+      hostFetch(this.#owner.moduleId, policy, requestText, this.#maxPayloadLength, signal).then(
+        (response) => runOrYield(() => settle(true, JSON.stringify(response))),
+        (error: unknown) => {
+          const e = error as { name?: unknown; message?: unknown; code?: unknown };
+          const text = JSON.stringify({ name: 'HotmodError', message: typeof e?.message === 'string' ? e.message : String(error), code: typeof e?.code === 'string' ? e.code : SandboxErrorCode.FETCH_FAILED });
+          runOrYield(() => settle(false, text));
+        },
+      );
+    });
   }
 
   #outgoing(outId: number, callId: number, capability: string, method: string, inputText: string | undefined): void {

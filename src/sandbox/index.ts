@@ -6,3 +6,4 @@ export { isDuration, durationRule, invalidDuration, MAX_DURATION_MS } from './du
 export { createIsolateSandboxFactory, MIN_MEMORY_MB, type IsolateSandboxFactoryOptions } from './createIsolateSandboxFactory.js';
 export type { ExecutionMode } from './isolateSandbox.js';
 export { createProcessSandboxFactory, processSandboxPid, ProcessSandboxErrorCode, type ProcessSandboxFactory, type ProcessSandboxFactoryOptions } from './process/index.js';
+export { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_FETCH_MAX_RESPONSE_BYTES, DEFAULT_FETCH_MAX_REDIRECTS } from './fetchService.js';

@@ -4,6 +4,9 @@
  * The runtime only ever sees these types; isolated-vm never leaks past src/sandbox.
  */
 import type { Permission } from '../registry/index.js';
+import type { FetchPolicy } from './fetchService.js';
+
+export type { FetchPolicy } from './fetchService.js';
 
 /** Required limits: the runtime always decides them (manifest value or host default). */
 export interface SandboxLimits {
@@ -49,6 +52,8 @@ export interface SandboxOptions {
   filename: string;
   permissions: readonly Permission[];
   limits: SandboxLimits;
+  /** What `fetch` may reach (only with the `fetch` permission; absent: every fetch is refused). Plain JSON. */
+  fetch?: FetchPolicy;
   /** The host side of `ctx.log` (only wired when `log` is granted). */
   log(level: LogLevel, message: string, data?: unknown): void;
   /** The host side of `call.capability(...)`: the runtime routes and checks it. */

@@ -26,6 +26,7 @@ const cases: { folder: string; code: string; jsonPath: string; message: RegExp; 
   { folder: 'enum', code: 'E_MANIFEST_ENUM', jsonPath: '$.hotmod.isolation', message: /"isolate" or "process", found "thread"/, fix: /child process/ },
   { folder: 'permission', code: 'E_MANIFEST_PERMISSION', jsonPath: '$.hotmod.permissions[1]', message: /unknown permission "network"/, fix: /Known permissions: log, timers/ },
   { folder: 'permission', code: 'E_MANIFEST_PERMISSION', jsonPath: '$.hotmod.permissions[2]', message: /unknown permission "timer"/, fix: /Did you mean "timers"/ },
+  { folder: 'fetch', code: 'E_MANIFEST_FETCH', jsonPath: '$.hotmod.fetch.origins[1]', message: /"https:\/\/api\.example\.com\/v1" is not an http\(s\) origin/, fix: /no path/ },
   { folder: 'limit', code: 'E_MANIFEST_LIMIT', jsonPath: '$.hotmod.limits.memoryMb', message: /positive integer, found 0/, fix: /between 1 and 4096/ },
   { folder: 'limit', code: 'E_MANIFEST_LIMIT', jsonPath: '$.hotmod.limits.callTimeoutMs', message: /99999999, above the maximum 600000/, fix: /milliseconds/ },
   { folder: 'limit', code: 'E_MANIFEST_LIMIT', jsonPath: '$.hotmod.limits.activateTimeoutMs', message: /found 1\.5/, fix: /whole number/ },
@@ -185,7 +186,7 @@ describe('scanCatalog', () => {
     const scan = await scanCatalog(fixtures);
     expect(scan.packages.map((p) => p.key)).toEqual(['good@1.0.0', 'no-engines@1.0.0']);
     const refused = new Set(scan.diagnostics.filter((d) => d.severity === 'error').map((d) => path.basename(d.dir)));
-    expect(refused.size).toBe(22);
+    expect(refused.size).toBe(23);
     expect(refused.has('good')).toBe(false);
     // Deterministic: sorted by folder, path, code.
     const again = await scanCatalog(fixtures);

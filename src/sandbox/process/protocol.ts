@@ -15,6 +15,7 @@ import { HotmodError } from '../../errors.js';
 import type {
   ActivateContext,
   CallContext,
+  FetchPolicy,
   LogLevel,
   OutgoingCall,
   SandboxLimits,
@@ -32,6 +33,8 @@ export interface WireSandboxOptions {
   filename: string;
   permissions: readonly Permission[];
   limits: SandboxLimits;
+  /** The fetch policy: the child makes the module's fetches itself (fetchService.ts). */
+  fetch?: FetchPolicy;
 }
 
 /** An error as it crosses the boundary; HotmodError's code and details survive. */

@@ -24,7 +24,9 @@ function loadSource(): string {
   const runtime = read('./isolateRuntime.js');
   const marker = '/*@URL@*/';
   if (!runtime.includes(marker)) throw new Error('webGlobals: isolateRuntime.js lost its URL marker');
-  return runtime.replace(marker, () => read('./webUrl.js'));
+  const fetchMarker = '/*@FETCH@*/';
+  if (!runtime.includes(fetchMarker)) throw new Error('webGlobals: isolateRuntime.js lost its FETCH marker');
+  return runtime.replace(marker, () => read('./webUrl.js')).replace(fetchMarker, () => read('./webFetch.js'));
 }
 
 let source: string | undefined;
@@ -96,7 +98,10 @@ class ConsoleSink {
  * setTimeout there) and before the module. Throws what evaluating them throws.
  */
 export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, options: Pick<SandboxOptions, 'permissions' | 'log'>, timeoutMs: number): void {
-  if (!benchSwitches.enabled) return;
+  if (!benchSwitches.enabled) {
+    context.global.deleteSync('__hotmodFetch'); // the bridge's fetch primitive (bridgeSource.ts): never left to the module
+    return;
+  }
   let bind = context.global.getSync(BIND, { reference: true }) as ivm.Reference<unknown>;
   if (bind.typeof !== 'function') {
     bind.release();
@@ -125,7 +130,7 @@ export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, op
     }
   });
   try {
-    bind.applySync(undefined, [host, options.permissions.includes('log'), options.permissions.includes('timers')], { timeout: timeoutMs });
+    bind.applySync(undefined, [host, options.permissions.includes('log'), options.permissions.includes('timers'), options.permissions.includes('fetch')], { timeout: timeoutMs });
   } finally {
     bind.release();
   }
@@ -161,7 +166,7 @@ const NODE_ONLY: Record<string, string> = {
   setImmediate: "use queueMicrotask, or setTimeout(fn, 0) with the 'timers' permission",
   setTimeout: "add \"timers\" to the manifest's permissions",
   setInterval: "add \"timers\" to the manifest's permissions",
-  fetch: 'fetch is not available to modules yet: ask the host through a capability',
+  fetch: 'add "fetch" to the manifest\'s permissions and the origins it may reach to "fetch": { "origins": ["https://api.example.com"] }',
 };
 
 /**
@@ -173,6 +178,7 @@ export function explainMissingGlobal(name: string | undefined, message: string):
   const match = /^(\w+) is not defined$/.exec(message);
   const hint = match ? NODE_ONLY[match[1]!] : undefined;
   if (hint === undefined) return message;
-  const what = match![1] === 'setTimeout' || match![1] === 'setInterval' ? 'a timer API the module was not granted' : 'a Node-only API absent from the sandbox';
+  const what =
+    match![1] === 'setTimeout' || match![1] === 'setInterval' ? 'a timer API the module was not granted' : match![1] === 'fetch' ? 'an API the module was not granted' : 'a Node-only API absent from the sandbox';
   return `${message}: ${what}; ${hint} (docs/module-authoring.md lists the globals a module has)`;
 }

@@ -2,7 +2,8 @@
 // script defines them all and leaves one function on the global, `__hotmodBindWebGlobals`;
 // it runs once per process into the isolates' startup snapshot (or, without a snapshot,
 // in each isolate). Per isolate, after the bridge and before the module, the host takes
-// that function off the global and calls it: `bind(host, canLog, canTime)`.
+// that function off the global and calls it: `bind(host, canLog, canTime, canFetch)`; it
+// also takes the bridge's fetch primitive (`__hotmodFetch`) off the global.
 //
 //   host(op, a, b)  an ivm.Callback (arguments and result copied, primitives only), kept
 //                   in this closure and never on a global: 'random' n -> latin1 string of
@@ -649,9 +650,15 @@
   // ---------------------------------------------------------------- URL / URLSearchParams
   /*@URL@*/
 
+  // ---------------------------------------------------------------- Headers / Request / Response / fetch
+  /*@FETCH@*/
+
   defineProperty(g, '__hotmodBindWebGlobals', {
-    value: function bind(hostFn, log, time) {
+    value: function bind(hostFn, log, time, canFetch) {
       delete g.__hotmodBindWebGlobals;
+      const fetchPrimitive = g.__hotmodFetch;
+      delete g.__hotmodFetch;
+      installFetch(fetchPrimitive, canFetch === true);
       host = hostFn; canLog = log === true; canTime = time === true;
       timeOrigin = +host('now', 'origin');
       baseSetTimeout = g.setTimeout; baseClearTimeout = g.clearTimeout;
