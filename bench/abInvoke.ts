@@ -56,7 +56,7 @@ try {
   };
   for (const s of subjects) await perOp(s.host, 2000); // warm-up
   const ratios: number[] = [];
-  const ns: Record<string, number[]> = { base: [], this: [] };
+  const ns = { base: [] as number[], this: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first, so neither always runs on a cooler cache.
     const order = r % 2 === 0 ? subjects : [...subjects].reverse();
