@@ -37,7 +37,7 @@ export { computeUnifiedView, type UnifiedClientView } from './view/computeUnifie
 export { toClientModuleSet } from './view/clientModuleSet.js';
 
 export { ModuleSystemUnifier, type ModuleUnificationResult, type ModuleSystemUnifierOptions, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';
-export { seedApi, SEED_API, type SeedApi, type SeedApiParts, type ClientMigrationProgress } from './unifier/seedApi.js';
+export { seedApi, SEED_API, type SeedApi, type SeedApiParts } from './unifier/seedApi.js';
 export { createUnifiedConfigSource, type UnifiedConfigSource, type UnifiedConfigSourceOptions } from './configSource/createUnifiedConfigSource.js';
 
 // The migrator (docs/migration.md).

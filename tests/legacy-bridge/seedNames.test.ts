@@ -163,6 +163,14 @@ describeStores('the seed names, destructured', (ctx) => {
       expect(after.migrated).toBe(before.total);
       expect(after.lastRun).toMatchObject({ runId: result.runId, kind: 'single', status: 'completed' });
 
+      // The migrator's own seed names, destructured straight off the object the bridge made.
+      const own = bridge.migrator;
+      const { getModuleMigrationProgress: ownProgress, validateModuleMigration: ownValidate, createModuleMigrationPlan: ownPlan } = own;
+      expect(await ownProgress(ACME)).toEqual(after);
+      expect((await ownValidate(ACME)).valid).toBe(true);
+      expect(await ownPlan(ACME)).toMatchObject({ clientId: ACME });
+      expect(await own.getRunProgress(result.runId)).toEqual(after.lastRun);
+
       await rollbackModuleMigration(result.backupId!);
       const rolledBack = await getModuleMigrationProgress(ACME);
       expect(rolledBack).toMatchObject({ migrated: 0, pending: before.pending, complete: false, lastRun: { runId: result.runId } });

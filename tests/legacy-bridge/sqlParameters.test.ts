@@ -92,7 +92,7 @@ describeStores('SQL parameters', (ctx) => {
     const plan = await migrator.createModuleMigrationPlan(LEGACY_CLIENT, { strategy: 'merge' });
     const single = await migrator.executeModuleMigration(LEGACY_CLIENT, plan);
     await migrator.validateModuleMigration(LEGACY_CLIENT);
-    await migrator.getModuleMigrationProgress(single.runId);
+    await migrator.getRunProgress(single.runId);
     await migrator.rollbackModuleMigration(single.backupId!);
     await migrator.runMigration({ clients: [LEGACY_CLIENT, OTHER_CLIENT, PLAIN_CLIENT], strategy: 'merge', dryRun: true });
     const run = await migrator.runMigration({ clients: 'all', strategy: 'replace', batchSize: 2 });

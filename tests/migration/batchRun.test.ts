@@ -105,7 +105,7 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
       const after = await snapshotRows(store);
       expect(diffRows(before.legacy, after.legacy)).toEqual([]);
       expect(diffRows(before.registry, after.registry)).toEqual([]);
-      expect((await m.getModuleMigrationProgress(report.runId!)).status).toBe('rolled_back');
+      expect((await m.getRunProgress(report.runId!)).status).toBe('rolled_back');
     }
   });
 
@@ -204,7 +204,7 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
     const after = await snapshotRows(store);
     expect(diffRows(before.legacy, after.legacy)).toEqual([]);
     expect(diffRows(before.registry, after.registry)).toEqual([]);
-    expect((await m.getModuleMigrationProgress(report.runId!)).status).toBe('rolled_back');
+    expect((await m.getRunProgress(report.runId!)).status).toBe('rolled_back');
   });
 
   it('keeps a batch all or nothing: a database error mid-batch leaves none of its writes, and splitting isolates the bad client', { timeout: 180_000 }, async () => {

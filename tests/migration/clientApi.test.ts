@@ -49,7 +49,7 @@ describeStores('the per-client migrator API', (ctx) => {
     const legacy = createLegacyApi(store, { catalog: () => catalog });
     expect((await legacy.getModuleOverrides(client))!.modules_enabled).toEqual(['accounts', 'notifications']);
 
-    const progress = await m.getModuleMigrationProgress(result.runId);
+    const progress = await m.getRunProgress(result.runId);
     expect(progress).toMatchObject({ runId: result.runId, kind: 'single', status: 'completed', total: 1, migrated: 1, pending: 0, percent: 100 });
 
     await m.rollbackModuleMigration(result.backupId!);
@@ -94,7 +94,7 @@ describeStores('the per-client migrator API', (ctx) => {
     const { m, byKind } = await setup();
     await rejectsWith(m.createModuleMigrationPlan(byKind('plain'), { strategy: 'overwrite' as never }), MigrationErrorCode.STRATEGY_INVALID, /'overwrite' is not known; use merge, replace or preserve/);
     await rejectsWith(m.rollbackModuleMigration('00000000-0000-4000-8000-000000000000'), MigrationErrorCode.BACKUP_NOT_FOUND, /no backup/);
-    await rejectsWith(m.getModuleMigrationProgress('run-nope'), MigrationErrorCode.RUN_NOT_FOUND, /no run 'run-nope'/);
+    await rejectsWith(m.getRunProgress('run-nope'), MigrationErrorCode.RUN_NOT_FOUND, /no run 'run-nope'/);
     await rejectsWith(m.runMigration({ batchSize: 0 }), MigrationErrorCode.OPTIONS_INVALID, /batch size 0 is out of range/);
     await rejectsWith(m.runMigration({ maxFailureRate: 2 }), MigrationErrorCode.OPTIONS_INVALID, /max failure rate 2 is out of range/);
     await rejectsWith(m.runMigration({ runId: 'run-nope' }), MigrationErrorCode.RUN_NOT_FOUND, /no run 'run-nope'/);

@@ -71,7 +71,7 @@ describeStores('writes during and after a run', (ctx) => {
     expect(rolled.attention.map((a) => a.clientId).sort()).toEqual([...saved].sort());
     expect(rolled.attention.every((a) => a.reason === MigrationErrorCode.LATER_WRITE && a.message.includes('--overwrite-later-writes'))).toBe(true);
     for (const id of saved.slice(0, 20)) expect(await legacyList(store, id)).toEqual(['payments']);
-    const progress = await m.getModuleMigrationProgress(report.runId!);
+    const progress = await m.getRunProgress(report.runId!);
     expect(progress).toMatchObject({ status: 'rolled_back', needsAttention: 300, migrated: 0 });
     const middle = await snapshotRows(store);
     const changed = [...middle.legacy].filter(([k, v]) => before.legacy.get(k) !== v).map(([k]) => k);
@@ -151,7 +151,7 @@ describeStores('writes during and after a run', (ctx) => {
       expect(a.message).toMatch(/deleted from clients/);
     }
     expect((await store.query<{ n: number }>(`SELECT count(*)::int AS n FROM hotmod_module_configs WHERE custom_settings = '{"edited": true}'::jsonb`)).rows[0]!.n).toBe(0);
-    expect((await m.getModuleMigrationProgress(report.runId!)).status).toBe('rolled_back');
+    expect((await m.getRunProgress(report.runId!)).status).toBe('rolled_back');
 
     // Nothing is stuck: a new run starts and completes.
     const next = await m.runMigration({ batchSize: 50 });

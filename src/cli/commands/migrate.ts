@@ -220,7 +220,7 @@ export const command: Command = {
       if (sub === 'verify') {
         if (runId !== undefined) {
           const v = await migrator.verifyRun(runId);
-          const progress = await migrator.getModuleMigrationProgress(runId);
+          const progress = await migrator.getRunProgress(runId);
           if (json) printJson(io, { run: progress, verification: v });
           else {
             io.out(`run ${runId} (${progress.strategy}, ${progress.status}): ${v.checked} migrated clients checked, ${v.unchanged} with the same effective module set, ${v.mismatches.length} changed, ${v.laterWrites.length} written since by the application (not compared)`);
@@ -261,7 +261,7 @@ export const command: Command = {
         else io.out(`restored client ${r.clientId} from backup ${r.backupId} (run ${r.runId})`);
         return 0;
       }
-      const total = (await migrator.getModuleMigrationProgress(runId!)).migrated;
+      const total = (await migrator.getRunProgress(runId!)).migrated;
       const started = Date.now();
       const r = await migrator.rollbackRun(runId!, {
         overwriteLaterWrites,

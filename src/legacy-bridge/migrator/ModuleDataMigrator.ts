@@ -66,6 +66,23 @@ export interface ModuleMigrationProgress {
   error?: { code?: string; message?: string };
 }
 
+/** Where a client's module migration stands (the seed's per-client progress). */
+export interface ClientMigrationProgress {
+  clientId: string;
+  /** Catalog modules the client's configuration names: migrated + pending. */
+  total: number;
+  /** Modules with a migrated registry row. */
+  migrated: number;
+  /** Configured modules not migrated yet. */
+  pending: number;
+  /** Share migrated (0–100; 100 when nothing is configured). */
+  percent: number;
+  /** validateModuleMigration(clientId).valid: everything migrated, no integrity issue, effective set unchanged. */
+  complete: boolean;
+  /** The progress of the last run that migrated or rolled back this client, or null. */
+  lastRun: ModuleMigrationProgress | null;
+}
+
 export interface ModuleDataMigratorOptions {
   /** The catalog the host runs now (a host passes its own; the CLI loads one from --modules). */
   catalog: () => CatalogView;
@@ -73,9 +90,18 @@ export interface ModuleDataMigratorOptions {
 
 /**
  * The seed's module data migrator (DESIGN.md "Unifier and migrator"): plan, execute,
- * roll back and validate per client, the batch run, and progress by run id. Built on the
+ * roll back, validate and progress per client, the batch run, and a run's progress by run id. Built on the
  * legacy bridge's unified view and store; its own tables are versioned under 'migrator'.
  */
+/** The migrator's methods the seed's API reference calls as free functions (docs/legacy-bridge.md "Seed names"). */
+const SEED_METHODS = [
+  'createModuleMigrationPlan',
+  'executeModuleMigration',
+  'rollbackModuleMigration',
+  'validateModuleMigration',
+  'getModuleMigrationProgress',
+] as const satisfies readonly (keyof ModuleDataMigrator)[];
+
 export class ModuleDataMigrator {
   readonly #store: Store;
   readonly #catalog: () => CatalogView;
@@ -84,6 +110,8 @@ export class ModuleDataMigrator {
   constructor(store: Store, options: ModuleDataMigratorOptions) {
     this.#store = store;
     this.#catalog = options.catalog;
+    // The seed's names work destructured (`const { executeModuleMigration } = host.migrator`).
+    for (const name of SEED_METHODS) Object.defineProperty(this, name, { value: this[name].bind(this), enumerable: true });
   }
 
   async #ready(): Promise<boolean> {
@@ -218,10 +246,33 @@ export class ModuleDataMigrator {
     return result;
   }
 
-  async getModuleMigrationProgress(runId: string): Promise<ModuleMigrationProgress> {
+  /**
+   * Where a client's module migration stands (the seed's per-client progress, DESIGN.md):
+   * its configured catalog modules migrated and pending, whether validateModuleMigration
+   * finds it complete, and the progress of the last run that migrated or rolled it back.
+   */
+  async getModuleMigrationProgress(clientId: string): Promise<ClientMigrationProgress> {
+    const validation = await this.validateModuleMigration(clientId);
+    const migrated = validation.migrated.length;
+    const pending = validation.unmigrated.length;
+    const total = migrated + pending;
+    const runId = validation.lastMigration?.runId;
+    return {
+      clientId: validation.clientId,
+      total,
+      migrated,
+      pending,
+      percent: total === 0 ? 100 : Math.round((1000 * migrated) / total) / 10,
+      complete: validation.valid,
+      lastRun: runId === undefined ? null : await this.getRunProgress(runId),
+    };
+  }
+
+  /** A batch run's progress (hotmod migrate status): counts, phase, rate and ETA. */
+  async getRunProgress(runId: string): Promise<ModuleMigrationProgress> {
     await this.#ready();
     const run = await getRun(this.#store, runId);
-    if (!run) throw new HotmodError(MigrationErrorCode.RUN_NOT_FOUND, `getModuleMigrationProgress: no run '${String(runId).slice(0, 80)}' in hotmod_migration_runs; runs are listed by hotmod migrate verify --json`, { runId: String(runId).slice(0, 80) });
+    if (!run) throw new HotmodError(MigrationErrorCode.RUN_NOT_FOUND, `getRunProgress: no run '${String(runId).slice(0, 80)}' in hotmod_migration_runs; runs are listed by hotmod migrate verify --json`, { runId: String(runId).slice(0, 80) });
     const counts = await countClients(this.#store, runId);
     const done = counts.total - counts.pending;
     const seconds = ((run.finished_at ?? run.updated_at).getTime() - run.created_at.getTime()) / 1000;
@@ -285,7 +336,7 @@ export class ModuleDataMigrator {
   /** The runs, newest first. */
   async listRuns(limit = 20): Promise<ModuleMigrationProgress[]> {
     await this.#ready();
-    return Promise.all((await listRunIds(this.#store, limit)).map((runId) => this.getModuleMigrationProgress(runId)));
+    return Promise.all((await listRunIds(this.#store, limit)).map((runId) => this.getRunProgress(runId)));
   }
 }
 

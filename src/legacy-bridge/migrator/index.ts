@@ -7,6 +7,7 @@ export {
   type ModuleMigrationResult,
   type ModuleMigrationValidation,
   type ModuleMigrationProgress,
+  type ClientMigrationProgress,
 } from './ModuleDataMigrator.js';
 export {
   planClientMigration,

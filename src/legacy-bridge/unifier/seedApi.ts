@@ -6,16 +6,15 @@
  *   const { getModuleOverrides, getUnifiedModuleConfig, migrateModuleToUnified, getModuleMigrationProgress } = seedApi(host);
  *
  * Thin: every function is one call of the hotmod method SEED_API names (docs/legacy-bridge.md
- * "Seed names" is the same table), except getModuleMigrationProgress(clientId), which the
- * seed has per client: it is built from the migrator's validateModuleMigration and
- * getModuleMigrationProgress(runId). The unifier's seed names are also own properties of
- * every ModuleSystemUnifier (`const { getUnifiedModuleConfig } = host.unifier`).
+ * "Seed names" is the same table). The unifier's and the migrator's seed names are also
+ * bound own properties of every ModuleSystemUnifier and ModuleDataMigrator
+ * (`const { getUnifiedModuleConfig } = host.unifier`, `const { getModuleMigrationProgress } = host.migrator`).
  */
 import { HotmodError } from '../../errors.js';
 import type { UnifiedModuleConfig } from '../../types.js';
 import { LegacyBridgeErrorCode } from '../errors.js';
 import type { LegacyApi } from '../legacy/legacyApi.js';
-import type { ClientMigrationPlan, ModuleDataMigrator, ModuleMigrationProgress, ModuleMigrationResult, ModuleMigrationValidation } from '../migrator/index.js';
+import type { ClientMigrationPlan, ClientMigrationProgress, ModuleDataMigrator, ModuleMigrationResult, ModuleMigrationValidation } from '../migrator/index.js';
 import type { LegacyOverridesRow } from '../view/rows.js';
 import type { ModuleSystemUnifier, ModuleUnificationResult, UnifierWriteOptions } from './ModuleSystemUnifier.js';
 
@@ -37,26 +36,10 @@ export const SEED_API = [
   {
     seed: 'getModuleMigrationProgress(clientId)',
     part: 'migrator',
-    call: "migrator.validateModuleMigration(clientId), then migrator.getModuleMigrationProgress(runId) of the client's last run",
+    call: 'migrator.getModuleMigrationProgress(clientId)',
   },
 ] as const satisfies readonly { seed: string; part: 'legacy' | 'unifier' | 'migrator'; call: string }[];
 
-/** Where a client's module migration stands (the seed's per-client progress). */
-export interface ClientMigrationProgress {
-  clientId: string;
-  /** Catalog modules the client's configuration names: migrated + pending. */
-  total: number;
-  /** Modules with a migrated registry row. */
-  migrated: number;
-  /** Configured modules not migrated yet. */
-  pending: number;
-  /** Share migrated (0–100; 100 when nothing is configured). */
-  percent: number;
-  /** validateModuleMigration(clientId).valid: everything migrated, no integrity issue, effective set unchanged. */
-  complete: boolean;
-  /** The progress of the last run that migrated or rolled back this client, or null. */
-  lastRun: ModuleMigrationProgress | null;
-}
 
 /** The parts the seed's functions are bound to: a Host, a LegacyBridge, or any object with them. */
 export interface SeedApiParts {
@@ -115,23 +98,6 @@ export function seedApi(parts: SeedApiParts): SeedApi {
     executeModuleMigration: async (clientId, plan) => migrator('executeModuleMigration').executeModuleMigration(clientId, plan),
     rollbackModuleMigration: async (backupId) => migrator('rollbackModuleMigration').rollbackModuleMigration(backupId),
     validateModuleMigration: async (clientId) => migrator('validateModuleMigration').validateModuleMigration(clientId),
-    getModuleMigrationProgress: async (clientId) => clientProgress(migrator('getModuleMigrationProgress'), clientId),
+    getModuleMigrationProgress: async (clientId) => migrator('getModuleMigrationProgress').getModuleMigrationProgress(clientId),
   } satisfies SeedApi);
-}
-
-async function clientProgress(migrator: ModuleDataMigrator, clientId: string): Promise<ClientMigrationProgress> {
-  const validation = await migrator.validateModuleMigration(clientId);
-  const migrated = validation.migrated.length;
-  const pending = validation.unmigrated.length;
-  const total = migrated + pending;
-  const runId = validation.lastMigration?.runId;
-  return {
-    clientId: validation.clientId,
-    total,
-    migrated,
-    pending,
-    percent: total === 0 ? 100 : Math.round((1000 * migrated) / total) / 10,
-    complete: validation.valid,
-    lastRun: runId === undefined ? null : await migrator.getModuleMigrationProgress(runId),
-  };
 }
