@@ -10,7 +10,7 @@
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ClientModuleSet, ConfigSource } from '../types.js';
 import type { ModulePackage } from '../registry/index.js';
-import type { CallContext, OutgoingCall } from '../sandbox/types.js';
+import type { CallContext, OutgoingCall } from '../sandbox/index.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { RuntimeErrorCode } from './errors.js';

@@ -66,3 +66,54 @@ describe('import circles', () => {
     expect(cycles(graph).map((c) => c.join(' → ')).filter((c) => !known.has(c))).toEqual([]);
   });
 });
+
+/** The layers (docs/architecture.md): the kernel below every part; a part's door is its index.ts. */
+const PARTS = ['registry', 'sandbox', 'runtime', 'legacy-bridge', 'cli', 'fastify'];
+const KERNEL = ['src/errors.ts', 'src/types.ts', 'src/version.ts', 'src/manifest.ts'];
+
+function partOf(rel: string): string | undefined {
+  const [top, dir] = rel.split('/');
+  return top === 'src' && dir !== undefined && PARTS.includes(dir) ? dir : undefined;
+}
+const isKernel = (rel: string) => KERNEL.includes(rel) || rel.startsWith('src/shared/');
+
+/** Imports that break the layers, as `from → to: why`. */
+export function layerViolations(graph: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph) {
+    const from = path.relative(root, file);
+    for (const target of targets) {
+      const to = path.relative(root, target);
+      const toPart = partOf(to);
+      if (toPart === undefined) continue;
+      if (isKernel(from)) found.push(`${from} → ${to}: the kernel imports no part`);
+      else {
+        const fromPart = partOf(from);
+        if (fromPart !== undefined && fromPart !== toPart && to !== `src/${toPart}/index.ts`) found.push(`${from} → ${to}: another part only through src/${toPart}/index.ts`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('layers', () => {
+  it('flags a kernel file importing a part, and a part importing another part by file (the check works)', () => {
+    const f = (rel: string) => path.join(root, rel);
+    const g = new Map([
+      [f('src/types.ts'), [f('src/registry/types.ts')]],
+      [f('src/shared/fs.ts'), [f('src/errors.ts')]],
+      [f('src/runtime/router.ts'), [f('src/sandbox/types.ts'), f('src/sandbox/index.ts'), f('src/runtime/types.ts'), f('src/errors.ts')]],
+      [f('src/index.ts'), [f('src/runtime/index.ts')]],
+    ]);
+    expect(layerViolations(g)).toEqual([
+      'src/types.ts → src/registry/types.ts: the kernel imports no part',
+      'src/runtime/router.ts → src/sandbox/types.ts: another part only through src/sandbox/index.ts',
+    ]);
+  });
+
+  it('src/ keeps them: the kernel (errors.ts, types.ts, version.ts, manifest.ts, shared/) imports no part; parts import each other only through index.ts', async () => {
+    const graph = await importGraph(path.join(root, 'src'));
+    expect(graph.has(path.join(root, 'src/manifest.ts'))).toBe(true);
+    expect(layerViolations(graph)).toEqual([]);
+  });
+});
