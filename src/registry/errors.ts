@@ -74,3 +74,10 @@ export const ResolveErrorCode = {
 } as const;
 
 export type ResolveErrorCodeValue = (typeof ResolveErrorCode)[keyof typeof ResolveErrorCode];
+
+export type ManifestErrorCodeValue = (typeof ManifestErrorCode)[keyof typeof ManifestErrorCode];
+export type CatalogErrorCodeValue = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
+
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<ManifestErrorCodeValue | CatalogErrorCodeValue | ResolveErrorCodeValue, true> {}
+}
