@@ -117,3 +117,27 @@ describe('layers', () => {
     expect(layerViolations(graph)).toEqual([]);
   });
 });
+
+describe("the legacy bridge's door", () => {
+  it('src/legacy-bridge/index.ts exports only what another part imports from it or docs/legacy-bridge.md / docs/migration.md name', async () => {
+    const door = await readFile(path.join(root, 'src/legacy-bridge/index.ts'), 'utf8');
+    const exported = [...door.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+      m[1]!
+        .split(',')
+        .map((n) => n.replace(/\btype\s+/, '').trim())
+        .filter(Boolean),
+    );
+    expect(door).not.toMatch(/export \*/);
+    const used = new Set<string>();
+    for (const file of await listFiles(path.join(root, 'src'), (name) => name.endsWith('.ts'))) {
+      if (file.startsWith(path.join(root, 'src/legacy-bridge') + path.sep)) continue;
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'[./]*legacy-bridge\/index\.js'/g)) {
+        for (const n of m[1]!.split(',')) used.add(n.replace(/\btype\s+/, '').split(' as ')[0]!.trim());
+      }
+    }
+    const docs = (await readFile(path.join(root, 'docs/legacy-bridge.md'), 'utf8')) + (await readFile(path.join(root, 'docs/migration.md'), 'utf8'));
+    expect(exported.length).toBeGreaterThan(10);
+    expect(exported.filter((n) => !used.has(n) && !new RegExp(`\\b${n}\\b`).test(docs))).toEqual([]);
+  });
+});

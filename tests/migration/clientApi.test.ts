@@ -1,6 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
 import { isHotmodError, type HotmodErrorCode } from '../../src/errors.js';
-import { createLegacyApi, loadCatalogView, MigrationErrorCode, ModuleDataMigrator, planClientMigration, type Store } from '../../src/legacy-bridge/index.js';
+import { createLegacyApi, loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
+import { planClientMigration } from '../../src/legacy-bridge/migrator/planClientMigration.js';
 import type { CatalogView } from '../../src/types.js';
 import { CLIENT_KINDS, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
