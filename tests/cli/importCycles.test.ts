@@ -141,3 +141,18 @@ describe("the legacy bridge's door", () => {
     expect(exported.filter((n) => !used.has(n) && !new RegExp(`\\b${n}\\b`).test(docs))).toEqual([]);
   });
 });
+
+describe('one copy of the shared helpers', () => {
+  it('no src file outside src/shared defines its own fs probe or edit distance (src/shared/fs.ts, nearest.ts)', async () => {
+    // bundleModule.ts: its rewrite (another branch) drops its exists(); remove the entry then.
+    const known = new Set(['src/runtime/bundleModule.ts: exists']);
+    const found: string[] = [];
+    for (const file of await listFiles(path.join(root, 'src'), (name) => name.endsWith('.ts'))) {
+      const rel = path.relative(root, file);
+      if (rel.startsWith('src/shared/')) continue;
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/function\s+(isFile|isDirectory|pathExists|exists|fileExists|dirExists|editDistance|levenshtein|distance)\s*\(/g)) found.push(`${rel}: ${m[1]}`);
+    }
+    expect(found.filter((f) => !known.has(f))).toEqual([]);
+  });
+});
