@@ -58,6 +58,8 @@ export const CatalogErrorCode = {
   LEGACY_ID_CLASH: 'E_CATALOG_LEGACY_ID_CLASH',
   /** A capability registry query has a malformed pattern or an invalid semver range. */
   QUERY_INVALID: 'E_CATALOG_QUERY',
+  /** A catalog view was given two versions of one module id (a view holds one version per id). */
+  VIEW_DUPLICATE_ID: 'E_CATALOG_VIEW_DUPLICATE_ID',
 } as const;
 
 export const ResolveErrorCode = {
