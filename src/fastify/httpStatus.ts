@@ -11,6 +11,7 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_CLIENT_ID_INVALID', 400],
   ['E_MODULE_ID_INVALID', 400],
   ['E_LEGACY_MODULES_INVALID', 400],
+  ['E_DURATION_INVALID', 400],
   // The client may not do this.
   ['E_NOT_ENABLED', 403],
   // The thing named in the URL does not exist.
@@ -20,11 +21,17 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_UNKNOWN_MODULE', 404],
   ['E_MODULE_UNKNOWN', 404],
   ['E_NO_PROVIDER', 404],
+  ['E_UNKNOWN_METHOD', 404],
   // The request conflicts with what is stored or running.
   ['E_LEGACY_LIST_UNREADABLE', 409],
   ['E_SWAP_REFUSED', 409],
   ['E_SWAP_FAILED', 409],
-  // The module misbehaved: a bug in module code, not in the request.
+  // The module misbehaved: a bug in module code, not in the request. Whatever code the
+  // module put on its error, it is E_MODULE_THREW (details.moduleCode): never a host status.
+  ['E_MODULE_THREW', 502],
+  ['E_CALL_FINISHED', 502],
+  ['E_TOO_MANY_TIMERS', 502],
+  ['E_CALL_CHAIN_LIMIT', 508],
   ['E_UNDECLARED_CAPABILITY', 502],
   ['E_CAPABILITY_MISMATCH', 502],
   // Cannot serve right now; retrying later may work.
@@ -37,6 +44,10 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_STORE_CLOSED', 503],
   // The module did not answer in time.
   ['E_CALL_TIMEOUT', 504],
+  ['E_ACTIVATE_TIMEOUT', 504],
+  ['E_DEACTIVATE_TIMEOUT', 504],
+  // A value crossing into or out of the module is over the sandbox's limit.
+  ['E_PAYLOAD_TOO_LARGE', 413],
 ]);
 
 // Families: the prefix says what kind of failure it is.

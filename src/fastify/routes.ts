@@ -17,6 +17,7 @@ import {
   invokeQuerystring,
   overridesBody,
 } from './schemas.js';
+import { useJsonBodies } from './jsonBody.js';
 import { createValidatorCompiler } from './validatorCompiler.js';
 
 export interface RouteContext {
@@ -48,6 +49,21 @@ interface InvokeHeaders {
 
 const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** The methods a coded 404 is answered for at the root (HEAD follows GET in Fastify). */
+const OTHER_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+/** The routes' paths and methods, for the coded 404s at the root. */
+const ROOT_ROUTES: readonly { url: string; methods: readonly string[] }[] = [
+  { url: '/health', methods: ['GET'] },
+  { url: '/modules', methods: ['GET'] },
+  { url: '/metrics', methods: ['GET'] },
+  { url: '/clients/:id/modules', methods: ['GET'] },
+  { url: '/clients/:id/modules/:moduleId/enable', methods: ['POST'] },
+  { url: '/clients/:id/modules/:moduleId/disable', methods: ['POST'] },
+  { url: '/clients/:id/invoke/:capability/:method', methods: ['POST'] },
+  { url: '/clients/:id/overrides', methods: ['GET', 'PUT'] },
+  { url: '/clients/:id/overrides/reset', methods: ['POST'] },
+];
+
 function missingPart(part: 'legacy' | 'unifier', route: string): HotmodError {
   return new HotmodError(
     FastifyErrorCode.HOST_NOT_READY,
@@ -60,21 +76,21 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   const { host, lifecycle } = ctx;
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(hotmodErrorHandler);
-  // A 404 handler of our own only under a prefix: at the root it would take over the
-  // application's 404s.
-  if (ctx.prefix !== '') {
-    app.setNotFoundHandler((request, reply) =>
-      hotmodErrorHandler(
-        new HotmodError(
-          FastifyErrorCode.ROUTE_NOT_FOUND,
-          `no hotmod route for ${request.method} ${request.url.split('?')[0]}; the routes are listed in docs/fastify.md`,
-          { method: request.method, url: request.url },
-        ),
-        request,
-        reply,
+  useJsonBodies(app);
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    hotmodErrorHandler(
+      new HotmodError(
+        FastifyErrorCode.ROUTE_NOT_FOUND,
+        `no hotmod route for ${request.method} ${request.url.split('?')[0]}; the routes are listed in docs/fastify.md`,
+        { method: request.method, url: request.url },
       ),
+      request,
+      reply,
     );
-  }
+  // A 404 handler of our own only under a prefix: at the root it would take over the
+  // application's 404s. There, the routes' own paths answer the methods they lack, and
+  // anything under /clients/, with the coded 404 instead (see the end of this function).
+  if (ctx.prefix !== '') app.setNotFoundHandler(notFound);
 
   app.get('/health', async (_request, reply) => {
     // A host stopped outside the plugin (host.stop() by the app) is seen through host.phase.
@@ -192,4 +208,12 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     const text = await host.prometheus();
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
+
+  if (ctx.prefix === '') {
+    for (const route of ROOT_ROUTES) {
+      const methods = OTHER_METHODS.filter((m) => !route.methods.includes(m));
+      if (methods.length > 0) app.route({ method: methods, url: route.url, handler: notFound });
+    }
+    app.route({ method: OTHER_METHODS, url: '/clients/*', handler: notFound });
+  }
 }

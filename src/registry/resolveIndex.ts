@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
-import type { Template } from './solver.js';
+import type { ProviderEntry, Template } from './solverTypes.js';
 import { manifestFacts } from './manifestFacts.js';
 
 // Shared across resolves: version strings and ranges repeat across catalogs and reloads,
@@ -84,14 +84,7 @@ export function resolveIndexFor(packages: readonly ModulePackage[], hostVersion:
   return index;
 }
 
-export interface ProviderEntry {
-  readonly pkg: ModulePackage;
-  /** The provider's module id as a slot number (see ResolveIndex.slotOf). */
-  readonly slot: number;
-  readonly capabilityVersion: string;
-  /** engines.hotmod admits the host version. */
-  readonly engineOk: boolean;
-}
+export type { ProviderEntry } from './solverTypes.js';
 
 /**
  * Everything the resolver looks up, computed once per package list (see resolveIndexFor):
@@ -109,6 +102,8 @@ export class ResolveIndex {
   readonly #slots = new Map<string, number>();
   /** Each package's dependsOn and requires as solver obligations, built on first use. */
   readonly #obligations = new Map<ModulePackage, readonly Template[]>();
+  /** capability -> range -> the providers that can serve it (engine admits the host, version in range), in order. */
+  readonly #inRange = new Map<string, Map<string, readonly ProviderEntry[]>>();
 
   constructor(packages: readonly ModulePackage[], hostVersion: string) {
     this.hostVersion = hostVersion;
@@ -190,5 +185,14 @@ export class ResolveIndex {
 
   satisfies(version: string, range: string): boolean {
     return satisfies(version, range);
+  }
+
+  /** The providers of `capability` that can serve `range` (usable, version in range), in the order they are tried. */
+  providersInRange(capability: string, range: string): readonly ProviderEntry[] {
+    let byRange = this.#inRange.get(capability);
+    if (!byRange) this.#inRange.set(capability, (byRange = new Map()));
+    let list = byRange.get(range);
+    if (!list) byRange.set(range, (list = this.providers(capability).filter((e) => e.engineOk && satisfies(e.capabilityVersion, range))));
+    return list;
   }
 }

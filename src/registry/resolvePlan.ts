@@ -3,6 +3,8 @@ import { ResolveErrorCode, type ResolveErrorCodeValue } from './errors.js';
 import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
 import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
+import { cycleCheck, wouldRedirect } from './solverCycles.js';
+import { deadPackages } from './solverPrune.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 const CODE_OF: Record<ReasonKind, ResolveErrorCodeValue> = {
@@ -66,7 +68,13 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 
   let selected: Map<string, ModulePackage>;
   const budget = options.maxBacktracks;
-  const joint = solve(index, roots, { excludable: false, ...(budget === undefined ? {} : { budget }) });
+  // Most catalogs resolve in a few backtracks. When the first try runs past FIRST_TRY, the
+  // search starts again with the versions that can be in no plan of this request turned
+  // down when tried (solverPrune.ts): the same answer, found without the long detours.
+  const firstBudget = Math.min(budget ?? Infinity, FIRST_TRY);
+  let joint = solve(index, roots, { excludable: false, budget: firstBudget });
+  if (!joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
+    joint = solve(index, roots, { excludable: false, nogoods: deadPackages(index, requested), ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
   } else if (joint.reason.kind === 'budget' && mode === 'strict') {
@@ -93,18 +101,23 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
   const optionalOnly = pullOptional ? addOptionalProviders(index, selected) : new Set<string>();
   let plan = buildPlan(index, selected, mode, optionalOnly, joint.ok);
   if (plan.cycles !== undefined) {
-    // The versions chosen close a cycle. Other versions may not: search again with each
-    // cycle's combination of versions forbidden, a few times. When that finds no complete
-    // plan, the first choice stands and its cycle is reported (or left out, in partial mode).
-    const nogoods: { members: ModulePackage[]; why: string }[] = [];
+    // The versions chosen close a cycle. Other versions may not: search again, checking every
+    // complete assignment for cycles (cycleCheck), which finds the first acyclic one in
+    // preference order or proves there is none. The retries with each cycle forbidden remain
+    // for cycles that optional providers close. When no complete plan is found, the first
+    // choice stands and its cycle is reported (or left out, in partial mode).
+    const nogoods: { members: readonly ModulePackage[]; why: string }[] = [...deadPackages(index, requested)];
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
     for (let attempt = 0; attempt < MAX_CYCLE_RETRIES && plan.cycles !== undefined; attempt++) {
-      for (const c of cycles) {
-        const members = c.members.map((id) => current.get(id)!);
-        nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
-      }
-      const retry = solve(index, roots, { excludable: false, nogoods, ...(budget === undefined ? {} : { budget }) });
+      // The first retry forbids nothing: cycleCheck sees the cycles, and whether another
+      // provider's version would take a binding away from them (a nogood of their versions could not).
+      if (attempt > 0)
+        for (const c of cycles) {
+          const members = c.members.map((id) => current.get(id)!);
+          nogoods.push({ members, why: `${list(members.map((m) => `${m.manifest.id} ${m.manifest.version}`))} together would close a cycle: ${c.text}` });
+        }
+      const retry = solve(index, roots, { excludable: false, nogoods, complete: cycleCheck(index), ...(budget === undefined ? {} : { budget }) });
       if (!retry.ok) break;
       current = retry.selected;
       const retryPlan = buildPlan(index, current, mode, pullOptional ? addOptionalProviders(index, current) : new Set<string>(), true);
@@ -115,6 +128,9 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
   }
   return { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] };
 }
+
+/** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
+const FIRST_TRY = 2_000;
 
 /** How many times resolvePlan searches again for versions that avoid a cycle. */
 const MAX_CYCLE_RETRIES = 8;
@@ -140,7 +156,7 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
     for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires) {
       if (index.providers(name).length === 0 || findProvider(index, selected, name, range)) continue;
       const extra = solve(index, [{ kind: 'cap', name, range, from: pkg, optional: true }], { excludable: false, locked: selected, budget: 10_000 });
-      if (!extra.ok) continue;
+      if (!extra.ok || wouldRedirect(index, selected, extra.selected)) continue;
       for (const [id, pkg] of [...extra.selected].sort((a, b) => cmp(a[0], b[0]))) {
         selected.set(id, pkg);
         added.add(id);
@@ -202,7 +218,7 @@ function buildPlan(
     const slots: number[] = [];
     for (const t of index.obligationsOf(pkg)) {
       if (t.kind === 'cap') {
-        const entry = pickProvider(t.providers!, chosen, t.range)!;
+        const entry = pickProvider(index.providersInRange(t.name, t.range), chosen, t.range)!;
         bindings[t.name] = entry.pkg.manifest.id;
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);

@@ -19,39 +19,10 @@
  */
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
-import type { ProviderEntry, ResolveIndex } from './resolveIndex.js';
+import type { ResolveIndex } from './resolveIndex.js';
+import type { Reason, ReasonKind, Template } from './solverTypes.js';
 
-export type ReasonKind = 'missing' | 'conflict' | 'engine' | 'budget';
-
-export interface Reason {
-  readonly kind: ReasonKind;
-  /** Clauses in order, each a sentence a module author understands. */
-  readonly chain: readonly string[];
-}
-
-/** @internal exported for ResolveIndex, which caches each package's obligations. */
-export type Template =
-  | { readonly kind: 'root'; readonly id: string }
-  // `usable` / `slot` / `providers`: the index's lookups, done once per package instead of once per step
-  // (`providers` is absent only on the optional-requirement pass's own obligation).
-  | {
-      readonly kind: 'dep';
-      readonly id: string;
-      readonly range: string;
-      readonly from: ModulePackage;
-      readonly usable: readonly ModulePackage[];
-      readonly slot: number;
-    }
-  | {
-      readonly kind: 'cap';
-      readonly name: string;
-      readonly range: string;
-      readonly from: ModulePackage;
-      readonly optional: boolean;
-      readonly providers?: readonly ProviderEntry[];
-    }
-  // A combination of package versions that may not all be chosen (it closed a cycle in an earlier attempt).
-  | { readonly kind: 'nogood'; readonly members: readonly ModulePackage[]; readonly why: string };
+export type { Reason, ReasonKind, Template } from './solverTypes.js';
 
 interface Pending {
   readonly t: Template;
@@ -98,7 +69,20 @@ export interface SolveOptions {
    * Combinations of package versions that may not all be in the plan (resolvePlan passes
    * the cycles of a previous attempt, to look for versions that avoid them).
    */
-  readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string }[];
+  readonly nogoods?: readonly { readonly members: readonly ModulePackage[]; readonly why: string; readonly reason?: Reason }[];
+  /**
+   * A last check of a complete assignment (resolvePlan: does it close a cycle?). A conflict
+   * names the chosen packages it depends on; the search treats it like any other conflict
+   * (backjumps to the latest of them and learns it), so it finds the first assignment in
+   * preference order that passes, or proves there is none.
+   */
+  readonly complete?: (chosen: readonly (ModulePackage | undefined)[]) => (CompleteConflict & { readonly more?: readonly CompleteConflict[] }) | null;
+}
+
+/** A conflict of a complete assignment: the chosen packages it depends on, and why. */
+export interface CompleteConflict {
+  readonly members: readonly ModulePackage[];
+  readonly reason: Reason;
 }
 
 const MAX_CLAUSES = 24;
@@ -122,7 +106,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   // Each package of a nogood checks the nogood right after it is chosen.
   let nogoodsOf: Map<ModulePackage, Template[]> | undefined;
   for (const ng of options.nogoods ?? []) {
-    const t: Template = { kind: 'nogood', members: ng.members, why: ng.why };
+    const t: Template = ng.reason ? { kind: 'nogood', members: ng.members, why: ng.why, reason: ng.reason } : { kind: 'nogood', members: ng.members, why: ng.why };
     for (const pkg of ng.members) {
       nogoodsOf ??= new Map();
       let list = nogoodsOf.get(pkg);
@@ -131,18 +115,38 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     }
   }
   let backtracks = 0;
+  // Only a search with a complete check considers redirecting bindings (see keepOrRedirect).
+  const redirecting = options.complete !== undefined;
+  const requestedSlots = redirecting ? new Set(initial.filter((o) => o.kind === 'root').map((o) => index.slotOf(o.id))) : undefined;
+  let learned = 0;
 
   let pending: Pending | null = null;
   for (let i = initial.length - 1; i >= 0; i--) pending = { t: initial[i]!, level: -1, next: pending };
 
-  while (pending !== null) {
-    const cell: Pending = pending;
-    pending = cell.next;
-    const conflict = step(cell);
-    if (conflict !== null) {
-      const failure = backjump(conflict.culprits, conflict.reason);
-      if (failure !== null) return { ok: false, reason: failure };
+  for (;;) {
+    while (pending !== null) {
+      const cell: Pending = pending;
+      pending = cell.next;
+      const conflict = step(cell);
+      if (conflict !== null) {
+        const failure = backjump(conflict.culprits, conflict.reason);
+        if (failure !== null) return { ok: false, reason: failure };
+      }
     }
+    if (options.complete === undefined) break;
+    const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
+    if (locked) for (const pkg of locked.values()) chosen[index.slotOf(pkg.manifest.id)] = pkg;
+    for (const d of levels) if (d.selection?.pkg && d.slot >= 0) chosen[d.slot] = d.selection.pkg;
+    const verdict = options.complete(chosen);
+    if (verdict === null) break;
+    const levelsOf = (members: readonly ModulePackage[]) => members.map((m) => lookup(index.slotOf(m.manifest.id), m.manifest.id)?.level ?? -1);
+    // Further conflicts of the same assignment are learned at once: each would cost a complete assignment to find.
+    for (const more of verdict.more ?? []) learn(levelsOf(more.members), more.reason);
+    const culprits = levelsOf(verdict.members);
+    // A requirement that kept its binding could have taken a better-ranked provider instead.
+    if (redirecting) levels.forEach((d, level) => d.selection?.pkg === null && d.cell.t.kind === 'cap' && culprits.push(level));
+    const failure = backjump(culprits, verdict.reason);
+    if (failure !== null) return { ok: false, reason: failure };
   }
   // Decisions in order: the same order every run.
   const out = new Map<string, ModulePackage>();
@@ -150,7 +154,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   for (const d of levels) {
     const s = d.selection!;
     if (s.pkg !== null) out.set(s.pkg.manifest.id, s.pkg);
-    else excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
+    else if (d.cell.t.kind === 'root') excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
   }
   return { ok: true, selected: out, excluded };
 
@@ -191,16 +195,28 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
     let blockers: Set<number> | null = null;
-    for (const entry of t.providers ?? index.providers(t.name)) {
-      if (!entry.engineOk || !index.satisfies(entry.capabilityVersion, t.range)) continue;
+    for (const entry of index.providersInRange(t.name, t.range)) {
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
-      else if (current.pkg === entry.pkg) return null;
+      else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;
       else if (current.level >= 0) (blockers ??= new Set()).add(current.level);
     }
     if (candidates.length === 0) return { culprits: [cell.level, ...(blockers ?? [])], reason: noProviderReason(t) };
     // The candidate list depended on the blockers' choices: if they all fail, the blockers share the blame.
     decide(cell, candidates, blockers);
+    return null;
+  }
+
+  /**
+   * With a complete check (cycles), a requirement already served in the plan may still want
+   * a better-ranked provider nothing else pulls in: it would take the binding, and so may
+   * break a cycle. First choice: keep the plan as it is (null); then each such provider.
+   * Providers of requested ids are left out: their own request decides them.
+   */
+  function keepOrRedirect(cell: Pending, better: ModulePackage[]): null {
+    const offered: (ModulePackage | null)[] = [null];
+    for (const pkg of better) if (!requestedSlots!.has(index.slotOf(pkg.manifest.id))) offered.push(pkg);
+    if (offered.length > 1) decide(cell, offered, null);
     return null;
   }
 
@@ -211,7 +227,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       if (current?.pkg !== member) return null;
       culprits.push(current.level);
     }
-    return { culprits, reason: { kind: 'conflict', chain: [t.why] } };
+    return { culprits, reason: t.reason ?? { kind: 'conflict', chain: [t.why] } };
   }
 
   function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
@@ -222,6 +238,13 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
 
   function assign(d: Decision, level: number): void {
     const candidate = d.candidates[d.next]!;
+    if (candidate === null && d.cell.t.kind === 'cap') {
+      // keepOrRedirect's first choice: nothing is added.
+      d.slot = -1;
+      d.selection = { pkg: null, level };
+      pending = d.cell.next;
+      return;
+    }
     if (candidate === null) {
       d.slot = index.slotOf((d.cell.t as { id: string }).id);
       d.selection = { pkg: null, level, excludedReason: exhaustedReason(d) };
@@ -262,6 +285,34 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       levels.pop();
       reason = exhaustedReason(d);
       culprits = [...(d.conflictSet ?? []), d.cell.level];
+      learn(culprits, reason);
+    }
+  }
+
+  /**
+   * Conflict-driven learning: every candidate of a decision failed, and the culprits' choices
+   * alone caused it, so those packages together can never be part of a plan. Recording that
+   * as a nogood stops the search from rediscovering the same failure after it jumps back
+   * over them and comes forward again along another path (what made the search without
+   * learning explode on catalogs with alternatives). The nogood keeps the explanation, so a
+   * later failure through it still reads as the chain of reasons that proved it.
+   */
+  function learn(culprits: readonly number[], reason: Reason): void {
+    const members: ModulePackage[] = [];
+    for (const c of new Set(culprits)) {
+      if (c < 0) continue; // requested or locked: always there
+      const pkg = levels[c]?.selection?.pkg;
+      if (!pkg) return; // an excluded requested id is no package to forbid
+      members.push(pkg);
+    }
+    if (members.length === 0) return; // nothing left to retry: the search ends with this reason
+    learned++;
+    const t: Template = { kind: 'nogood', members, why: reason.chain[0] ?? '', reason };
+    nogoodsOf ??= new Map();
+    for (const pkg of members) {
+      let list = nogoodsOf.get(pkg);
+      if (!list) nogoodsOf.set(pkg, (list = []));
+      list.push(t);
     }
   }
 

@@ -14,6 +14,7 @@ import type { ModulePackage } from '../registry/index.js';
 import type { OutgoingCall, Sandbox, SandboxFactory, SandboxLimits, ActivatedModule } from '../sandbox/index.js';
 import type { Clock, ClockTimer } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
+import { SandboxErrorCode } from '../sandbox/index.js';
 import { ModuleInstance } from './moduleInstance.js';
 import { levelsDeepestFirst } from './moduleGraph.js';
 import { servingInstance } from './moduleState.js';
@@ -296,7 +297,10 @@ export class ActivationEngine {
     if (opts.restart && !this.#stopping) {
       failures = [...failures.filter((t) => now - t < d.restart.windowMs), now];
       const attempt = failures.length;
-      if (attempt <= d.restart.maxRestarts) {
+      // A module over its CPU budget would spend a fresh one the same way (a re-arming timer): quarantine at once.
+      if (error.code === SandboxErrorCode.CPU_BUDGET) {
+        quarantined = true;
+      } else if (attempt <= d.restart.maxRestarts) {
         willRestart = true;
         delayMs = Math.min(d.restart.maxDelayMs, d.restart.baseDelayMs * 2 ** (attempt - 1));
       } else {

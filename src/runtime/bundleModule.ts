@@ -8,7 +8,7 @@
  * the source, instead of failing later inside the isolate.
  */
 import { createHash } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,8 +20,14 @@ import { writeFileAtomic } from './writeFileAtomic.js';
 export interface BundleOptions {
   /** Where to write, absolute or relative to the package folder. Default: package.json `main`, else dist/index.js. */
   outfile?: string;
-  /** Append an inline source map (stack traces then point into src/). Default false. */
-  sourcemap?: boolean;
+  /**
+   * The source map, by which module errors show the author's src/ file and line:
+   * 'file' (default) writes it to `.hotmod/<main>.map` (a dot-folder the watcher ignores)
+   * and leaves the bundle's bytes as they are without a map, so an edit that only moves
+   * lines (a comment) is still no reload; true or 'inline' appends it to the bundle;
+   * false makes none.
+   */
+  sourcemap?: boolean | 'inline' | 'file';
   /** Aborted: the bundle is not written (a newer change superseded it). */
   signal?: AbortSignal;
 }
@@ -39,6 +45,8 @@ export interface BundleResult {
   ms: number;
   /** sha256 (hex) of the bundle: the watcher uses it to recognise its own writes. */
   sha256: string;
+  /** With sourcemap 'file': the absolute path of the map. */
+  sourcemapFile?: string;
   /** True when the file already had exactly these bytes, so nothing was written. */
   unchanged: boolean;
   /** esbuild warnings, each as `file:line:column: text`. */
@@ -56,6 +64,8 @@ export interface BuildProblem {
   lineText?: string;
   /** Set when the problem is an import of a Node builtin. */
   builtin?: string;
+  /** With `builtin`: the imports that led to it, from the entry (`src/index.ts`, `yaml`, `node:fs`). */
+  chain?: string[];
 }
 
 export const DEFAULT_MAIN = 'dist/index.js';
@@ -108,8 +118,11 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     );
   }
   const outfile = path.resolve(root, options.outfile ?? (await readPackageMain(root)));
+  const mapMode = options.sourcemap === undefined || options.sourcemap === 'file' ? 'file' : options.sourcemap === false ? 'none' : 'inline';
+  const mapFile = mapMode === 'file' ? mapFileFor(root, outfile) : undefined;
 
   let output: Uint8Array;
+  let mapText: string | undefined;
   let warnings: Message[];
   try {
     const result = await build({
@@ -123,14 +136,20 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
       target: 'es2022',
       // 'neutral' resolves no package entry fields by default; npm dependencies need these.
       mainFields: ['module', 'main'],
-      sourcemap: options.sourcemap ? 'inline' : false,
+      sourcemap: mapMode === 'inline' ? 'inline' : mapMode === 'file' ? 'external' : false,
+      // Positions are all the sandbox needs to show the author's place; the sources stay out of the bundle.
+      sourcesContent: false,
       logLevel: 'silent',
-      plugins: [refuseNodeBuiltins],
+      plugins: [refuseNodeBuiltins(root)],
     });
     const file = result.outputFiles.find((f) => f.path === outfile) ?? result.outputFiles[0];
     if (!file) throw new Error('esbuild produced no output file');
     output = file.contents;
     warnings = result.warnings;
+    const map = mapFile === undefined ? undefined : result.outputFiles.find((f) => f.path === `${outfile}.map`);
+    // No sourceMappingURL comment: the bundle keeps the bytes it has without a map, and the
+    // sandbox finds the map by its place and the bundle's sha256 (src/sandbox/sourceMaps.ts).
+    if (mapFile !== undefined && map !== undefined) mapText = relocateMap(map.text, path.dirname(outfile), path.dirname(mapFile), createHash('sha256').update(output).digest('hex'));
   } catch (error) {
     throw esbuildError(root, error);
   }
@@ -138,6 +157,13 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
   const sha256 = createHash('sha256').update(output).digest('hex');
   options.signal?.throwIfAborted();
   const unchanged = await hasContent(outfile, sha256);
+  // The map first: a host that loads the new bundle finds its map already there.
+  if (mapFile !== undefined && mapText !== undefined && !(await hasContent(mapFile, createHash('sha256').update(mapText).digest('hex')))) {
+    await mkdir(path.dirname(mapFile), { recursive: true });
+    await writeFileAtomic(mapFile, Buffer.from(mapText));
+  }
+  // A build without a map file removes the one an earlier build left for this bundle.
+  if (mapMode !== 'file') await rm(mapFileFor(root, outfile), { force: true });
   if (!unchanged) await writeFileAtomic(outfile, output);
   return {
     dir: root,
@@ -146,9 +172,28 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     bytes: output.byteLength,
     ms: Math.round((performance.now() - started) * 10) / 10,
     sha256,
+    ...(mapFile !== undefined && mapText !== undefined ? { sourcemapFile: mapFile } : {}),
     unchanged,
     warnings: warnings.map((w) => formatProblem(toProblem(root, w))),
   };
+}
+
+/** Where sourcemap 'file' puts the map of a bundle: `<package>/.hotmod/<bundle path>.map`. */
+export function mapFileFor(root: string, outfile: string): string {
+  const relative = isOutside(root, outfile) ? path.basename(outfile) : path.relative(root, outfile);
+  return path.join(root, '.hotmod', `${relative}.map`);
+}
+
+/**
+ * esbuild writes `sources` relative to the bundle; a map file elsewhere needs them relative
+ * to itself. It also records the sha256 of its bundle, so that a map is never applied to a
+ * bundle it was not made for (a hand-written dist/, a build with --no-sourcemap).
+ */
+function relocateMap(text: string, fromDir: string, toDir: string, bundleSha256: string): string {
+  const map = JSON.parse(text) as { sources?: string[]; x_hotmod_bundle_sha256?: string };
+  if (Array.isArray(map.sources)) map.sources = map.sources.map((s) => path.relative(toDir, path.resolve(fromDir, s)).split(path.sep).join('/'));
+  map.x_hotmod_bundle_sha256 = bundleSha256;
+  return JSON.stringify(map);
 }
 
 /** `file:line:column: text`, the shape editors and terminals link. */
@@ -158,30 +203,60 @@ export function formatProblem(problem: BuildProblem): string {
 }
 
 // An esbuild plugin: every import of a Node builtin becomes a build error at the import's
-// place. Bare names (`fs`, `events`) are refused only when nothing in node_modules provides
-// them, so a bundled polyfill package still works; `node:` names are always refused.
+// place, with the chain of imports that led there (`src/index.ts → yaml → node:fs`). Bare
+// names (`fs`, `events`) are refused only when nothing in node_modules provides them, so a
+// bundled polyfill package still works; `node:` names are always refused. To know the
+// chain, the plugin resolves every import itself and remembers who first imported each file.
 const BUILTIN_DETAIL = 'hotmod:node-builtin';
+const CHAIN_DETAIL = 'hotmod:import-chain';
 const RESOLVING = Symbol('hotmod:resolving');
-const refuseNodeBuiltins: Plugin = {
-  name: 'hotmod-no-node-api',
-  setup(pluginBuild) {
-    const refuse = (name: string) => ({
-      errors: [{ text: `imports the Node builtin '${name}'; modules run in a sandbox with no Node API`, detail: { [BUILTIN_DETAIL]: name } }],
-    });
-    pluginBuild.onResolve({ filter: /^node:/ }, (args) => refuse(args.path));
-    pluginBuild.onResolve({ filter: /^[a-z_][a-z0-9_/]*$/ }, async (args) => {
-      if (args.pluginData === RESOLVING || !isBuiltin(args.path)) return undefined;
-      const found = await pluginBuild.resolve(args.path, {
-        kind: args.kind,
-        importer: args.importer,
-        resolveDir: args.resolveDir,
-        pluginData: RESOLVING,
+function refuseNodeBuiltins(root: string): Plugin {
+  return {
+    name: 'hotmod-no-node-api',
+    setup(pluginBuild) {
+      const importers = new Map<string, string>();
+      const chainOf = (importer: string, name: string): string[] => {
+        const files: string[] = [];
+        for (let file: string | undefined = importer, hops = 0; file !== undefined && hops < 1000; file = importers.get(file), hops++) files.unshift(file);
+        const chain: string[] = [];
+        for (const file of files) {
+          const label = chainLabel(root, file);
+          if (chain.at(-1) !== label) chain.push(label);
+        }
+        chain.push(name);
+        return chain;
+      };
+      const refuse = (name: string, importer: string) => {
+        const chain = chainOf(importer, name);
+        return {
+          errors: [{ text: `imports the Node builtin '${name}' (${chain.join(' → ')}); modules run in a sandbox with no Node API`, detail: { [BUILTIN_DETAIL]: name, [CHAIN_DETAIL]: chain } }],
+        };
+      };
+      pluginBuild.onResolve({ filter: /^node:/ }, (args) => refuse(args.path, args.importer));
+      pluginBuild.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === RESOLVING || args.kind === 'entry-point') return undefined;
+        const found = await pluginBuild.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
+        if (found.errors.length > 0) {
+          if (isBuiltin(args.path)) return refuse(args.path, args.importer);
+          return { errors: found.errors, warnings: found.warnings };
+        }
+        if (found.path && !importers.has(found.path) && args.importer) importers.set(found.path, args.importer);
+        return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects, external: found.external, suffix: found.suffix, pluginData: found.pluginData, warnings: found.warnings };
       });
-      if (found.errors.length > 0) return refuse(args.path);
-      return { path: found.path, namespace: found.namespace, sideEffects: found.sideEffects };
-    });
-  },
-};
+    },
+  };
+}
+
+/** A file in an import chain: the npm package it belongs to, or its path in the package folder. */
+function chainLabel(root: string, file: string): string {
+  const parts = file.split(/[\\/]/);
+  const at = parts.lastIndexOf('node_modules');
+  if (at >= 0 && at + 1 < parts.length) {
+    const name = parts[at + 1]!;
+    return name.startsWith('@') && at + 2 < parts.length ? `${name}/${parts[at + 2]}` : name;
+  }
+  return isOutside(root, file) ? file : path.relative(root, file).split(path.sep).join('/');
+}
 
 function esbuildError(dir: string, error: unknown): HotmodError {
   const messages = (error as Partial<BuildFailure>)?.errors;
@@ -191,11 +266,14 @@ function esbuildError(dir: string, error: unknown): HotmodError {
   const problems = messages.map((m) => toProblem(dir, m));
   const builtins = problems.filter((p) => p.builtin !== undefined);
   if (builtins.length > 0) {
-    const list = builtins.map((p) => `'${p.builtin}' at ${p.file}:${p.line}:${p.column}`).join(', ');
+    const list = builtins.map((p) => `'${p.builtin}' at ${p.file}:${p.line}:${p.column}${p.chain && p.chain.length > 2 ? ` (${p.chain.join(' → ')})` : ''}`).join(', ');
+    const viaDependency = builtins.some((p) => p.chain !== undefined && p.chain.length > 2);
     return new HotmodError(
       RuntimeErrorCode.BUILD_NODE_API,
       `module package '${dir}' failed to build: it imports the Node builtin ${list}; modules run in a sandbox with no Node API, ` +
-        `so remove the import and get what you need from the host through a capability (call.capability) or a permission (ctx.log); dist/ was left as it was`,
+        (viaDependency
+          ? `so that dependency cannot run there: use a version or an alternative that needs no Node builtin (a browser build; the sandbox has the web-standard globals), or get the work done by the host through a capability (call.capability); dist/ was left as it was`
+          : `so remove the import and get what you need from the host through a capability (call.capability) or a permission (ctx.log); dist/ was left as it was`),
       { dir, errors: problems },
       { cause: error },
     );
@@ -224,6 +302,7 @@ function toProblem(dir: string, message: Message): BuildProblem {
   }
   const detail = message.detail as Record<string, unknown> | undefined;
   if (detail && typeof detail[BUILTIN_DETAIL] === 'string') problem.builtin = detail[BUILTIN_DETAIL];
+  if (detail && Array.isArray(detail[CHAIN_DETAIL])) problem.chain = detail[CHAIN_DETAIL] as string[];
   return problem;
 }
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { HotmodError } from '../errors.js';
+import { durationRule, isDuration } from '../sandbox/index.js';
 import { RuntimeErrorCode } from './errors.js';
 import type { HostLimits, HostOptions, RestartPolicy } from './types.js';
 
@@ -24,7 +25,10 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
   if (options.store !== undefined && (typeof options.store !== 'string' || options.store === ''))
     throw invalid(`option "store" must be a URL ('pglite://PATH', 'postgres://…'), 'memory' or 'none', got ${JSON.stringify(options.store)}`);
   for (const [k, v] of Object.entries(options.defaultLimits ?? {}))
-    if (typeof v !== 'number' || !(v > 0)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw invalid(`defaultLimits.${k} must be a positive number, got ${String(v)}`);
+    // Durations beyond Node's timer range would fire at once.
+    else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
+  if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
   return { ...options, modulesDir: path.resolve(options.modulesDir) };
 }
 

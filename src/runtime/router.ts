@@ -10,7 +10,7 @@
 import { HotmodError, type HotmodErrorCode } from '../errors.js';
 import type { CatalogView, ClientModuleSet, ConfigSource } from '../types.js';
 import type { ModulePackage } from '../registry/index.js';
-import type { CallContext, OutgoingCall } from '../sandbox/index.js';
+import { invalidDuration, isDuration, type CallContext, type OutgoingCall } from '../sandbox/index.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { RuntimeErrorCode } from './errors.js';
@@ -22,6 +22,7 @@ import type { InvokeOptions } from './types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 const CALL_TIMEOUT_CODE: HotmodErrorCode = 'E_CALL_TIMEOUT';
+const MODULE_THREW_CODE: HotmodErrorCode = 'E_MODULE_THREW';
 
 export class Router {
   readonly #engine: ActivationEngine;
@@ -110,6 +111,8 @@ export class Router {
    */
   invoke(clientId: string, capability: string, method: string, input: unknown, options: InvokeOptions | undefined): Promise<unknown> {
     if (!this.accepting) return Promise.reject(notRunning(capability));
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) return Promise.reject(invalidDuration(`client.invoke('${capability}', '${method}'): options.timeoutMs`, timeoutMs, { capability, method }));
     const set = this.#clientSets.get(clientId);
     if (set === undefined) return this.#invokeLoading(clientId, capability, method, input, options);
     return this.#route(set, capability, method, input, options);
@@ -277,12 +280,14 @@ const HOP_REFUSALS = new Set<HotmodErrorCode>([RuntimeErrorCode.NOT_ENABLED, Run
 
 /**
  * A module that does not catch a refused hop rethrows it; the sandbox reports that as
- * "the module threw" with the original code in `details.moduleCode`. The caller asked
- * for the capability, so it gets the refusal's own code (the message keeps the path).
+ * "the module threw". The caller asked for the capability, so it gets the refusal's own
+ * code (the message keeps the path), but only when the sandbox vouches that the host
+ * handed that refusal to this call (`details.hostRefusal`): `details.moduleCode` is
+ * whatever the module threw, and a module must not forge the host's refusals.
  */
 function surfaceRefusal(error: unknown): unknown {
-  if (!(error instanceof HotmodError)) return error;
-  const inner = error.details.moduleCode;
+  if (!(error instanceof HotmodError) || error.code !== MODULE_THREW_CODE) return error;
+  const inner = error.details.hostRefusal;
   if (typeof inner !== 'string' || !HOP_REFUSALS.has(inner as HotmodErrorCode)) return error;
   return new HotmodError(inner as HotmodErrorCode, error.message, { ...error.details, via: error.details.moduleId }, { cause: error });
 }

@@ -42,8 +42,8 @@ export interface ModuleWatcherOptions {
   settleMs?: number;
   /** Bundle src/ with esbuild when it changes (dev mode). Default true. */
   rebuild?: boolean;
-  /** Inline source maps in bundles the watcher writes. Default false (the same bytes as `hotmod build`). */
-  sourcemap?: boolean;
+  /** Source maps of the bundles the watcher writes (see BundleOptions.sourcemap). Default 'file', as `hotmod build`. */
+  sourcemap?: boolean | 'inline' | 'file';
   /** Report folders that exist at start as 'added' after `ready()`. Default false: the host scanned them itself. */
   emitInitial?: boolean;
   /** Polling instead of inotify / FSEvents (network drives, some containers). Default false. */
@@ -118,7 +118,7 @@ class ChokidarModuleWatcher implements ModuleWatcher {
   readonly modulesDir: string;
   readonly #settleMs: number;
   readonly #rebuild: boolean;
-  readonly #sourcemap: boolean;
+  readonly #sourcemap: boolean | 'inline' | 'file';
   readonly #emitInitial: boolean;
   readonly #usePolling: boolean;
   readonly #validate: ValidatePackage;
@@ -137,7 +137,7 @@ class ChokidarModuleWatcher implements ModuleWatcher {
     this.modulesDir = path.resolve(options.modulesDir);
     this.#settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this.#rebuild = options.rebuild ?? true;
-    this.#sourcemap = options.sourcemap ?? false;
+    this.#sourcemap = options.sourcemap ?? 'file';
     this.#emitInitial = options.emitInitial ?? false;
     this.#usePolling = options.usePolling ?? false;
     this.#validate = options.validate ?? loadModulePackage;

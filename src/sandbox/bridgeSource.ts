@@ -23,11 +23,9 @@
  * execution, where the host reads results after other entries may have run) every entry
  * returns its records as a flat array `[callId, kind, payload, …]`.
  *
- * Shared buffer layout (Uint16Array): [0..1] used length (u16 units, after the header),
- * [2] overflow flag, [3] unused, then records [idLow, idHigh, kind char code, lenLow,
- * lenHigh, …payload UTF-16 code units]. isolated-vm runs V8's microtask checkpoint when
- * the outermost call returns, inside the entry's timeout and before the result is copied
- * out, so a method that settles within its own microtasks lands in the outbox of the very
+ * The shared buffer's layout and writer are in sharedCodec.ts. isolated-vm runs V8's
+ * microtask checkpoint when the outermost call returns, inside the entry's timeout and
+ * before the result is copied out, so a method that settles within its own microtasks lands in the outbox of the very
  * entry that started it: one synchronous round trip, no second crossing. A method that
  * really waits (a host timer, another module) lands in the outbox of the entry that wakes
  * it (fireTimer, settleOut).
@@ -37,6 +35,9 @@
  * parses a string. Built-ins are captured before the module runs so that a module patching
  * JSON or Promise.prototype.then cannot confuse its own bridge.
  */
+import { INTERRUPTIBLE_BUILTINS_SOURCE } from './interruptibleBuiltins.js';
+import { SHARED_WRITER_SOURCE } from './sharedCodec.js';
+
 export const BRIDGE_FILENAME = 'hotmod:sandbox-bridge';
 
 /**
@@ -52,8 +53,8 @@ export const BRIDGE_SOURCE = String.raw`
 const host = $0;
 const MODULE_ID = $1, VERSION = $2, CAN_LOG = $3, CAN_TIME = $4, MAX_PAYLOAD = $5, MAX_TIMERS = $6, EVALUATED_EXPORT = $8;
 const shared = $7 ? new Uint16Array($7) : null;
-const HEADER = 4, CAPACITY = shared === null ? 0 : shared.length, SHARED_MAX = 4096;
 let used = 0;
+${SHARED_WRITER_SOURCE}
 const stringify = JSON.stringify, parse = JSON.parse, apply = Reflect.apply;
 const ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError, PromiseCtor = Promise, ProxyCtor = Proxy;
 const PromiseProto = Promise.prototype, promiseThen = Promise.prototype.then, promiseResolve = Promise.resolve, promiseReject = Promise.reject;
@@ -65,28 +66,9 @@ const defineProperty = Reflect.defineProperty, globalObject = globalThis;
 // replace it (assigning throws in its strict-mode code), so the hot path needs no check.
 if (shared !== null) defineProperty(StringProto, 'charCodeAt', { value: StringProto.charCodeAt, writable: false, enumerable: false, configurable: false });
 
-// Array.prototype.fill, in JavaScript. V8's builtin fills a huge holey array
-// (new Array(1e8).fill(0)) without ever checking for interrupts, so neither the call's
-// timeout nor the memory limit could stop it and, entered with applySync, it held the
-// host's event loop for 10-30 s. This one is interruptible: the memory limit disposes the
-// isolate within a fraction of a second (E_SANDBOX_MEMORY). Same semantics and shape
-// (name 'fill', length 1, not constructible, non-enumerable).
-{
-  const trunc = Math.trunc, min = Math.min, max = Math.max, ObjectCtor = Object;
-  const toIntegerOrInfinity = (v) => { const n = +v; return n !== n ? 0 : trunc(n); };
-  const fill = ({ fill(value) {
-    if (this === null || this === undefined) throw new TypeErrorCtor('Array.prototype.fill called on null or undefined');
-    const O = ObjectCtor(this);
-    const len = min(max(toIntegerOrInfinity(O.length), 0), 9007199254740991);
-    const s = toIntegerOrInfinity(arguments[1]);
-    let k = s < 0 ? max(len + s, 0) : min(s, len);
-    const e = arguments[2] === undefined ? len : toIntegerOrInfinity(arguments[2]);
-    const end = e < 0 ? max(len + e, 0) : min(e, len);
-    for (; k < end; k++) O[k] = value;
-    return O;
-  } }).fill;
-  defineProperty(Array.prototype, 'fill', { value: fill, writable: true, enumerable: false, configurable: true });
-}
+// Array built-ins that V8 runs without interrupt checks, replaced by interruptible ones
+// (interruptibleBuiltins.ts): the call's timeout stops them on a huge sparse array.
+${INTERRUPTIBLE_BUILTINS_SOURCE}
 
 let outbox = [];
 let ns = null;
@@ -100,8 +82,7 @@ let lastSettingsText = null, lastSettings = null, lastClientId = '';
 // Starts an entry: returns what the entry returns (nothing with a shared buffer).
 function begin() {
   if (shared === null) return (outbox = []);
-  used = 0;
-  shared[0] = 0; shared[1] = 0; shared[2] = 0;
+  resetShared();
   return undefined;
 }
 
@@ -112,20 +93,7 @@ function begin() {
 const slot = create(null);
 slot.writable = true; slot.enumerable = true; slot.configurable = true;
 function push(id, kind, payload) {
-  if (shared !== null) {
-    const length = payload.length, at = HEADER + used;
-    if (length <= SHARED_MAX && at + 5 + length <= CAPACITY && id >= 0 && id <= 0xffffffff) {
-      shared[at] = id & 0xffff; shared[at + 1] = id >>> 16;
-      shared[at + 2] = kind === 'o' ? 111 : kind === 'u' ? 117 : kind === 'e' ? 101 : 69;
-      shared[at + 3] = length & 0xffff; shared[at + 4] = length >>> 16;
-      // String.prototype.charCodeAt is pinned (see the top): this reaches the original.
-      for (let i = 0, p = at + 5; i < length; i++, p++) shared[p] = payload.charCodeAt(i);
-      used += 5 + length;
-      shared[0] = used & 0xffff; shared[1] = used >>> 16;
-      return;
-    }
-    shared[2] = 1;
-  }
+  if (shared !== null && writeShared(id, kind, payload)) return;
   const box = outbox, n = box.length;
   slot.value = id; defineProperty(box, n, slot);
   slot.value = kind; defineProperty(box, n + 1, slot);

@@ -3,6 +3,9 @@
  * process. The runtime gets a SandboxFactory and never sees isolated-vm.
  */
 import { HotmodError } from '../errors.js';
+import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_CALL_HOPS } from './callChain.js';
+import { DEFAULT_CPU_BUDGET_MS, DEFAULT_CPU_WINDOW_MS } from './cpuBudget.js';
+import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
@@ -19,6 +22,14 @@ export interface IsolateSandboxFactoryOptions {
   maxPayloadLength?: number;
   /** Most pending timers one module may hold. Default 1000. */
   maxTimers?: number;
+  /** Default CPU budget (ms per cpuWindowMs) of sandboxes whose limits do not say. Default 5000. */
+  cpuBudgetMs?: number;
+  /** Default sliding window of the CPU budget (ms). Default 10000. */
+  cpuWindowMs?: number;
+  /** Deepest chain of module-to-module calls under one call (E_CALL_CHAIN_LIMIT past it). Default 16. */
+  maxCallDepth?: number;
+  /** Most module-to-module calls one call may make, its callees' included (E_CALL_CHAIN_LIMIT past it). Default 10000. */
+  maxCallHops?: number;
 }
 
 /** isolated-vm's floor for memoryLimit. */
@@ -29,7 +40,17 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
     execution: options.execution ?? 'sync',
     maxPayloadLength: options.maxPayloadLength ?? 8 * 1024 * 1024,
     maxTimers: options.maxTimers ?? 1000,
+    maxCallDepth: options.maxCallDepth ?? DEFAULT_MAX_CALL_DEPTH,
+    maxCallHops: options.maxCallHops ?? DEFAULT_MAX_CALL_HOPS,
+    cpuBudgetMs: options.cpuBudgetMs ?? DEFAULT_CPU_BUDGET_MS,
+    cpuWindowMs: options.cpuWindowMs ?? DEFAULT_CPU_WINDOW_MS,
   };
+  if (!isDuration(settings.cpuBudgetMs) || !isDuration(settings.cpuWindowMs)) {
+    throw optionsError(`cpuBudgetMs and cpuWindowMs ${durationRule(isDuration(settings.cpuBudgetMs) ? settings.cpuWindowMs : settings.cpuBudgetMs)}`);
+  }
+  if (!(settings.maxCallDepth >= 1) || !(settings.maxCallHops >= 1)) {
+    throw optionsError(`maxCallDepth and maxCallHops must be 1 or more (got ${settings.maxCallDepth}, ${settings.maxCallHops})`);
+  }
   if (settings.execution !== 'sync' && settings.execution !== 'async') {
     throw optionsError(`execution must be 'sync' or 'async', got ${JSON.stringify(settings.execution)}`);
   }
@@ -39,10 +60,14 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
   return {
     async create(sandboxOptions: SandboxOptions): Promise<Sandbox> {
       const { limits, moduleId } = sandboxOptions;
-      for (const key of ['memoryMb', 'callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
-        if (!(typeof limits?.[key] === 'number' && limits[key] > 0)) {
-          throw optionsError(`module '${moduleId}': limits.${key} must be a positive number, got ${String(limits?.[key])}`);
-        }
+      if (!(typeof limits?.memoryMb === 'number' && limits.memoryMb > 0 && Number.isFinite(limits.memoryMb))) {
+        throw optionsError(`module '${moduleId}': limits.memoryMb must be a positive number, got ${String(limits?.memoryMb)}`);
+      }
+      for (const key of ['callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
+        if (!isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
+      }
+      for (const key of ['cpuBudgetMs', 'cpuWindowMs'] as const) {
+        if (limits[key] !== undefined && !isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
       return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));

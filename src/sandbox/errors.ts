@@ -40,6 +40,12 @@ export const SandboxErrorCode = {
   CALL_FINISHED: 'E_CALL_FINISHED',
   /** A module has more pending timers than maxTimers. */
   TOO_MANY_TIMERS: 'E_TOO_MANY_TIMERS',
+  /** A call's timeoutMs is not a number of milliseconds in range (NaN, Infinity, 0 or less, over 2**31-1). */
+  DURATION_INVALID: 'E_DURATION_INVALID',
+  /** A chain of module-to-module calls went over maxCallDepth (recursion) or maxCallHops (a call in a loop). */
+  CALL_CHAIN_LIMIT: 'E_CALL_CHAIN_LIMIT',
+  /** A module used more CPU over limits.cpuWindowMs than limits.cpuBudgetMs: it was stopped (a timer re-arming itself, a loop). */
+  CPU_BUDGET: 'E_SANDBOX_CPU_BUDGET',
   /** createIsolateSandboxFactory or create() got an invalid option. */
   OPTIONS_INVALID: 'E_SANDBOX_OPTIONS',
 } as const;

@@ -8,7 +8,7 @@
  * The hot path (execution 'sync'): one `applySync` into the bridge's `call` entry with
  * primitives in (input and settings as JSON text) and the outbox copied out. When the
  * method settled within its microtasks its result is in that outbox and the call
- * resolves at once; otherwise the call is parked in #pending with a host timer, and a
+ * resolves at once; otherwise the call is parked (pendingOperations.ts) with a host timer, and a
  * later entry (a timer firing, a capability answer) delivers it. See bridgeSource.ts.
  *
  * Execution 'async' enters with `apply` instead (a thread hop per entry, ~100 µs), which
@@ -16,19 +16,19 @@
  */
 import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
-import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT, EVALUATED_SUFFIX } from './bridgeSource.js';
+import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT } from './bridgeSource.js';
+import { chainFor, deadlinePassed, nextHop, takeHop, type CallChain, type HopContext } from './callChain.js';
+import { CpuMeter, cpuBudgetError } from './cpuBudget.js';
+import { classifyFailure, errorText, memoryError, type EntryFailure } from './crash.js';
+import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
+import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
-import type {
-  ActivateContext,
-  ActivatedModule,
-  CallContext,
-  LogLevel,
-  Sandbox,
-  SandboxMetrics,
-  SandboxOptions,
-  SandboxState,
-} from './types.js';
+import { loadModule } from './moduleLoader.js';
+import { installWebGlobals, webGlobalsSnapshot } from './webGlobals/index.js';
+import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
+import { readShared, SHARED_UNITS } from './sharedCodec.js';
+import type { ActivateContext, ActivatedModule, CallContext, Sandbox, SandboxMetrics, SandboxOptions, SandboxState } from './types.js';
 
 export type ExecutionMode = 'sync' | 'async';
 
@@ -37,6 +37,11 @@ export interface IsolateSandboxSettings {
   execution: ExecutionMode;
   maxPayloadLength: number;
   maxTimers: number;
+  maxCallDepth: number;
+  maxCallHops: number;
+  /** Defaults for limits.cpuBudgetMs / cpuWindowMs. */
+  cpuBudgetMs: number;
+  cpuWindowMs: number;
 }
 
 type Outbox = unknown[];
@@ -45,25 +50,6 @@ type EntryArgs = (string | number | boolean | undefined)[];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- isolated-vm's generic Reference typing
 type EntryRef = ivm.Reference<any>;
 type EntryName = 'activate' | 'deactivate' | 'call' | 'settleOut' | 'fireTimer' | 'drain';
-
-interface PendingOperation {
-  label: OperationLabel;
-  context: CallContext | undefined;
-  timeoutMs: number;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout | undefined;
-}
-
-const TIMED_OUT = 'Script execution timed out.';
-/** Shared results buffer: 64 KiB of UTF-16 code units, a 4-unit header. */
-const SHARED_UNITS = 32768;
-const SHARED_HEADER = 4;
-const KIND_BY_CODE: Record<number, string> = { 111: 'o', 117: 'u', 101: 'e', 69: 'E' };
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
-
-/** A timeout, a memory death or some other throw out of an entry, sorted. */
-type EntryFailure = { kind: 'timeout' } | { kind: 'fatal'; error: HotmodError } | { kind: 'disposed' } | { kind: 'other'; error: unknown };
 
 export class IsolateSandbox implements Sandbox {
   readonly moduleId: string;
@@ -83,14 +69,18 @@ export class IsolateSandbox implements Sandbox {
 
   #nextId = 1;
   /** Operations waiting for an outbox entry, by id. */
-  readonly #pending = new Map<number, PendingOperation>();
+  readonly #pending = new PendingOperations((id, op) => this.#onTimeout(id, op));
+  readonly #services: HostServices;
+  #cpu: CpuMeter | undefined;
   /** The call being entered synchronously right now (its context serves capability calls made during the entry). */
   #syncId = 0;
   #syncContext: CallContext | undefined;
+  /** Its deadline and chain of hops (the chain made at its first hop, or inherited from the hop that called it). */
+  #syncDeadline = 0;
+  #syncChain: CallChain | undefined;
   /** Filled by #deliver when the outbox held the entering operation's own result. */
   #ownKind = '';
   #ownPayload = '';
-  readonly #hostTimers = new Map<number, NodeJS.Timeout | NodeJS.Immediate>();
   readonly #settingsText = new WeakMap<object, string>();
   /** What the bridge holds from the previous call (sync execution): sent again only when it changes. */
   #sentClientId: string | undefined;
@@ -113,17 +103,18 @@ export class IsolateSandbox implements Sandbox {
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
-    this.#isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    const snapshot = webGlobalsSnapshot(); // the web globals, already built (webGlobals/index.ts)
+    this.#isolate = new ivm.Isolate(snapshot ? { memoryLimit: memoryMb, snapshot } : { memoryLimit: memoryMb });
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
     this.#shared = sharedBuffer && new Uint16Array(sharedBuffer);
     this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
+    this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
     try {
       this.#context = this.#isolate.createContextSync();
-      const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) =>
-        this.#fromIsolate(op, a, b, c, d, e),
-      );
+      const services = this.#services;
+      const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
       const bridge = this.#context.evalClosureSync(
         BRIDGE_SOURCE,
         [
@@ -148,9 +139,14 @@ export class IsolateSandbox implements Sandbox {
         fireTimer: entry('fireTimer'),
         drain: entry('drain'),
       };
-      this.#module = this.#load(entry('install'));
+      const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
+      const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
+      this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
+      installWebGlobals(this.#isolate, this.#context, options, toTimeout(options.limits.activateTimeoutMs));
+      this.#module = loadModule(this.#isolate, this.#context, entry('install'), options, (error) => this.#classify(error));
       bridge.release();
     } catch (error) {
+      this.#cpu?.stop();
       this.#disposeIsolate();
       throw error;
     }
@@ -167,81 +163,6 @@ export class IsolateSandbox implements Sandbox {
   static isolateCounters(sandbox: IsolateSandbox): { referenceCount: number; isDisposed: boolean } {
     const isolate = sandbox.#isolate;
     return isolate.isDisposed ? { referenceCount: 0, isDisposed: true } : { referenceCount: isolate.referenceCount, isDisposed: false };
-  }
-
-  /** Compiles, instantiates (no imports) and evaluates the bundle, then hands its namespace to the bridge. */
-  #load(install: EntryRef): ivm.Module {
-    const { moduleId, version, filename, code, limits } = this.#options;
-    const subject = `module '${moduleId}@${version}' (${filename})`;
-    let mod: ivm.Module;
-    try {
-      // The suffix (one export, after the last line) lets the bridge see whether the top level ran to its end.
-      mod = this.#isolate.compileModuleSync(code + EVALUATED_SUFFIX, { filename });
-    } catch (error) {
-      throw new HotmodError(
-        SandboxErrorCode.COMPILE_FAILED,
-        `${subject} failed to compile: ${errorText(error)}; fix the syntax error, or rebuild the bundle with hotmod build`,
-        { moduleId, version, filename },
-        { cause: error },
-      );
-    }
-    const imports = mod.dependencySpecifiers;
-    if (imports.length > 0) {
-      mod.release();
-      throw importError(subject, imports, { moduleId, version, filename });
-    }
-    try {
-      mod.instantiateSync(this.#context, (specifier) => {
-        throw importError(subject, [specifier], { moduleId, version, filename });
-      });
-    } catch (error) {
-      mod.release();
-      throw error instanceof HotmodError
-        ? error
-        : new HotmodError(SandboxErrorCode.COMPILE_FAILED, `${subject} failed to link: ${errorText(error)}; rebuild the bundle with hotmod build`, { moduleId, version, filename }, { cause: error });
-    }
-    try {
-      mod.evaluateSync({ timeout: toTimeout(limits.activateTimeoutMs) });
-    } catch (error) {
-      mod.release();
-      const failure = this.#classify(error);
-      if (failure.kind === 'fatal') throw failure.error;
-      if (failure.kind === 'timeout') {
-        throw new HotmodError(
-          SandboxErrorCode.ACTIVATE_TIMEOUT,
-          `${subject} did not finish evaluating its top-level code within ${limits.activateTimeoutMs} ms; move long work out of the top level or raise limits.activateTimeoutMs`,
-          { moduleId, version, filename, timeoutMs: limits.activateTimeoutMs },
-        );
-      }
-      const thrown = moduleThrew({ moduleId, version, phase: 'activate' }, JSON.stringify(thrownInfo(error)));
-      throw new HotmodError(
-        SandboxErrorCode.EVALUATE_FAILED,
-        `${subject} threw while evaluating its top-level code: ${errorText(error)}; fix the module's top-level code`,
-        { ...thrown.details, filename },
-        { cause: error },
-      );
-    }
-    const namespace = mod.namespace;
-    const shape = JSON.parse(install.applySync(undefined, [namespace.derefInto()], { timeout: 1000 }) as string) as { evaluated: boolean; hasActivate: boolean };
-    namespace.release();
-    install.release();
-    if (!shape.evaluated) {
-      mod.release();
-      throw new HotmodError(
-        SandboxErrorCode.EVALUATE_FAILED,
-        `${subject} did not finish evaluating its top-level code: a top-level await was still waiting (on a timer, a capability, or a promise that never settles); do asynchronous setup inside activate, which may await within limits.activateTimeoutMs`,
-        { moduleId, version, filename, pendingTopLevelAwait: true },
-      );
-    }
-    if (!shape.hasActivate) {
-      mod.release();
-      throw new HotmodError(
-        SandboxErrorCode.NO_ACTIVATE,
-        `${subject} does not export an activate function; add \`export async function activate(ctx) { return { … } }\``,
-        { moduleId, version, filename },
-      );
-    }
-    return mod;
   }
 
   async activate(ctx: ActivateContext): Promise<ActivatedModule> {
@@ -269,6 +190,9 @@ export class IsolateSandbox implements Sandbox {
 
   call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs?: number): Promise<unknown> {
     if (this.#state !== 'active' && this.#state !== 'deactivating') return Promise.reject(this.#wrongState('call', 'active'));
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) {
+      return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
+    }
     let inputText: string | undefined;
     try {
       inputText = input === undefined ? undefined : JSON.stringify(input);
@@ -301,7 +225,22 @@ export class IsolateSandbox implements Sandbox {
       else this.#sentSettingsText = settingsText;
     }
     const args = [id, index, inputText, context.requestId, clientId, settingsText];
-    return this.#operate('call', args, id, label, context, timeoutMs ?? this.#options.limits.callTimeoutMs);
+    let budget = timeoutMs ?? this.#options.limits.callTimeoutMs;
+    // Called by another module: this call is one hop of that chain and shares its deadline.
+    const hop = takeHop();
+    let chain: CallChain | undefined;
+    if (hop !== undefined) {
+      const now = performance.now();
+      chain = chainFor(hop, this.moduleId, now + budget);
+      const left = chain.deadline - now;
+      if (left <= 0) {
+        this.#timeouts++;
+        this.#errors++;
+        return Promise.reject(deadlinePassed(chain, capability, method));
+      }
+      budget = Math.min(budget, left);
+    }
+    return this.#operate('call', args, id, label, context, budget, chain, timeoutMs ?? this.#options.limits.callTimeoutMs);
   }
 
   async deactivate(): Promise<unknown> {
@@ -354,15 +293,23 @@ export class IsolateSandbox implements Sandbox {
    * Runs one operation (activate, call, deactivate) to its end. In 'sync' execution the
    * common case returns an already settled promise from one applySync.
    */
-  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
-    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs);
+  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain, runMs = timeoutMs): Promise<unknown> {
+    if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs, chain, runMs);
     const started = performance.now();
-    const run: { timeout: number } = entry === 'call' && timeoutMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(timeoutMs) };
+    // The synchronous entry keeps the call's own timeout even when a chain's deadline
+    // shortens the call: isolated-vm 6.2 crashed (a use-after-free in its timer teardown)
+    // under thousands of entries with ever shorter timeouts. The host timer and the
+    // hop check hold the chain's deadline.
+    const run: { timeout: number } = entry === 'call' && runMs === this.#options.limits.callTimeoutMs ? this.#defaultCallRun : { timeout: toTimeout(runMs) };
     this.#syncId = id;
     this.#syncContext = context;
+    this.#syncDeadline = started + timeoutMs;
+    this.#syncChain = chain;
     const own = this.#enterSync(entry, args, run, id, label);
+    chain = this.#syncChain;
     this.#syncId = 0;
     this.#syncContext = undefined;
+    this.#syncChain = undefined;
     if (own === 'timeout') return Promise.reject(this.#timeoutError(label, timeoutMs, true));
     if (own === 'gone') {
       this.#errors++;
@@ -375,11 +322,7 @@ export class IsolateSandbox implements Sandbox {
         return Promise.reject(error);
       }
     }
-    return new Promise((resolve, reject) => {
-      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined };
-      op.timer = setTimeout(this.#onTimeout, Math.max(1, timeoutMs - (performance.now() - started)), id, op);
-      this.#pending.set(id, op);
-    });
+    return this.#pending.park(id, label, context, timeoutMs, timeoutMs - (performance.now() - started), chain);
   }
 
   /**
@@ -405,7 +348,7 @@ export class IsolateSandbox implements Sandbox {
     if (failure.kind === 'disposed' || this.#state === 'disposed') return 'gone';
     // Records written before the throw are still in the buffer; a timeout loses the rest.
     const own = this.#collect(ownId, true);
-    if (failure.kind === 'other') this.#reportUnhandled(failure.error, label);
+    if (failure.kind === 'other') this.#services.reportUnhandled(failure.error, label);
     // Even if this call's own answer got out, the entry it started ran away: report that.
     if (failure.kind === 'timeout') return 'timeout';
     return own;
@@ -413,23 +356,11 @@ export class IsolateSandbox implements Sandbox {
 
   /** Delivers the shared buffer's records, then the overflow when flagged (or after a throw). */
   #collect(ownId: number, drain: boolean): boolean {
-    const shared = this.#shared!;
-    let own = false;
-    const used = shared[0]! | (shared[1]! << 16);
-    const end = Math.min(SHARED_HEADER + used, shared.length);
-    let at = SHARED_HEADER;
-    while (at + 5 <= end) {
-      const id = (shared[at]! | (shared[at + 1]! << 16)) >>> 0;
-      const kind = KIND_BY_CODE[shared[at + 2]!] ?? '?';
-      const length = shared[at + 3]! | (shared[at + 4]! << 16);
-      at += 5;
-      if (length < 0 || at + length > end) break;
-      const payload = this.#sharedText!.toString('utf16le', at * 2, (at + length) * 2);
-      at += length;
-      if (this.#record(id, kind, payload, ownId)) own = true;
-    }
-    if (drain || shared[2] === 1) {
-      shared[2] = 0;
+    this.#collectOwnId = ownId;
+    this.#collectedOwn = false;
+    const overflow = readShared(this.#shared!, this.#sharedText!, this.#visitRecord);
+    let own = this.#collectedOwn;
+    if (drain || overflow) {
       let box: Outbox | undefined;
       try {
         box = this.#entries.drain.applySync(undefined, [], { result: { copy: true }, timeout: 1000 }) as Outbox;
@@ -443,15 +374,18 @@ export class IsolateSandbox implements Sandbox {
     return own;
   }
 
-  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number): Promise<unknown> {
-    const settled = new Promise((resolve, reject) => {
-      const op: PendingOperation = { label, context, timeoutMs, resolve, reject, timer: undefined };
-      // The host timer also catches an entry that never returns (a single huge allocation).
-      op.timer = setTimeout(this.#onTimeout, Math.max(1, timeoutMs), id, op);
-      this.#pending.set(id, op);
-    });
+  #collectOwnId = 0;
+  #collectedOwn = false;
+  /** One bound visitor for readShared: the hot path allocates no closure per call. */
+  readonly #visitRecord = (id: number, kind: string, payload: string): void => {
+    if (this.#record(id, kind, payload, this.#collectOwnId)) this.#collectedOwn = true;
+  };
+
+  #operateAsync(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain: CallChain | undefined, runMs: number): Promise<unknown> {
+    // The host timer also catches an entry that never returns (a single huge allocation).
+    const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs, chain);
     // Not awaited: an entry may never return (the isolate died under it); the host timer settles the operation then.
-    void this.#enterAsync(entry, args, timeoutMs, label);
+    void this.#enterAsync(entry, args, runMs, label);
     return settled;
   }
 
@@ -472,7 +406,7 @@ export class IsolateSandbox implements Sandbox {
           if (op) this.#expire(id, op, true);
         } else {
           this.#timeouts++;
-          this.#log('error', `${describeOperation(label)} ran longer than ${timeoutMs} ms and was stopped`);
+          this.#services.log('error', `${describeOperation(label)} ran longer than ${timeoutMs} ms and was stopped`);
         }
       }
       if ((this.#state as SandboxState) === 'disposed') return;
@@ -481,7 +415,7 @@ export class IsolateSandbox implements Sandbox {
       } catch {
         return;
       }
-      if (failure.kind === 'other') this.#reportUnhandled(failure.error, label);
+      if (failure.kind === 'other') this.#services.reportUnhandled(failure.error, label);
     }
     this.#deliver(box, 0);
   }
@@ -496,7 +430,7 @@ export class IsolateSandbox implements Sandbox {
     const outcome = this.#enterSync(entry, args, { timeout: toTimeout(this.#options.limits.callTimeoutMs) }, 0, label);
     if (outcome === 'timeout') {
       this.#timeouts++;
-      this.#log('error', `${describeOperation(label)} ran longer than ${this.#options.limits.callTimeoutMs} ms and was stopped`);
+      this.#services.log('error', `${describeOperation(label)} ran longer than ${this.#options.limits.callTimeoutMs} ms and was stopped`);
     }
   }
 
@@ -527,15 +461,13 @@ export class IsolateSandbox implements Sandbox {
       return true;
     }
     if (id === 0) {
-      this.#timerFailed(kind, payload);
+      this.#services.timerFailed(kind, payload);
       return false;
     }
-    const op = this.#pending.get(id);
+    const op = this.#pending.take(id);
     if (op === undefined) return false;
-    this.#pending.delete(id);
-    clearTimeout(op.timer);
     try {
-      op.resolve(this.#result(kind, payload, op.label));
+      op.resolve(this.#result(kind, payload, op.label, op.refusals));
     } catch (error) {
       op.reject(error as Error);
     }
@@ -543,7 +475,7 @@ export class IsolateSandbox implements Sandbox {
   }
 
   /** Decodes one outbox result: a value, or throws the coded error it describes. */
-  #result(kind: string, payload: string, label: OperationLabel): unknown {
+  #result(kind: string, payload: string, label: OperationLabel, refusals?: ReadonlyMap<string, HotmodError>): unknown {
     switch (kind) {
       case 'o':
         try {
@@ -554,9 +486,15 @@ export class IsolateSandbox implements Sandbox {
         }
       case 'u':
         return undefined;
-      case 'e':
+      case 'e': {
         this.#errors++;
-        throw moduleThrew(label, payload);
+        const thrown = moduleThrew(label, payload, refusals);
+        // A chain limit or the chain's deadline that the module let escape is the chain's
+        // answer: the caller gets it as it was raised, not as the module's own failure.
+        const refusal = thrown.details.hostRefusal;
+        const chainAnswer = refusal === SandboxErrorCode.CALL_CHAIN_LIMIT || refusal === SandboxErrorCode.CALL_TIMEOUT ? refusals?.get(refusal) : undefined;
+        throw chainAnswer ?? thrown;
+      }
       case 'E':
         this.#errors++;
         throw bridgeRefused(label, payload);
@@ -569,66 +507,36 @@ export class IsolateSandbox implements Sandbox {
     }
   }
 
-  readonly #onTimeout = (id: number, op: PendingOperation): void => {
-    if (this.#pending.get(id) !== op) return;
+  #onTimeout(id: number, op: PendingOperation): void {
     // Async execution: an entry that never came back because the isolate died under it.
     if (this.#isolate.isDisposed && this.#state !== 'disposed') {
       this.#die(this.#memoryError('the isolate was disposed while running, most likely by a single allocation over its memory limit'));
       return;
     }
     this.#expire(id, op, false);
-  };
+  }
 
   #expire(id: number, op: PendingOperation, stopped: boolean): void {
-    this.#pending.delete(id);
-    clearTimeout(op.timer);
+    this.#pending.take(id);
     op.reject(this.#timeoutError(op.label, op.timeoutMs, stopped));
   }
 
   #timeoutError(label: OperationLabel, timeoutMs: number, stopped: boolean): HotmodError {
     this.#timeouts++;
     this.#errors++;
-    const code =
-      label.phase === 'activate' ? SandboxErrorCode.ACTIVATE_TIMEOUT : label.phase === 'deactivate' ? SandboxErrorCode.DEACTIVATE_TIMEOUT : SandboxErrorCode.CALL_TIMEOUT;
-    const limit = label.phase === 'activate' ? 'limits.activateTimeoutMs' : label.phase === 'deactivate' ? 'limits.deactivateTimeoutMs' : 'limits.callTimeoutMs or the call timeoutMs';
-    const how = stopped ? 'its code was still running and was stopped' : 'it was still waiting and its answer will be ignored';
-    return new HotmodError(
-      code,
-      `module '${this.moduleId}@${this.version}' ${describeOperation(label)} did not finish within ${timeoutMs} ms (${how}); make it faster or raise ${limit}`,
-      {
-        moduleId: this.moduleId,
-        version: this.version,
-        phase: label.phase,
-        timeoutMs,
-        stopped,
-        ...(label.capability === undefined ? {} : { capability: label.capability, method: label.method }),
-      },
-    );
+    return timeoutError(label, timeoutMs, stopped);
   }
 
   #classify(error: unknown): EntryFailure {
-    if (this.#state === 'disposed') return { kind: 'disposed' };
-    if (this.#isolate.isDisposed) {
-      const text = errorText(error);
-      return {
-        kind: 'fatal',
-        error: /memory/i.test(text)
-          ? this.#memoryError(text, error)
-          : new HotmodError(SandboxErrorCode.CRASHED, `module '${this.moduleId}@${this.version}' isolate was disposed underneath the sandbox (${text}); the runtime reloads it`, { moduleId: this.moduleId, version: this.version }, { cause: error }),
-      };
-    }
-    if (error instanceof Error && error.message === TIMED_OUT) return { kind: 'timeout' };
-    return { kind: 'other', error };
+    return classifyFailure(error, this.#isolate, this.#state === 'disposed', this);
   }
 
   #memoryError(reason: string, cause?: unknown): HotmodError {
-    const mb = this.#heapLimitBytes / 1024 / 1024;
-    return new HotmodError(
-      SandboxErrorCode.OUT_OF_MEMORY,
-      `module '${this.moduleId}@${this.version}' ran out of memory (limit ${mb} MB): ${reason}; its isolate was disposed. Use less memory or raise limits.memoryMb`,
-      { moduleId: this.moduleId, version: this.version, memoryMb: mb },
-      cause === undefined ? undefined : { cause },
-    );
+    return memoryError(this, reason, cause);
+  }
+
+  get heapLimitBytes(): number {
+    return this.#heapLimitBytes;
   }
 
   /** The isolate is gone by itself: fail everything, free the rest, tell the runtime. */
@@ -645,15 +553,10 @@ export class IsolateSandbox implements Sandbox {
 
   #shutDown(reason: HotmodError): void {
     this.#state = 'disposed';
+    this.#cpu?.stop();
     this.metrics();
-    for (const timer of this.#hostTimers.values()) clearHostTimer(timer);
-    this.#hostTimers.clear();
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const op of pending) {
-      clearTimeout(op.timer);
-      op.reject(reason);
-    }
+    this.#services.clearTimers();
+    this.#pending.rejectAll(reason);
     if (this.#entering > 0) {
       // Disposed from a host callback while the isolate is on the stack: let the entry unwind first.
       setImmediate(() => this.#disposeIsolate());
@@ -670,139 +573,45 @@ export class IsolateSandbox implements Sandbox {
     if (!this.#isolate.isDisposed) safely(() => this.#isolate.dispose());
   }
 
-  // ---- calls from the isolate (through the one host callback) ----
+  // ---- what the host services need (hostServices.ts) ----
 
-  /** The host callback. Runs inside an entry: it only records and schedules, never re-enters the isolate. */
-  #fromIsolate(op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
-    if (this.#state === 'disposed') throw new Error('the sandbox is disposed');
-    switch (op) {
-      case 'out':
-        this.#outgoing(a as number, b as number, c as string, d as string, e as string | undefined);
-        return;
-      case 'log':
-        this.#moduleLog(a as LogLevel, b as string, c as string | undefined);
-        return;
-      case 'timer':
-        this.#setTimer(a as number, b as number);
-        return;
-      case 'clear': {
-        const timer = this.#hostTimers.get(a as number);
-        if (timer) {
-          clearHostTimer(timer);
-          this.#hostTimers.delete(a as number);
-        }
-        return;
-      }
-      default:
-        throw new Error(`unknown bridge operation ${String(op)}`);
+  /** The hop a capability call out of call `callId` makes, or the coded error refusing it (callId is running). */
+  #hopFor(callId: number, capability: string, method: string): HopContext | HotmodError {
+    const sync = callId === this.#syncId && callId !== 0;
+    const op = sync ? undefined : this.#pending.get(callId);
+    let chain = sync ? this.#syncChain : op?.chain;
+    if (chain === undefined) {
+      // The call's first hop: a chain starts here, with the call's own deadline.
+      chain = chainFor(undefined, this.moduleId, sync ? this.#syncDeadline : (op?.deadline ?? 0));
+      if (sync) this.#syncChain = chain;
+      else if (op !== undefined) op.chain = chain;
     }
+    if (performance.now() >= chain.deadline) return deadlinePassed(chain, capability, method);
+    return nextHop(chain, this.#settings, capability, method);
   }
 
-  #outgoing(outId: number, callId: number, capability: string, method: string, inputText: string | undefined): void {
-    const caller = callId === this.#syncId ? this.#syncContext : this.#pending.get(callId)?.context;
-    if (typeof outId !== 'number' || typeof capability !== 'string' || typeof method !== 'string') return;
-    // Start after the entry has returned: the runtime may route into another isolate.
-    queueMicrotask(() => {
-      if (this.#state === 'disposed') return;
-      if (caller === undefined) {
-        this.#answerOutgoing(outId, false, {
-          name: 'HotmodError',
-          code: SandboxErrorCode.CALL_FINISHED,
-          message: `call.capability('${capability}').${method}() was made after the call it belongs to had finished; make capability calls while the method is running`,
-        });
-        return;
-      }
-      let input: unknown;
-      try {
-        input = inputText === undefined ? undefined : JSON.parse(inputText);
-      } catch {
-        input = undefined;
-      }
-      let answer: Promise<unknown>;
-      try {
-        answer = Promise.resolve(this.#options.callCapability({ moduleId: this.moduleId, capability, method, input, caller }));
-      } catch (error) {
-        answer = Promise.reject(error);
-      }
-      answer.then(
-        (value) => this.#answerOutgoing(outId, true, value),
-        (error) => this.#answerOutgoing(outId, false, error),
-      );
-    });
-  }
-
-  #answerOutgoing(outId: number, ok: boolean, value: unknown): void {
-    if (this.#state === 'disposed') return;
-    let text: string | undefined;
-    if (ok) {
-      try {
-        text = value === undefined ? undefined : JSON.stringify(value);
-      } catch (error) {
-        ok = false;
-        value = this.#notJson('a capability result', error);
-      }
-      if (ok && text !== undefined && text.length > this.#settings.maxPayloadLength) {
-        ok = false;
-        value = this.#tooLarge('a capability result', text.length);
-      }
-    }
-    if (!ok) {
-      const error = value as { name?: unknown; message?: unknown; code?: unknown } | null;
-      text = JSON.stringify({
-        name: typeof error?.name === 'string' ? error.name : 'Error',
-        message: typeof error?.message === 'string' ? error.message : String(value),
-        code: typeof error?.code === 'string' ? error.code : undefined,
-      });
-    }
-    this.#enter('settleOut', [outId, ok, text], { moduleId: this.moduleId, version: this.version, phase: 'call', capability: 'capability', method: 'answer' });
-  }
-
-  #setTimer(timerId: number, delay: number): void {
-    if (typeof timerId !== 'number') return;
-    const ms = Number.isFinite(delay) ? Math.min(Math.max(0, delay), MAX_TIMER_DELAY) : 0;
-    // Node's setTimeout waits at least 1 ms; a module's setTimeout(fn, 0) is a "next turn".
-    // That immediate stays ref'd: an unref'd immediate does not stop the event loop from
-    // blocking in poll until the next ref'd timer (a call's timeout), which delays it.
-    // A real timer is unref'd: a module's timer must not keep the host process alive.
-    const timer = ms < 1 ? setImmediate(this.#fireTimer, timerId) : setTimeout(this.#fireTimer, ms, timerId).unref();
-    this.#hostTimers.set(timerId, timer);
-  }
-
-  readonly #fireTimer = (timerId: number): void => {
-    if (!this.#hostTimers.delete(timerId) || this.#state === 'disposed') return;
-    this.#enter('fireTimer', [timerId], { moduleId: this.moduleId, version: this.version, phase: 'timer' });
-  };
-
-  #timerFailed(kind: string, payload: string): void {
-    if (kind !== 'e' && kind !== 'E') return;
-    this.#errors++;
-    const label: OperationLabel = { moduleId: this.moduleId, version: this.version, phase: 'timer' };
-    const error = kind === 'e' ? moduleThrew(label, payload) : bridgeRefused(label, payload);
-    this.#log('error', error.message, { code: error.code, ...error.details });
-  }
-
-  #moduleLog(level: LogLevel, message: string, dataText: string | undefined): void {
-    if (level !== 'info' && level !== 'warn' && level !== 'error') return;
-    let data: unknown;
-    try {
-      data = dataText === undefined ? undefined : JSON.parse(dataText);
-    } catch {
-      data = undefined;
-    }
-    this.#log(level, typeof message === 'string' ? message : String(message), data);
-  }
-
-  #log(level: LogLevel, message: string, data?: unknown): void {
-    try {
-      this.#options.log(level, message, data);
-    } catch {
-      // A throwing logger must not break the module or the host.
-    }
-  }
-
-  #reportUnhandled(error: unknown, label: OperationLabel): void {
-    this.#errors++;
-    this.#log('error', `module '${this.moduleId}@${this.version}' left a promise rejection unhandled during ${describeOperation(label)}: ${errorText(error)}`);
+  #serviceOwner(): ServiceOwner {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the owner object reads private state
+    const sandbox = this;
+    return {
+      moduleId: this.moduleId,
+      version: this.version,
+      get disposed() {
+        return sandbox.#state === 'disposed';
+      },
+      enter: (entry, args, label) => this.#enter(entry, args, label),
+      callerOf: (callId) => (callId === this.#syncId ? this.#syncContext : this.#pending.get(callId)?.context),
+      hopFor: (callId, capability, method) => this.#hopFor(callId, capability, method),
+      noteRefusal: (callId, error) => {
+        const op = this.#pending.get(callId);
+        if (op !== undefined) (op.refusals ??= new Map()).set(error.code, error);
+      },
+      countError: () => {
+        this.#errors++;
+      },
+      notJson: (what, error) => this.#notJson(what, error),
+      tooLarge: (what, length) => this.#tooLarge(what, length),
+    };
   }
 
   // ---- small helpers ----
@@ -850,32 +659,6 @@ export class IsolateSandbox implements Sandbox {
       version: this.version,
     });
   }
-}
-
-function importError(subject: string, specifiers: readonly string[], details: Record<string, unknown>): HotmodError {
-  return new HotmodError(
-    SandboxErrorCode.IMPORT_NOT_ALLOWED,
-    `${subject} imports ${specifiers.map((s) => `'${s}'`).join(', ')}, but a sandboxed module must be one self-contained ES module; bundle it with hotmod build`,
-    { ...details, imports: [...specifiers] },
-  );
-}
-
-function thrownInfo(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) return { thrown: 'object', name: error.name, message: error.message, stack: error.stack };
-  return { thrown: typeof error, message: `a non-Error value was thrown: ${String(error)}` };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function clearHostTimer(timer: NodeJS.Timeout | NodeJS.Immediate): void {
-  if (typeof (timer as NodeJS.Timeout).refresh === 'function') clearTimeout(timer as NodeJS.Timeout);
-  else clearImmediate(timer as NodeJS.Immediate);
-}
-
-function toTimeout(ms: number): number {
-  return Math.max(1, Math.ceil(ms));
 }
 
 function safely(fn: () => void): void {

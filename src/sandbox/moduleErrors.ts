@@ -6,6 +6,8 @@
 import { HotmodError } from '../errors.js';
 import { BRIDGE_FILENAME } from './bridgeSource.js';
 import { SandboxErrorCode } from './errors.js';
+import { authorLocation, mapFrames } from './sourceMaps.js';
+import { explainMissingGlobal } from './webGlobals/index.js';
 
 /** What an operation was, for messages: a method call, activate, deactivate, a timer. */
 export interface OperationLabel {
@@ -52,16 +54,25 @@ function moduleFrames(stack: unknown): string[] {
   return stack.split('\n').filter((line) => /^\s+at /.test(line) && !line.includes(BRIDGE_FILENAME));
 }
 
-/** Module code threw (or rejected with) something: E_MODULE_THREW with its message, code and stack. */
-export function moduleThrew(label: OperationLabel, infoText: string): HotmodError {
+/**
+ * Module code threw (or rejected with) something: E_MODULE_THREW with its message, code
+ * and stack. The module's code is only ever `details.moduleCode`. `refusals`: the codes
+ * of host refusals this call received as capability answers; a module rethrowing one of
+ * them gets `details.hostRefusal`, which only host code sets, so a router may pass the
+ * host's own refusal on while a code the module made up stays the module's.
+ */
+export function moduleThrew(label: OperationLabel, infoText: string, refusals?: { has(code: string): boolean }): HotmodError {
   const info = parseInfo(infoText);
-  const reason = typeof info.message === 'string' ? info.message : 'an error without a message';
+  const reason = typeof info.message === 'string' ? explainMissingGlobal(info.name, info.message) : 'an error without a message';
   const moduleCode = typeof info.code === 'string' || typeof info.code === 'number' ? info.code : undefined;
   const name = typeof info.name === 'string' ? info.name : undefined;
-  const frames = moduleFrames(info.stack);
+  const bundleFrames = moduleFrames(info.stack);
+  // With the bundle's source map, the frames and the message show the author's src/ place.
+  const location = authorLocation(bundleFrames);
+  const frames = mapFrames(bundleFrames);
   const message =
     `module '${label.moduleId}@${label.version}' threw in ${describeOperation(label)}: ` +
-    `${name && name !== 'Error' ? `${name}: ` : ''}${reason}${moduleCode !== undefined ? ` (code ${moduleCode})` : ''}; ` +
+    `${name && name !== 'Error' ? `${name}: ` : ''}${reason}${moduleCode !== undefined ? ` (code ${moduleCode})` : ''}${location ? ` at ${location}` : ''}; ` +
     'this is an error in the module: fix its code (the stack shows where)';
   const error = new HotmodError(SandboxErrorCode.MODULE_THREW, message, {
     moduleId: label.moduleId,
@@ -69,7 +80,9 @@ export function moduleThrew(label: OperationLabel, infoText: string): HotmodErro
     phase: label.phase,
     ...(label.capability === undefined ? {} : { capability: label.capability, method: label.method }),
     ...(moduleCode === undefined ? {} : { moduleCode }),
+    ...(typeof moduleCode === 'string' && refusals?.has(moduleCode) ? { hostRefusal: moduleCode } : {}),
     ...(name === undefined ? {} : { moduleErrorName: name }),
+    ...(location === undefined ? {} : { sourceLocation: location }),
     thrown: typeof info.thrown === 'string' ? info.thrown : 'object',
     moduleStack: frames.join('\n'),
   });

@@ -11,6 +11,13 @@ export interface SandboxLimits {
   callTimeoutMs: number;
   activateTimeoutMs: number;
   deactivateTimeoutMs: number;
+  /**
+   * CPU the module may use over any cpuWindowMs (its isolate's own clock, all entries:
+   * calls, timers, answers). Over it the module is stopped (onFatal, E_SANDBOX_CPU_BUDGET).
+   * Default: the factory's, else 5000 ms per 10000 ms.
+   */
+  cpuBudgetMs?: number;
+  cpuWindowMs?: number;
 }
 
 /** What a method receives as its second argument (`call`), minus `capability()`. */

@@ -35,7 +35,8 @@ describe('hotmod new', () => {
     expect(result.out).toContain('hotmod check');
 
     const dir = path.join(modulesDir, 'greeter');
-    expect((await readdir(dir)).sort()).toEqual(['README.md', 'dist', 'package.json', 'src']);
+    // .hotmod/ holds the bundle's source map (hotmod build's default).
+    expect((await readdir(dir)).sort()).toEqual(['.hotmod', 'README.md', 'dist', 'package.json', 'src']);
     const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('dist/index.js');
     expect(pkg.hotmod).toEqual({

@@ -232,6 +232,48 @@ describe('hotmodPlugin: routes', () => {
     expect(json(appError.body)).toMatchObject({ message: 'application error' });
   });
 
+  it('answers an unknown method with 404 E_UNKNOWN_METHOD (issue 18.3)', async () => {
+    const app = await appWithRoutes();
+    const response = await app.inject({ method: 'POST', url: `/hotmod/clients/${CLIENT}/invoke/echo.api/nosuch`, payload: {} });
+    expect(response.statusCode, response.body).toBe(404);
+    expect(json(response.body).error.code).toBe('E_UNKNOWN_METHOD');
+  });
+
+  it('refuses bodies nested past the depth limit (400), over the size limit (413) and not JSON (415) before a module sees them (issue 18.3)', async () => {
+    const app = await appWithRoutes();
+    const url = `/hotmod/clients/${CLIENT}/invoke/echo.api/echo`;
+    const callsBefore = app.hotmod.status().find((m) => m.id === 'echo')!.metrics.calls;
+    const deep = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '['.repeat(100_000) + ']'.repeat(100_000) });
+    expect(deep.statusCode, deep.body).toBe(400);
+    expect(json(deep.body).error).toMatchObject({ code: 'E_BAD_REQUEST', details: { maxDepth: 64 } });
+    // A string full of brackets is not nesting.
+    const inString = await app.inject({ method: 'POST', url, payload: { text: '[{'.repeat(1000) } });
+    expect(inString.statusCode, inString.body).toBe(200);
+    const big = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ s: 'x'.repeat(1024 * 1024) }) });
+    expect(big.statusCode).toBe(413);
+    expect(json(big.body).error).toMatchObject({ code: 'E_BAD_REQUEST', details: { fastifyCode: 'FST_ERR_CTP_BODY_TOO_LARGE' } });
+    const plain = await app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(plain.statusCode).toBe(415);
+    expect(json(plain.body).error).toMatchObject({ code: 'E_BAD_REQUEST', details: { fastifyCode: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' } });
+    expect(app.hotmod.status().find((m) => m.id === 'echo')!.metrics.calls).toBe(callsBefore + 1);
+    // At the limit it still passes.
+    const atLimit = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: '['.repeat(64) + ']'.repeat(64) });
+    expect(atLimit.statusCode, atLimit.body).toBe(200);
+  });
+
+  it('mounted at the root, answers its own paths with a wrong method, and /clients/…, with a coded 404, and leaves the application’s 404s alone (issue 18.3)', async () => {
+    const app = newFastify();
+    await app.register(hotmodPlugin, { host: shared.hotmod, closeHost: false, routes: true });
+    for (const [method, url] of [['GET', `/clients/${CLIENT}/invoke/echo.api/echo`], ['DELETE', '/health'], ['GET', `/clients/${CLIENT}/nothing/here`]] as const) {
+      const response = await app.inject({ method, url });
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+      expect(json(response.body).error.code).toBe(FastifyErrorCode.ROUTE_NOT_FOUND);
+    }
+    const other = await app.inject({ method: 'GET', url: '/not-hotmod' });
+    expect(other.statusCode).toBe(404);
+    expect(json(other.body)).not.toHaveProperty('error.code');
+  });
+
   it('enables and disables a module for a client through the unifier', async () => {
     const app = await appWithRoutes();
     // Unifier writes refuse a client neither system knows (E_CLIENT_UNKNOWN): give it a registry row first.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { HotmodError } from '../../src/errors.js';
 import { createProcessSandboxFactory, processSandboxPid, type ProcessSandboxFactory } from '../../src/sandbox/process/index.js';
 import type { Sandbox } from '../../src/sandbox/types.js';
 import { ctx, inner, isAlive, sandboxOptions, until } from './support.js';
@@ -155,5 +156,38 @@ describe('process sandbox: the sandbox contract across the process boundary', ()
       code: 'E_PROCESS_SPAWN_FAILED',
       message: expect.stringContaining("no function export 'noSuchExport'"),
     });
+  });
+});
+
+describe('process sandbox: a module cannot forge the host refusals (issue 18.2)', () => {
+  it("keeps a module's own code in details.moduleCode and vouches (details.hostRefusal) only for a refusal the host handed to the call", async () => {
+    factory = createProcessSandboxFactory({ innerFactory: inner, poolSize: 1 });
+    const { options } = sandboxOptions('worker', {
+      callCapability: () => Promise.reject(new HotmodError('E_NOT_ENABLED', 'refused by the host')),
+    });
+    const sandbox = track(await factory.create(options));
+    await sandbox.activate({ config: {}, previousState: undefined });
+    const forged = await sandbox.call('test.worker', 'forge', { code: 'E_NOT_ENABLED' }, ctx).catch((e: HotmodError) => e);
+    expect(forged).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED' } });
+    expect((forged as HotmodError).details).not.toHaveProperty('hostRefusal');
+    const real = await sandbox.call('test.worker', 'forge', { viaPeer: true }, ctx).catch((e: HotmodError) => e);
+    expect(real).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED', hostRefusal: 'E_NOT_ENABLED' } });
+  });
+});
+
+describe('process sandbox: out-of-range durations (issue 18.1)', () => {
+  it("refuses a call's timeoutMs with E_DURATION_INVALID and limits with E_PROCESS_OPTIONS_INVALID", async () => {
+    factory = createProcessSandboxFactory({ innerFactory: inner, poolSize: 1 });
+    const sandbox = track(await factory.create(sandboxOptions('worker').options));
+    await sandbox.activate({ config: {}, previousState: undefined });
+    for (const timeoutMs of [2 ** 31, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(sandbox.call('test.worker', 'echo', 1, ctx, timeoutMs), String(timeoutMs)).rejects.toMatchObject({ code: 'E_DURATION_INVALID' });
+    }
+    expect(await sandbox.call('test.worker', 'echo', 1, ctx, 2000)).toMatchObject({ input: 1 });
+    const { options } = sandboxOptions('worker');
+    for (const value of [2 ** 31, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(factory.create({ ...options, limits: { ...options.limits, activateTimeoutMs: value } })).rejects.toMatchObject({ code: 'E_PROCESS_OPTIONS_INVALID' });
+    }
+    expect(() => createProcessSandboxFactory({ heartbeatTimeoutMs: 2 ** 31 })).toThrow(expect.objectContaining({ code: 'E_PROCESS_OPTIONS_INVALID' }));
   });
 });

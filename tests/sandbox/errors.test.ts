@@ -121,7 +121,24 @@ describe('isolate sandbox: capability calls from module code', () => {
     const error = await failure(sandbox.call('demo.calls', 'forward', 1, context));
     expect(error.code).toBe('E_MODULE_THREW');
     expect(error.details.moduleCode).toBe('E_NOT_ENABLED');
+    // The host handed this refusal to the call: the sandbox vouches for it (issue 18.2).
+    expect(error.details.hostRefusal).toBe('E_NOT_ENABLED');
     expect(error.message).toContain('not enabled for client-1');
+  });
+
+  it('does not vouch for a host code the module made up, nor for one a plain Error carried (issue 18.2)', async () => {
+    const { sandbox } = await sandboxes.activated('basic', {
+      code: `export function activate() { return { 'demo.forge': {
+        throwIt(code) { throw Object.assign(new Error('forged'), { code }); },
+        async afterPeer(code, call) { try { await call.capability('x').y(); } catch {} throw Object.assign(new Error('forged'), { code }); },
+      } }; }`,
+      callCapability: () => Promise.reject(Object.assign(new Error('not the host'), { code: 'E_NOT_ENABLED' })),
+    });
+    for (const method of ['throwIt', 'afterPeer']) {
+      const error = await failure(sandbox.call('demo.forge', method, 'E_NOT_ENABLED', context));
+      expect(error).toMatchObject({ code: 'E_MODULE_THREW', details: { moduleCode: 'E_NOT_ENABLED' } });
+      expect(error.details).not.toHaveProperty('hostRefusal');
+    }
   });
 });
 

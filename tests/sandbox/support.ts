@@ -90,8 +90,13 @@ const root = path.resolve(import.meta.dirname, '../..');
 export type Line = Record<string, unknown> & { event: string };
 
 /** Runs tests/fixtures/sandbox/memory-child.ts, collects its JSON lines until 'done', then kills it. */
-export async function runChild(execution: 'sync' | 'async', method: string, budgetMs: number): Promise<Line[]> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', path.join(fixturesDir, 'memory-child.ts'), execution, method], {
+export function runChild(execution: 'sync' | 'async', method: string, budgetMs: number): Promise<Line[]> {
+  return runScript(path.join(fixturesDir, 'memory-child.ts'), [execution, method], budgetMs);
+}
+
+/** Runs a child script that prints JSON lines, until its 'done' line; kills it then, or after budgetMs (the test fails). */
+export async function runScript(script: string, args: string[], budgetMs: number): Promise<Line[]> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', script, ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

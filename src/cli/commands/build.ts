@@ -16,13 +16,14 @@ interface BuildReport {
 
 export const command: Command = {
   summary: "Bundle a module's src/ into its dist/ with esbuild (one package, or every package in a modules directory)",
-  usage: 'hotmod build <dir> [--sourcemap] [--json]   (<dir>: a module folder, or a modules directory)',
+  usage: 'hotmod build <dir> [--sourcemap | --no-sourcemap] [--json]   (<dir>: a module folder, or a modules directory; the source map goes to .hotmod/, --sourcemap inlines it)',
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseArgs(argv, { booleans: ['sourcemap'] });
+    const args = parseArgs(argv, { booleans: ['sourcemap', 'no-sourcemap'] });
     const [target, ...extra] = args.positionals;
     if (target === undefined) throw new UsageError('missing the module folder (or modules directory) to build');
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-    const sourcemap = args.flags.sourcemap === true;
+    // A map file by default: module errors then show the author's src/ file and line (src/sandbox/sourceMaps.ts).
+    const sourcemap = args.flags['no-sourcemap'] === true ? false : args.flags.sourcemap === true ? 'inline' : 'file';
     const root = path.resolve(target);
 
     const report: BuildReport = { ok: true, built: [], skipped: [], failed: [] };

@@ -11,6 +11,7 @@ import { HotmodError } from '../../errors.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from '../types.js';
 import { ProcessSandboxErrorCode } from './errors.js';
 import { fromWireError, toWireError, type ChildRequest, type ChildToParent, type ParentToChild } from './protocol.js';
+import { hopFromWire, hopStorage, hopToWire } from '../callChain.js';
 
 const [factoryUrl, factoryExport, heartbeatArg, factoryOptionsJson] = process.argv.slice(2);
 const heartbeatIntervalMs = Number(heartbeatArg) > 0 ? Number(heartbeatArg) : 1000;
@@ -129,7 +130,9 @@ async function dispatch(request: ChildRequest): Promise<unknown> {
         new Promise((resolve, reject) => {
           const id = nextCapabilityId++;
           capabilityCalls.set(id, { resolve, reject });
-          send({ type: 'callCapability', id, sandboxId, call });
+          // The hop this sandbox's host services run the call under (callChain.ts) goes along.
+          const hop = hopToWire(hopStorage.getStore());
+          send({ type: 'callCapability', id, sandboxId, call, ...(hop === undefined ? {} : { hop }) });
         }),
       onFatal: (error) => {
         sandboxes.delete(sandboxId);
@@ -152,8 +155,11 @@ async function dispatch(request: ChildRequest): Promise<unknown> {
   switch (request.type) {
     case 'activate':
       return sandbox.activate(request.ctx);
-    case 'call':
-      return sandbox.call(request.capability, request.method, request.input, request.context, request.timeoutMs);
+    case 'call': {
+      const hop = hopFromWire(request.hop);
+      const call = () => sandbox.call(request.capability, request.method, request.input, request.context, request.timeoutMs);
+      return hop === undefined ? call() : hopStorage.run(hop, call);
+    }
     case 'deactivate':
       return sandbox.deactivate();
     case 'dispose':

@@ -11,6 +11,7 @@ import { HotmodError } from '../../errors.js';
 import type { Sandbox, SandboxFactory } from '../types.js';
 import type { IsolateSandboxFactoryOptions } from '../createIsolateSandboxFactory.js';
 import { ProcessSandboxErrorCode } from './errors.js';
+import { durationRule, isDuration, MAX_DURATION_MS } from '../durations.js';
 import { ProcessPool, type ProcessInfo, type ProcessSandboxLogger } from './processPool.js';
 import { ProcessSandbox } from './processSandbox.js';
 
@@ -96,7 +97,18 @@ export function createProcessSandboxFactory(options: ProcessSandboxFactoryOption
   let closing: Promise<void> | undefined;
 
   return {
-    create: (sandboxOptions) => pool.create(sandboxOptions),
+    create: (sandboxOptions) => {
+      // The parent arms its own timers from these before the child checks them.
+      for (const key of ['callTimeoutMs', 'activateTimeoutMs', 'deactivateTimeoutMs'] as const) {
+        const value = sandboxOptions.limits?.[key];
+        if (!isDuration(value)) {
+          return Promise.reject(
+            new HotmodError(ProcessSandboxErrorCode.PROCESS_OPTIONS_INVALID, `process sandbox: module '${sandboxOptions.moduleId}': limits.${key} ${durationRule(value)}; fix the limit`, { option: `limits.${key}` }),
+          );
+        }
+      }
+      return pool.create(sandboxOptions);
+    },
     processes: () => pool.processes(),
     close: () =>
       (closing ??= pool.close(closeGraceMs).finally(() => {
@@ -118,10 +130,11 @@ function tsxLoaderUrl(): string {
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
+  // Every option here is a count or a duration: none is meaningful past Node's timer range.
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_DURATION_MS) {
     throw new HotmodError(
       ProcessSandboxErrorCode.PROCESS_OPTIONS_INVALID,
-      `process sandbox options: ${name} must be a positive number, got ${String(value)}`,
+      `process sandbox options: ${name} must be a positive number at most ${MAX_DURATION_MS}, got ${String(value)}`,
       { option: name, value: String(value) },
     );
   }

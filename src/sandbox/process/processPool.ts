@@ -14,6 +14,7 @@ import { ProcessSandboxErrorCode } from './errors.js';
 import { ProcessSandbox, type ProcessSandboxOwner } from './processSandbox.js';
 import { toWireError } from './protocol.js';
 import { SandboxChild, type ChildEvents, type SpawnSpec } from './sandboxChild.js';
+import { hopFromWire, hopStorage, type WireHop } from '../callChain.js';
 
 export type ProcessLogLevel = 'info' | 'warn' | 'error';
 /** Where supervision events go (crashes, restarts, children's stderr). */
@@ -139,7 +140,7 @@ export class ProcessPool implements ChildEvents, ProcessSandboxOwner {
 
   // ChildEvents
 
-  onCapabilityCall(child: SandboxChild, id: number, sandboxId: number, call: Parameters<ChildEvents['onCapabilityCall']>[3]): void {
+  onCapabilityCall(child: SandboxChild, id: number, sandboxId: number, call: Parameters<ChildEvents['onCapabilityCall']>[3], wireHop?: WireHop): void {
     const sandbox = this.#sandboxes.get(sandboxId);
     if (sandbox === undefined) {
       child.answerCapability(id, {
@@ -153,7 +154,9 @@ export class ProcessPool implements ChildEvents, ProcessSandboxOwner {
     void (async () => {
       let result: { ok: true; value: unknown } | { ok: false; error: ReturnType<typeof toWireError> };
       try {
-        result = { ok: true, value: await sandbox.options.callCapability(call) };
+        const hop = hopFromWire(wireHop);
+        const ask = () => sandbox.options.callCapability(call);
+        result = { ok: true, value: await (hop === undefined ? ask() : hopStorage.run(hop, ask)) };
       } catch (error) {
         result = { ok: false, error: toWireError(error) };
       }

@@ -16,6 +16,8 @@ import type {
   SandboxState,
 } from '../types.js';
 import { ProcessSandboxErrorCode } from './errors.js';
+import { invalidDuration, isDuration } from '../durations.js';
+import { hopToWire, takeHop } from '../callChain.js';
 import type { SandboxChild } from './sandboxChild.js';
 
 /** Extra time the parent gives activate/deactivate over the limit, so the child's own
@@ -90,10 +92,18 @@ export class ProcessSandbox implements Sandbox {
       this.#errors++;
       return Promise.reject(this.#gone);
     }
-    const budget = timeoutMs ?? this.options.limits.callTimeoutMs;
+    if (timeoutMs !== undefined && !isDuration(timeoutMs)) {
+      this.#errors++;
+      return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
+    }
+    const own = timeoutMs ?? this.options.limits.callTimeoutMs;
+    // One hop of a chain of module calls: the chain's deadline bounds it too (callChain.ts).
+    // The child gets the call's own timeout and the hop, and shortens it there.
+    const hop = takeHop();
+    const budget = hop === undefined ? own : Math.max(1, Math.min(own, hop.deadline - performance.now()));
     return this.child
       .request(
-        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: budget },
+        { type: 'call', sandboxId: this.id, capability, method, input, context, timeoutMs: own, ...(hop === undefined ? {} : { hop: hopToWire(hop) }) },
         budget,
         () => this.#timeout(ProcessSandboxErrorCode.CALL_TIMEOUT, `call ${capability}.${method}`, budget),
       )

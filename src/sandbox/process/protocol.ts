@@ -22,6 +22,7 @@ import type {
   SandboxState,
 } from '../types.js';
 import type { Permission } from '../../registry/index.js';
+import type { WireHop } from '../callChain.js';
 
 /** SandboxOptions minus its host callbacks: what the child needs to build the sandbox. */
 export interface WireSandboxOptions {
@@ -55,6 +56,8 @@ export type ParentToChild =
       input: unknown;
       context: CallContext;
       timeoutMs: number | undefined;
+      /** Set when this call is one hop of a chain of module calls (callChain.ts). */
+      hop?: WireHop;
     }
   | { type: 'deactivate'; id: number; sandboxId: number }
   | { type: 'dispose'; id: number; sandboxId: number }
@@ -68,7 +71,7 @@ export type ChildToParent =
   /** `state` is the sandbox's state after the request (absent once the sandbox is gone). */
   | { type: 'result'; id: number; ok: true; value: unknown; state?: SandboxState }
   | { type: 'result'; id: number; ok: false; error: WireError; state?: SandboxState }
-  | { type: 'callCapability'; id: number; sandboxId: number; call: OutgoingCall }
+  | { type: 'callCapability'; id: number; sandboxId: number; call: OutgoingCall; hop?: WireHop }
   | { type: 'log'; sandboxId: number; level: LogLevel; message: string; data?: unknown }
   /** The sandbox's isolate died inside the child (out of memory, disposed). */
   | { type: 'fatal'; sandboxId: number; error: WireError }

@@ -13,6 +13,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { HotmodError } from '../../errors.js';
 import { ProcessSandboxErrorCode } from './errors.js';
+import { clampDelay } from '../durations.js';
+import type { WireHop } from '../callChain.js';
 import { fromWireError, type ChildRequestBody, type ChildToParent, type ParentToChild, type WireError } from './protocol.js';
 
 export type ChildState = 'starting' | 'ready' | 'retiring' | 'dead';
@@ -27,7 +29,7 @@ export interface SpawnSpec {
 
 /** What the child asks of its owner (the pool routes these to the right sandbox). */
 export interface ChildEvents {
-  onCapabilityCall(child: SandboxChild, id: number, sandboxId: number, call: Extract<ChildToParent, { type: 'callCapability' }>['call']): void;
+  onCapabilityCall(child: SandboxChild, id: number, sandboxId: number, call: Extract<ChildToParent, { type: 'callCapability' }>['call'], hop?: WireHop): void;
   onLog(sandboxId: number, message: Extract<ChildToParent, { type: 'log' }>): void;
   onSandboxFatal(child: SandboxChild, sandboxId: number, error: Error): void;
   onHeartbeat(metrics: Extract<ChildToParent, { type: 'heartbeat' }>['metrics']): void;
@@ -151,7 +153,7 @@ export class SandboxChild {
             this.#refChannel();
             reject(onTimeout());
           }
-        }, timeoutMs);
+        }, clampDelay(timeoutMs));
       }
       this.#pending.set(id, pending);
       this.#refChannel();
@@ -262,7 +264,7 @@ export class SandboxChild {
         return;
       }
       case 'callCapability':
-        this.#events.onCapabilityCall(this, message.id, message.sandboxId, message.call);
+        this.#events.onCapabilityCall(this, message.id, message.sandboxId, message.call, message.hop);
         return;
       case 'log':
         this.#events.onLog(message.sandboxId, message);

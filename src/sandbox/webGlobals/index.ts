@@ -1,0 +1,178 @@
+/**
+ * The web-standard globals of every module isolate (TextEncoder, URL, crypto, console, …;
+ * the list and what is absent: docs/module-authoring.md). They are implemented inside the
+ * isolate (isolateRuntime.js, webUrl.js); what needs the host (random bytes, digests, a
+ * monotonic clock, console lines) goes through one ivm.Callback of primitives, held in the
+ * installer's closure only, never on a global.
+ *
+ * The script runs once per process into a startup snapshot that every module isolate is
+ * made from (`webGlobalsSnapshot()`), so an isolate starts with the globals already built
+ * and only binds them to its host callback. Should a snapshot not be available, the
+ * script is compiled with a V8 code cache made by the first isolate. bench/webGlobals.bench.ts
+ * measures both against no globals.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import ivm from 'isolated-vm';
+import type { LogLevel, SandboxOptions } from '../types.js';
+
+export const WEB_GLOBALS_FILENAME = 'hotmod:web-globals';
+
+function loadSource(): string {
+  const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
+  const runtime = read('./isolateRuntime.js');
+  const marker = '/*@URL@*/';
+  if (!runtime.includes(marker)) throw new Error('webGlobals: isolateRuntime.js lost its URL marker');
+  return runtime.replace(marker, () => read('./webUrl.js'));
+}
+
+let source: string | undefined;
+let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+let snapshot: ivm.ExternalCopy<ArrayBuffer> | null | undefined;
+const BIND = '__hotmodBindWebGlobals';
+
+/** The source text evaluated in every isolate (for tests and the bench). */
+export function webGlobalsSource(): string {
+  return (source ??= loadSource());
+}
+
+/** @internal For bench/webGlobals.bench.ts only: isolates without the globals, without the snapshot, without the code cache. */
+export const benchSwitches = { enabled: true, snapshot: true, codeCache: true };
+
+/**
+ * The startup snapshot for new module isolates (`new ivm.Isolate({ snapshot })`): the
+ * web globals, built. Made once per process (~15 ms); undefined if V8 could not make one
+ * (the globals are then evaluated in each isolate).
+ */
+export function webGlobalsSnapshot(): ivm.ExternalCopy<ArrayBuffer> | undefined {
+  if (!benchSwitches.enabled || !benchSwitches.snapshot) return undefined;
+  if (snapshot === undefined) {
+    try {
+      snapshot = ivm.Isolate.createSnapshot([{ code: webGlobalsSource(), filename: WEB_GLOBALS_FILENAME }]);
+    } catch {
+      snapshot = null;
+    }
+  }
+  return snapshot ?? undefined;
+}
+
+/** Console lines per module: a burst of this many, refilled at this many per second. */
+export const CONSOLE_BURST = 200;
+export const CONSOLE_PER_SECOND = 100;
+const DIGESTS = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
+const MAX_RANDOM = 65536;
+
+/** Console lines into the module's log, rate-limited: what goes over is counted and reported once it can be. */
+class ConsoleSink {
+  #tokens = CONSOLE_BURST;
+  #last = performance.now();
+  #dropped = 0;
+  constructor(readonly log: (level: LogLevel, message: string, data?: unknown) => void) {}
+  write(level: string, text: string): void {
+    if (level !== 'info' && level !== 'warn' && level !== 'error') return;
+    const now = performance.now();
+    this.#tokens = Math.min(CONSOLE_BURST, this.#tokens + ((now - this.#last) / 1000) * CONSOLE_PER_SECOND);
+    this.#last = now;
+    if (this.#tokens < 1) {
+      this.#dropped++;
+      return;
+    }
+    this.#tokens--;
+    try {
+      if (this.#dropped > 0) {
+        this.log('warn', `console: ${this.#dropped} line(s) dropped, over the limit of ${CONSOLE_PER_SECOND} a second (burst ${CONSOLE_BURST})`, { source: 'console', dropped: this.#dropped });
+        this.#dropped = 0;
+      }
+      this.log(level, String(text), { source: 'console' });
+    } catch {
+      // A throwing logger must not break the module.
+    }
+  }
+}
+
+/**
+ * Installs the globals in a fresh context, after the bridge (so `timers` already put
+ * setTimeout there) and before the module. Throws what evaluating them throws.
+ */
+export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, options: Pick<SandboxOptions, 'permissions' | 'log'>, timeoutMs: number): void {
+  if (!benchSwitches.enabled) return;
+  let bind = context.global.getSync(BIND, { reference: true }) as ivm.Reference<unknown>;
+  if (bind.typeof !== 'function') {
+    bind.release();
+    bind = evaluateGlobals(isolate, context, timeoutMs);
+  }
+  const sink = new ConsoleSink(options.log);
+
+  const origin = performance.timeOrigin;
+  const host = new ivm.Callback((op: unknown, a: unknown, b: unknown): string | number | undefined => {
+    switch (op) {
+      case 'random': {
+        const n = typeof a === 'number' && a > 0 ? Math.min(Math.floor(a), MAX_RANDOM) : 0;
+        return randomBytes(n).toString('latin1');
+      }
+      case 'digest':
+        if (typeof a !== 'string' || !DIGESTS.has(a) || typeof b !== 'string') throw new TypeError('crypto.subtle.digest: bad arguments');
+        return createHash(a).update(Buffer.from(b, 'latin1')).digest().toString('latin1');
+      case 'now':
+        // Coarsened to 100 µs (as browsers do against timing attacks), and the origin to 1 ms.
+        return a === 'origin' ? Math.round(origin) : Math.floor(performance.now() * 10) / 10;
+      case 'console':
+        sink.write(a as string, typeof b === 'string' ? b : String(b));
+        return undefined;
+      default:
+        throw new TypeError('unknown web-globals operation');
+    }
+  });
+  try {
+    bind.applySync(undefined, [host, options.permissions.includes('log'), options.permissions.includes('timers')], { timeout: timeoutMs });
+  } finally {
+    bind.release();
+  }
+}
+
+
+/** Without a snapshot: compile (with the code cache) and run the script in this context. */
+function evaluateGlobals(isolate: ivm.Isolate, context: ivm.Context, timeoutMs: number): ivm.Reference<unknown> {
+  if (!benchSwitches.codeCache) cachedData = undefined;
+  const text = webGlobalsSource();
+  // isolated-vm sets these on the script; its typings leave them out.
+  const script = (
+    cachedData
+      ? isolate.compileScriptSync(text, { filename: WEB_GLOBALS_FILENAME, cachedData })
+      : isolate.compileScriptSync(text, { filename: WEB_GLOBALS_FILENAME, produceCachedData: true })
+  ) as ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+  if (!cachedData && script.cachedData) cachedData = script.cachedData;
+  else if (script.cachedDataRejected === true) cachedData = undefined;
+  script.runSync(context, { timeout: timeoutMs });
+  script.release();
+  return context.global.getSync(BIND, { reference: true }) as ivm.Reference<unknown>;
+}
+
+/** Node-only names a module may reach for, with what to use instead. */
+const NODE_ONLY: Record<string, string> = {
+  process: "there is no process: configuration comes in ctx.config and per-call settings in call.settings; for the environment ask the host through a capability",
+  require: 'modules are ES modules bundled by hotmod build: use import, and bundle the dependency (it must not need Node builtins)',
+  Buffer: 'use Uint8Array with TextEncoder/TextDecoder, and atob/btoa for base64',
+  fs: 'there is no file system in the sandbox: read files through a capability the host provides, or ship the data in the bundle (import it)',
+  __dirname: 'there is no file system in the sandbox; ship data in the bundle (import it)',
+  __filename: 'there is no file system in the sandbox; ship data in the bundle (import it)',
+  global: 'use globalThis',
+  setImmediate: "use queueMicrotask, or setTimeout(fn, 0) with the 'timers' permission",
+  setTimeout: "add \"timers\" to the manifest's permissions",
+  setInterval: "add \"timers\" to the manifest's permissions",
+  fetch: 'fetch is not available to modules yet: ask the host through a capability',
+};
+
+/**
+ * A ReferenceError for a Node-only (or ungranted) name, explained: "process is not
+ * defined" becomes "process is not defined: a Node-only API absent from the sandbox; …".
+ */
+export function explainMissingGlobal(name: string | undefined, message: string): string {
+  if (name !== 'ReferenceError') return message;
+  const match = /^(\w+) is not defined$/.exec(message);
+  const hint = match ? NODE_ONLY[match[1]!] : undefined;
+  if (hint === undefined) return message;
+  const what = match![1] === 'setTimeout' || match![1] === 'setInterval' ? 'a timer API the module was not granted' : 'a Node-only API absent from the sandbox';
+  return `${message}: ${what}; ${hint} (docs/module-authoring.md lists the globals a module has)`;
+}

