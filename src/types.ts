@@ -4,7 +4,7 @@
  * legacy `client_app_overrides` table, the registry's `hotmod_module_configs`).
  * Kept here, below both, so neither part imports the other's internals.
  */
-import type { ModuleManifest } from './registry/types.js';
+import type { ModuleManifest } from './manifest.js';
 
 /** One module as one client sees it: DESIGN.md "Per-client enablement". */
 export interface UnifiedModuleConfig {

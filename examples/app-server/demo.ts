@@ -4,7 +4,9 @@
  * worth printing as a curl command.
  */
 import { tokens, type Host } from 'hotmod';
-import { DEMO_CLIENTS, initLegacySchema, legacyTableExists, type Store } from '../../src/legacy-bridge/index.js';
+import { initLegacySchema, type Store } from '../../src/legacy-bridge/index.js';
+import { legacyTableExists } from '../../src/legacy-bridge/legacy/legacyRepository.js';
+import { DEMO_CLIENTS } from '../../src/legacy-bridge/legacy/legacySchema.js';
 
 export interface DemoSetup {
   /** True when this run created the legacy tables and the demo clients. */

@@ -18,3 +18,7 @@ export const FastifyErrorCode = {
 } as const;
 
 export type FastifyErrorCode = (typeof FastifyErrorCode)[keyof typeof FastifyErrorCode];
+
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<FastifyErrorCode, true> {}
+}

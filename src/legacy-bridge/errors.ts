@@ -42,3 +42,7 @@ export const LegacyBridgeErrorCode = {
 } as const;
 
 export type LegacyBridgeErrorCode = (typeof LegacyBridgeErrorCode)[keyof typeof LegacyBridgeErrorCode];
+
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<LegacyBridgeErrorCode, true> {}
+}

@@ -1,5 +1,7 @@
+import { HotmodError } from '../errors.js';
 import type { CatalogView } from '../types.js';
 import { HOTMOD_VERSION } from '../version.js';
+import { CatalogErrorCode } from './errors.js';
 import { compareVersions } from './resolveIndex.js';
 import { resolvePlan } from './resolvePlan.js';
 import type { ModuleManifest, ModulePackage, ResolvePlan } from './types.js';
@@ -21,7 +23,13 @@ export function createCatalogView(manifests: readonly ModuleManifest[], generati
   const byId = new Map<string, ModuleManifest>();
   const aliases = new Map<string, string>();
   for (const m of sorted) {
-    if (byId.has(m.id)) throw new Error(`createCatalogView: module id '${m.id}' appears twice; pass one version per id`);
+    if (byId.has(m.id)) {
+      throw new HotmodError(
+        CatalogErrorCode.VIEW_DUPLICATE_ID,
+        `cannot build a catalog view: module id '${m.id}' appears twice (versions ${byId.get(m.id)!.version} and ${m.version}); pass one version per id`,
+        { moduleId: m.id, versions: [byId.get(m.id)!.version, m.version] },
+      );
+    }
     byId.set(m.id, m);
   }
   // A module's own id always wins over another module's legacy id.

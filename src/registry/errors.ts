@@ -60,6 +60,8 @@ export const CatalogErrorCode = {
   LEGACY_ID_CLASH: 'E_CATALOG_LEGACY_ID_CLASH',
   /** A capability registry query has a malformed pattern or an invalid semver range. */
   QUERY_INVALID: 'E_CATALOG_QUERY',
+  /** A catalog view was given two versions of one module id (a view holds one version per id). */
+  VIEW_DUPLICATE_ID: 'E_CATALOG_VIEW_DUPLICATE_ID',
 } as const;
 
 export const ResolveErrorCode = {
@@ -76,3 +78,10 @@ export const ResolveErrorCode = {
 } as const;
 
 export type ResolveErrorCodeValue = (typeof ResolveErrorCode)[keyof typeof ResolveErrorCode];
+
+export type ManifestErrorCodeValue = (typeof ManifestErrorCode)[keyof typeof ManifestErrorCode];
+export type CatalogErrorCodeValue = (typeof CatalogErrorCode)[keyof typeof CatalogErrorCode];
+
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<ManifestErrorCodeValue | CatalogErrorCodeValue | ResolveErrorCodeValue, true> {}
+}

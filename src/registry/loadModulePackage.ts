@@ -1,19 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isFile } from '../shared/fs.js';
 import { ManifestErrorCode as C } from './errors.js';
 import type { ManifestDiagnostic, ModulePackage } from './types.js';
 import { validateManifest } from './validateManifest.js';
 
 /** Where dev mode finds the sources, in order of preference. */
 const SOURCE_ENTRIES = ['src/index.ts', 'src/index.js'];
-
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Reads and validates one package folder. Never throws for a bad package: every problem

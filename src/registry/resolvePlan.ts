@@ -1,5 +1,5 @@
 import { HotmodError } from '../errors.js';
-import { ResolveErrorCode } from './errors.js';
+import { ResolveErrorCode, type ResolveErrorCodeValue } from './errors.js';
 import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
 import { manifestFacts } from './manifestFacts.js';
 import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
@@ -7,7 +7,7 @@ import { cycleCheck, wouldRedirect } from './solverCycles.js';
 import { deadPackages } from './solverPrune.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
-const CODE_OF: Record<ReasonKind, string> = {
+const CODE_OF: Record<ReasonKind, ResolveErrorCodeValue> = {
   missing: ResolveErrorCode.MISSING,
   conflict: ResolveErrorCode.CONFLICT,
   engine: ResolveErrorCode.ENGINE,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import semver from 'semver';
 import { Ajv } from 'ajv';
+import { nearest } from '../shared/nearest.js';
 import { ManifestErrorCode as C } from './errors.js';
 import {
   PERMISSIONS,
@@ -65,29 +66,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Levenshtein distance, small strings only: for "did you mean" on unknown fields. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
-}
-
+/** The candidate nearest to `word`, case ignored, for "did you mean" on unknown fields and values. */
 function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  const byLower = new Map(candidates.map((c) => [c.toLowerCase(), c]));
+  const key = word.toLowerCase();
+  const best = byLower.has(key) ? key : nearest(key, byLower.keys(), { maxDistance: Math.max(2, Math.floor(word.length / 3)), limit: 1 })[0];
+  return best === undefined ? undefined : byLower.get(best);
 }
 
 let ajv: Ajv | undefined;

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { EventEmitter } from 'eventemitter3';
 import { HotmodError, wrapError } from '../errors.js';
 import type { ModulePackage } from '../registry/index.js';
-import type { OutgoingCall, Sandbox, SandboxFactory, SandboxLimits, ActivatedModule } from '../sandbox/types.js';
+import type { OutgoingCall, Sandbox, SandboxFactory, SandboxLimits, ActivatedModule } from '../sandbox/index.js';
 import type { Clock, ClockTimer } from './clock.js';
 import { RuntimeErrorCode } from './errors.js';
 import { SandboxErrorCode } from '../sandbox/index.js';

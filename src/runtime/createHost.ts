@@ -16,7 +16,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
 import { createCatalogView, type ResolvePlan } from '../registry/index.js';
-import type { SandboxFactory } from '../sandbox/types.js';
+import type { SandboxFactory } from '../sandbox/index.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { ActivationEngine } from './activationEngine.js';

@@ -1,3 +1,5 @@
+import type { ProcessSandboxErrorCode, SandboxErrorCode } from '../sandbox/index.js';
+
 /** Error codes of the runtime (host lifecycle, routing, swap, watcher). Documented in docs/errors.md. */
 export const RuntimeErrorCode = {
   /** A call reached a module that is not effective for the client. */
@@ -45,3 +47,9 @@ export const RuntimeErrorCode = {
 } as const;
 
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
+
+// The sandbox's codes are declared here, by the part that hosts it, until src/sandbox/errors.ts
+// (in flight on another branch) declares them itself.
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<RuntimeErrorCode | SandboxErrorCode | ProcessSandboxErrorCode, true> {}
+}

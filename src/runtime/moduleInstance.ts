@@ -4,7 +4,7 @@
  * deactivating or disposing the sandbox.
  */
 import type { ModulePackage } from '../registry/index.js';
-import type { ActivatedModule, Sandbox } from '../sandbox/types.js';
+import type { ActivatedModule, Sandbox } from '../sandbox/index.js';
 import type { Clock } from './clock.js';
 
 export class ModuleInstance {

@@ -7,11 +7,10 @@
  * the routing snapshot of the catalog generation (routingSnapshot.ts), and the stats
  * object of each (module, capability) is looked up once.
  */
-import { HotmodError } from '../errors.js';
+import { HotmodError, type HotmodErrorCode } from '../errors.js';
 import type { CatalogView, ClientModuleSet, ConfigSource } from '../types.js';
 import type { ModulePackage } from '../registry/index.js';
-import type { CallContext, OutgoingCall } from '../sandbox/types.js';
-import { invalidDuration, isDuration } from '../sandbox/index.js';
+import { invalidDuration, isDuration, type CallContext, type OutgoingCall } from '../sandbox/index.js';
 import type { ActivationEngine } from './activationEngine.js';
 import type { CallMetrics, CapabilityStats } from './callMetrics.js';
 import { RuntimeErrorCode } from './errors.js';
@@ -22,8 +21,8 @@ import { createRoutingSnapshot, type RoutingSnapshot } from './routingSnapshot.j
 import type { InvokeOptions } from './types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-const CALL_TIMEOUT_CODE = 'E_CALL_TIMEOUT';
-const MODULE_THREW_CODE = 'E_MODULE_THREW';
+const CALL_TIMEOUT_CODE: HotmodErrorCode = 'E_CALL_TIMEOUT';
+const MODULE_THREW_CODE: HotmodErrorCode = 'E_MODULE_THREW';
 
 export class Router {
   readonly #engine: ActivationEngine;
@@ -277,7 +276,7 @@ function noProvider(capability: string, who: string): HotmodError {
 }
 
 /** Refusals the router makes on a module-to-module hop: when a module lets one escape, its caller sees this code. */
-const HOP_REFUSALS = new Set<string>([RuntimeErrorCode.NOT_ENABLED, RuntimeErrorCode.UNDECLARED_CAPABILITY, RuntimeErrorCode.NO_PROVIDER]);
+const HOP_REFUSALS = new Set<HotmodErrorCode>([RuntimeErrorCode.NOT_ENABLED, RuntimeErrorCode.UNDECLARED_CAPABILITY, RuntimeErrorCode.NO_PROVIDER]);
 
 /**
  * A module that does not catch a refused hop rethrows it; the sandbox reports that as
@@ -289,6 +288,6 @@ const HOP_REFUSALS = new Set<string>([RuntimeErrorCode.NOT_ENABLED, RuntimeError
 function surfaceRefusal(error: unknown): unknown {
   if (!(error instanceof HotmodError) || error.code !== MODULE_THREW_CODE) return error;
   const inner = error.details.hostRefusal;
-  if (typeof inner !== 'string' || !HOP_REFUSALS.has(inner)) return error;
-  return new HotmodError(inner, error.message, { ...error.details, via: error.details.moduleId }, { cause: error });
+  if (typeof inner !== 'string' || !HOP_REFUSALS.has(inner as HotmodErrorCode)) return error;
+  return new HotmodError(inner as HotmodErrorCode, error.message, { ...error.details, via: error.details.moduleId }, { cause: error });
 }

@@ -7,7 +7,7 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ConfigSource } from '../types.js';
-import type { SandboxFactory } from '../sandbox/types.js';
+import type { SandboxFactory } from '../sandbox/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import type { Clock } from './clock.js';
 import type { HostOptions, LegacyBridgeFactory, ModuleConfigProvider, WatcherFactory } from './types.js';

@@ -7,7 +7,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
 import type { ConfigSource, UnifiedModuleConfig } from '../types.js';
 import type { Activation, Isolation, ManifestDiagnostic, ResolvePlan } from '../registry/index.js';
-import type { SandboxFactory } from '../sandbox/types.js';
+import type { SandboxFactory } from '../sandbox/index.js';
 import type { Clock } from './clock.js';
 import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
 import type { ModuleWatchEvent } from './watchEvents.js';

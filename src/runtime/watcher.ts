@@ -20,6 +20,7 @@ import path from 'node:path';
 import { debuglog } from 'node:util';
 import { watch, type FSWatcher } from 'chokidar';
 import { HotmodError, wrapError } from '../errors.js';
+import { isDirectory, isFile } from '../shared/fs.js';
 import { loadModulePackage, type ManifestDiagnostic, type ModulePackage } from '../registry/index.js';
 import { bundleModule, DEFAULT_MAIN, findSourceEntry, readPackageMain, type BundleResult } from './bundleModule.js';
 import { RuntimeErrorCode } from './errors.js';
@@ -453,7 +454,7 @@ class ChokidarModuleWatcher implements ModuleWatcher {
   async #needsBuild(folder: FolderState, main: string): Promise<boolean> {
     if (folder.srcDirty) return (await findSourceEntry(folder.dir)) !== undefined;
     if (!(await findSourceEntry(folder.dir))) return false;
-    return !(await exists(path.join(folder.dir, main)));
+    return !(await isFile(path.join(folder.dir, main)));
   }
 
   /** Drops paths whose bytes are exactly what this watcher wrote there. */
@@ -574,19 +575,3 @@ async function sha256Of(file: string): Promise<string | undefined> {
   }
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -106,7 +106,7 @@ const BRIDGE_CODES: ReadonlySet<string> = new Set([
 /** The bridge refused a value or a name (not JSON, too large, unknown method, bad activate result). */
 export function bridgeRefused(label: OperationLabel, infoText: string): HotmodError {
   const info = parseInfo(infoText) as { code?: unknown; message?: unknown };
-  const code = typeof info.code === 'string' && BRIDGE_CODES.has(info.code) ? info.code : SandboxErrorCode.MODULE_THREW;
+  const code = typeof info.code === 'string' && BRIDGE_CODES.has(info.code) ? (info.code as SandboxErrorCode) : SandboxErrorCode.MODULE_THREW;
   const reason = typeof info.message === 'string' ? info.message : 'the bridge refused the value';
   const fix =
     code === SandboxErrorCode.UNKNOWN_METHOD

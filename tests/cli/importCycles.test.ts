@@ -66,3 +66,93 @@ describe('import circles', () => {
     expect(cycles(graph).map((c) => c.join(' → ')).filter((c) => !known.has(c))).toEqual([]);
   });
 });
+
+/** The layers (docs/architecture.md): the kernel below every part; a part's door is its index.ts. */
+const PARTS = ['registry', 'sandbox', 'runtime', 'legacy-bridge', 'cli', 'fastify'];
+const KERNEL = ['src/errors.ts', 'src/types.ts', 'src/version.ts', 'src/manifest.ts'];
+
+function partOf(rel: string): string | undefined {
+  const [top, dir] = rel.split('/');
+  return top === 'src' && dir !== undefined && PARTS.includes(dir) ? dir : undefined;
+}
+const isKernel = (rel: string) => KERNEL.includes(rel) || rel.startsWith('src/shared/');
+
+/** Imports that break the layers, as `from → to: why`. */
+export function layerViolations(graph: Map<string, string[]>): string[] {
+  const found: string[] = [];
+  for (const [file, targets] of graph) {
+    const from = path.relative(root, file);
+    for (const target of targets) {
+      const to = path.relative(root, target);
+      const toPart = partOf(to);
+      if (toPart === undefined) continue;
+      if (isKernel(from)) found.push(`${from} → ${to}: the kernel imports no part`);
+      else {
+        const fromPart = partOf(from);
+        if (fromPart !== undefined && fromPart !== toPart && to !== `src/${toPart}/index.ts`) found.push(`${from} → ${to}: another part only through src/${toPart}/index.ts`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('layers', () => {
+  it('flags a kernel file importing a part, and a part importing another part by file (the check works)', () => {
+    const f = (rel: string) => path.join(root, rel);
+    const g = new Map([
+      [f('src/types.ts'), [f('src/registry/types.ts')]],
+      [f('src/shared/fs.ts'), [f('src/errors.ts')]],
+      [f('src/runtime/router.ts'), [f('src/sandbox/types.ts'), f('src/sandbox/index.ts'), f('src/runtime/types.ts'), f('src/errors.ts')]],
+      [f('src/index.ts'), [f('src/runtime/index.ts')]],
+    ]);
+    expect(layerViolations(g)).toEqual([
+      'src/types.ts → src/registry/types.ts: the kernel imports no part',
+      'src/runtime/router.ts → src/sandbox/types.ts: another part only through src/sandbox/index.ts',
+    ]);
+  });
+
+  it('src/ keeps them: the kernel (errors.ts, types.ts, version.ts, manifest.ts, shared/) imports no part; parts import each other only through index.ts', async () => {
+    const graph = await importGraph(path.join(root, 'src'));
+    expect(graph.has(path.join(root, 'src/manifest.ts'))).toBe(true);
+    expect(layerViolations(graph)).toEqual([]);
+  });
+});
+
+describe("the legacy bridge's door", () => {
+  it('src/legacy-bridge/index.ts exports only what another part imports from it or docs/legacy-bridge.md / docs/migration.md name', async () => {
+    const door = await readFile(path.join(root, 'src/legacy-bridge/index.ts'), 'utf8');
+    const exported = [...door.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+      m[1]!
+        .split(',')
+        .map((n) => n.replace(/\btype\s+/, '').trim())
+        .filter(Boolean),
+    );
+    expect(door).not.toMatch(/export \*/);
+    const used = new Set<string>();
+    for (const file of await listFiles(path.join(root, 'src'), (name) => name.endsWith('.ts'))) {
+      if (file.startsWith(path.join(root, 'src/legacy-bridge') + path.sep)) continue;
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'[./]*legacy-bridge\/index\.js'/g)) {
+        for (const n of m[1]!.split(',')) used.add(n.replace(/\btype\s+/, '').split(' as ')[0]!.trim());
+      }
+    }
+    const docs = (await readFile(path.join(root, 'docs/legacy-bridge.md'), 'utf8')) + (await readFile(path.join(root, 'docs/migration.md'), 'utf8'));
+    expect(exported.length).toBeGreaterThan(10);
+    expect(exported.filter((n) => !used.has(n) && !new RegExp(`\\b${n}\\b`).test(docs))).toEqual([]);
+  });
+});
+
+describe('one copy of the shared helpers', () => {
+  it('no src file outside src/shared defines its own fs probe or edit distance (src/shared/fs.ts, nearest.ts)', async () => {
+    // bundleModule.ts: its rewrite (another branch) drops its exists(); remove the entry then.
+    const known = new Set(['src/runtime/bundleModule.ts: exists']);
+    const found: string[] = [];
+    for (const file of await listFiles(path.join(root, 'src'), (name) => name.endsWith('.ts'))) {
+      const rel = path.relative(root, file);
+      if (rel.startsWith('src/shared/')) continue;
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/function\s+(isFile|isDirectory|pathExists|exists|fileExists|dirExists|editDistance|levenshtein|distance)\s*\(/g)) found.push(`${rel}: ${m[1]}`);
+    }
+    expect(found.filter((f) => !known.has(f))).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import { catalogueCodes } from './catalogue.js';
 import { describe, expect, it } from 'vitest';
-import { HotmodError } from '../../src/errors.js';
+import { HotmodError, type HotmodErrorCode } from '../../src/errors.js';
 import { hotmodErrorHandler, httpStatusForCode } from '../../src/fastify/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -37,7 +37,7 @@ describe('every catalogue code answers its documented status (issue 18.3)', () =
     const app = Fastify({ logger: false });
     app.setErrorHandler(hotmodErrorHandler);
     app.get<{ Params: { code: string } }>('/throw/:code', async (request) => {
-      throw new HotmodError(request.params.code, `thrown ${request.params.code}`, { probe: true });
+      throw new HotmodError(request.params.code as HotmodErrorCode, `thrown ${request.params.code}`, { probe: true });
     });
     const wrong: string[] = [];
     for (const code of codes) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/io.js';
-import { DEMO_CLIENTS, openStore } from '../../src/legacy-bridge/index.js';
+import { openStore } from '../../src/legacy-bridge/index.js';
+import { DEMO_CLIENTS } from '../../src/legacy-bridge/legacy/legacySchema.js';
 import { createTestDatabase, PG_URL } from './support/stores.js';
 
 const MODULES = path.resolve(import.meta.dirname, '../fixtures/legacy-bridge/modules');

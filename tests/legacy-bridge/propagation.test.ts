@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { CLIENT_CHANGES_CHANNEL, createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { CLIENT_CHANGES_CHANNEL } from '../../src/legacy-bridge/store/migrations.js';
 import { createHost, type Host } from '../../src/runtime/index.js';
 import type { ConfigSource } from '../../src/types.js';
 import { demoCatalog } from './support/catalog.js';

@@ -5,15 +5,8 @@
  * and no statement text may contain any of them — they must travel as parameters.
  */
 import { expect, it } from 'vitest';
-import {
-  createLegacyApi,
-  createUnifiedConfigSource,
-  initLegacySchema,
-  ModuleDataMigrator,
-  ModuleSystemUnifier,
-  type Queryable,
-  type Store,
-} from '../../src/legacy-bridge/index.js';
+import { createLegacyApi, createUnifiedConfigSource, initLegacySchema, ModuleDataMigrator, ModuleSystemUnifier, type Store } from '../../src/legacy-bridge/index.js';
+import { type Queryable } from '../../src/legacy-bridge/store/types.js';
 import { demoCatalog } from './support/catalog.js';
 import { seedClient } from './support/seed.js';
 import { describeStores } from './support/stores.js';

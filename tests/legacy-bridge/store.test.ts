@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
-import { applyMigrations, CLIENT_CHANGES_CHANNEL, initLegacySchema, openStore, type Store } from '../../src/legacy-bridge/index.js';
+import { applyMigrations, initLegacySchema, openStore, type Store } from '../../src/legacy-bridge/index.js';
+import { CLIENT_CHANGES_CHANNEL } from '../../src/legacy-bridge/store/migrations.js';
 import { describeStores, waitFor } from './support/stores.js';
 
 async function tables(store: Store): Promise<string[]> {
@@ -56,7 +57,7 @@ describeStores('store', (ctx) => {
     const store = await ctx.open();
     expect(store.kind).toBe(ctx.target === 'postgres' ? 'postgres' : 'memory');
     await store.exec('DROP TABLE hotmod_schema_migrations; DROP TABLE hotmod_module_configs;');
-    await applyMigrations(store, 'core', (await import('../../src/legacy-bridge/index.js')).CORE_MIGRATIONS);
+    await applyMigrations(store, 'core', (await import('../../src/legacy-bridge/store/migrations.js')).CORE_MIGRATIONS);
     expect(await tables(store)).toEqual(['hotmod_module_configs', 'hotmod_schema_migrations']);
     const { rows } = await store.query<{ component: string; version: number }>('SELECT component, version FROM hotmod_schema_migrations');
     expect(rows).toEqual([{ component: 'core', version: 1 }]);
@@ -64,7 +65,7 @@ describeStores('store', (ctx) => {
 
   it('is idempotent: applying again changes nothing', async () => {
     const store = await ctx.open();
-    const { CORE_MIGRATIONS } = await import('../../src/legacy-bridge/index.js');
+    const { CORE_MIGRATIONS } = await import('../../src/legacy-bridge/store/migrations.js');
     const report = await applyMigrations(store, 'core', CORE_MIGRATIONS);
     expect(report).toEqual({ component: 'core', applied: [], current: 1 });
   });

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  computeUnifiedView,
-  toClientModuleSet,
-  type ClientConfigState,
-  type LegacyOverridesRow,
-  type ModuleConfigRow,
-} from '../../src/legacy-bridge/index.js';
+import { computeUnifiedView } from '../../src/legacy-bridge/index.js';
+import { toClientModuleSet } from '../../src/legacy-bridge/view/clientModuleSet.js';
+import { type ClientConfigState, type LegacyOverridesRow, type ModuleConfigRow } from '../../src/legacy-bridge/view/rows.js';
 import { createCatalogView } from '../../src/registry/index.js';
 import { demoCatalog, manifest } from './support/catalog.js';
 

@@ -1,6 +1,7 @@
 import { beforeAll, expect, it } from 'vitest';
-import { isHotmodError } from '../../src/errors.js';
-import { createLegacyApi, loadCatalogView, MigrationErrorCode, ModuleDataMigrator, planClientMigration, type Store } from '../../src/legacy-bridge/index.js';
+import { isHotmodError, type HotmodErrorCode } from '../../src/errors.js';
+import { createLegacyApi, loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
+import { planClientMigration } from '../../src/legacy-bridge/migrator/planClientMigration.js';
 import type { CatalogView } from '../../src/types.js';
 import { CLIENT_KINDS, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
@@ -10,7 +11,7 @@ beforeAll(async () => {
   catalog = (await loadCatalogView(MODULES_DIR)).catalog;
 });
 
-async function rejectsWith(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+async function rejectsWith(promise: Promise<unknown>, code: HotmodErrorCode, message: RegExp): Promise<void> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isHotmodError, type HotmodError } from '../../src/errors.js';
 import { clientClosure, createCatalogView } from '../../src/registry/index.js';
 import { manifest } from '../legacy-bridge/support/catalog.js';
 
@@ -17,6 +18,19 @@ const catalog = createCatalogView(
 );
 
 describe('the routing table on a catalog view', () => {
+  it('refuses two versions of one id with E_CATALOG_VIEW_DUPLICATE_ID, naming the id and both versions', () => {
+    const app = catalog.get('app')!;
+    let error: unknown;
+    try {
+      createCatalogView([app, { ...app, version: '9.9.9' }], 1);
+    } catch (e) {
+      error = e;
+    }
+    expect(isHotmodError(error, 'E_CATALOG_VIEW_DUPLICATE_ID'), String(error)).toBe(true);
+    expect((error as HotmodError).details).toEqual({ moduleId: 'app', versions: [app.version, '9.9.9'] });
+    expect((error as Error).message).toMatch(/module id 'app' appears twice.*pass one version per id/);
+  });
+
   it("binds as the resolver does when the view is built without routes: highest capability version in range", () => {
     expect(catalog.bindings('app')).toEqual({ pay: 'z-pay', audit: 'audit' });
     expect(catalog.providers('pay')).toEqual(['x-pay', 'z-pay', 'a-pay']);

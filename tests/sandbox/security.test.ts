@@ -46,7 +46,7 @@ describe('isolate sandbox security: untrusted module code', () => {
       limits: { callTimeoutMs: 300 },
       callCapability: async (call: OutgoingCall) => {
         if (call.capability !== 'other.service') {
-          throw new HotmodError('E_TEST_REFUSED', `module '${call.moduleId}' may not call '${call.capability}': not declared`);
+          throw new HotmodError('E_UNDECLARED_CAPABILITY', `module '${call.moduleId}' may not call '${call.capability}': not declared`);
         }
         accepted.push(call);
         return 'served';
@@ -118,7 +118,7 @@ describe('isolate sandbox security: untrusted module code', () => {
     const { sandbox, result } = await probe('patchBuiltins');
     expect(result).toEqual({ still: 'json' });
     await expect(sandbox.call('evil.probe', 'cyclic', null, context)).rejects.toMatchObject({ code: 'E_SANDBOX_NOT_JSON' });
-    await expect(sandbox.call('evil.probe', 'undeclared', null, context)).resolves.toMatchObject({ code: 'E_TEST_REFUSED' });
+    await expect(sandbox.call('evil.probe', 'undeclared', null, context)).resolves.toMatchObject({ code: 'E_UNDECLARED_CAPABILITY' });
     await expect(sandbox.call('evil.probe', 'ok', null, context)).resolves.toBe('ok');
   });
 
@@ -202,7 +202,7 @@ describe('isolate sandbox security: untrusted module code', () => {
 
   it('19. calling an undeclared capability: the host refuses and the module sees a coded Error', async () => {
     const { result, outgoing } = await probe('undeclared');
-    expect(result).toEqual({ message: "module 'demo' may not call 'admin.secrets': not declared", code: 'E_TEST_REFUSED', name: 'HotmodError' });
+    expect(result).toEqual({ message: "module 'demo' may not call 'admin.secrets': not declared", code: 'E_UNDECLARED_CAPABILITY', name: 'HotmodError' });
     expect(outgoing).toEqual([]);
   });
 

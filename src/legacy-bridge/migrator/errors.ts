@@ -56,3 +56,7 @@ export const MigrationSkipCode = {
 } as const;
 
 export type MigrationSkipCode = (typeof MigrationSkipCode)[keyof typeof MigrationSkipCode];
+
+declare module '../../errors.js' {
+  interface HotmodErrorCodes extends Record<MigrationErrorCode, true> {}
+}

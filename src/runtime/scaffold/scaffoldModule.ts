@@ -6,9 +6,10 @@
  * appear (never a folder without its dist/), and a failure leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HotmodError } from '../../errors.js';
+import { pathExists } from '../../shared/fs.js';
 import { CAPABILITY_NAME_PATTERN, MODULE_ID_PATTERN } from '../../registry/index.js';
 import { bundleModule } from '../bundleModule.js';
 import { RuntimeErrorCode } from '../errors.js';
@@ -91,15 +92,6 @@ function existsError(id: string, dir: string): HotmodError {
     `cannot create module '${id}': ${dir} already exists; nothing was written. Pick another id, or remove or rename the existing folder first`,
     { id, dir },
   );
-}
-
-async function pathExists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function toPosix(file: string): string {

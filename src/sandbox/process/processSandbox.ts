@@ -179,7 +179,7 @@ export class ProcessSandbox implements Sandbox {
     if (this.#gone !== undefined) throw this.#gone;
   }
 
-  #timeout(code: string, phase: string, timeoutMs: number): HotmodError {
+  #timeout(code: ProcessSandboxErrorCode, phase: string, timeoutMs: number): HotmodError {
     const limit = code === ProcessSandboxErrorCode.CALL_TIMEOUT ? 'limits.callTimeoutMs / the per-call timeoutMs' : code === ProcessSandboxErrorCode.ACTIVATE_TIMEOUT ? 'limits.activateTimeoutMs' : 'limits.deactivateTimeoutMs';
     return new HotmodError(
       code,

@@ -11,7 +11,7 @@
  * `capabilityResult` with the child's id. Both unions are closed: handlers end in a
  * `never` check so a new message type cannot be forgotten.
  */
-import { HotmodError } from '../../errors.js';
+import { HotmodError, type HotmodErrorCode } from '../../errors.js';
 import type {
   ActivateContext,
   CallContext,
@@ -106,7 +106,7 @@ export function fromWireError(wire: WireError): Error {
   const cause = wire.cause === undefined ? undefined : fromWireError(wire.cause);
   const error =
     wire.code !== undefined && wire.code.startsWith('E_')
-      ? new HotmodError(wire.code, wire.message, wire.details ?? {}, cause === undefined ? undefined : { cause })
+      ? new HotmodError(wire.code as HotmodErrorCode, wire.message, wire.details ?? {}, cause === undefined ? undefined : { cause })
       : Object.assign(new Error(wire.message, cause === undefined ? undefined : { cause }), { name: wire.name });
   if (wire.stack !== undefined) error.stack = wire.stack;
   return error;

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { applyMigrations, CORE_MIGRATIONS, openStore, type OpenStoreOptions, type Store } from '../../../src/legacy-bridge/index.js';
+import { applyMigrations, openStore, type Store } from '../../../src/legacy-bridge/index.js';
+import { CORE_MIGRATIONS } from '../../../src/legacy-bridge/store/migrations.js';
+import { type OpenStoreOptions } from '../../../src/legacy-bridge/store/types.js';
 
 export const PG_URL = process.env.HOTMOD_TEST_PG_URL;
 
