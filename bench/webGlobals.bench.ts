@@ -61,7 +61,7 @@ const benchmark: Benchmark = {
         times[name]!.push(await timeMs(createOnce));
       }
     }
-    Object.assign(benchSwitches, { enabled: true, snapshot: true, codeCache: true });
+    Object.assign(benchSwitches, { enabled: true, snapshot: false, codeCache: true });
     const median = (name: string) => percentile([...times[name]!].sort((a, b) => a - b), 50);
     const base = median('without globals');
     const createRows = Object.keys(variants).map((name) => ({
