@@ -8,12 +8,13 @@
  * the source, instead of failing later inside the isolate.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
 import { HotmodError } from '../errors.js';
+import { pathExists } from '../shared/fs.js';
 import { RuntimeErrorCode } from './errors.js';
 import { writeFileAtomic } from './writeFileAtomic.js';
 
@@ -75,7 +76,7 @@ const SOURCE_ENTRIES = ['src/index.ts', 'src/index.js', 'src/index.mts', 'src/in
 export async function findSourceEntry(dir: string): Promise<string | undefined> {
   for (const relative of SOURCE_ENTRIES) {
     const candidate = path.join(dir, relative);
-    if (await exists(candidate)) return candidate;
+    if (await pathExists(candidate)) return candidate;
   }
   return undefined;
 }
@@ -309,15 +310,6 @@ function toProblem(dir: string, message: Message): BuildProblem {
 async function hasContent(file: string, sha256: string): Promise<boolean> {
   try {
     return createHash('sha256').update(await readFile(file)).digest('hex') === sha256;
-  } catch {
-    return false;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
   } catch {
     return false;
   }

@@ -58,12 +58,10 @@ describe('import circles', () => {
     expect(cycles(g)).toEqual([['a.ts', 'b.ts', 'a.ts']]);
   });
 
-  it('src/ has none but the known one, and src/cli none at all (commands import src/cli/command.ts, never main.ts)', async () => {
+  it('src/ has none, and src/cli none at all (commands import src/cli/command.ts, never main.ts)', async () => {
     const graph = await importGraph(path.join(root, 'src'));
     expect(graph.get(path.join(root, 'src/cli/commands/clients.ts'))).toContain(path.join(root, 'src/cli/command.ts'));
-    // Known, owned by the resolver's rewrite (src/registry/solver.ts); remove the entry with the circle.
-    const known = new Set(['src/registry/resolveIndex.ts → src/registry/solver.ts → src/registry/resolveIndex.ts', 'src/registry/solver.ts → src/registry/resolveIndex.ts → src/registry/solver.ts']);
-    expect(cycles(graph).map((c) => c.join(' → ')).filter((c) => !known.has(c))).toEqual([]);
+    expect(cycles(graph).map((c) => c.join(' → '))).toEqual([]);
   });
 });
 
@@ -144,8 +142,7 @@ describe("the legacy bridge's door", () => {
 
 describe('one copy of the shared helpers', () => {
   it('no src file outside src/shared defines its own fs probe or edit distance (src/shared/fs.ts, nearest.ts)', async () => {
-    // bundleModule.ts: its rewrite (another branch) drops its exists(); remove the entry then.
-    const known = new Set(['src/runtime/bundleModule.ts: exists']);
+    const known = new Set<string>();
     const found: string[] = [];
     for (const file of await listFiles(path.join(root, 'src'), (name) => name.endsWith('.ts'))) {
       const rel = path.relative(root, file);
