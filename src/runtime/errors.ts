@@ -1,4 +1,3 @@
-import type { ProcessSandboxErrorCode, SandboxErrorCode } from '../sandbox/index.js';
 
 /** Error codes of the runtime (host lifecycle, routing, swap, watcher). Documented in docs/errors.md. */
 export const RuntimeErrorCode = {
@@ -48,8 +47,7 @@ export const RuntimeErrorCode = {
 
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
-// The sandbox's codes are declared here, by the part that hosts it, until src/sandbox/errors.ts
-// (in flight on another branch) declares them itself.
+// This part's codes join HotmodError's code union (src/errors.ts).
 declare module '../errors.js' {
-  interface HotmodErrorCodes extends Record<RuntimeErrorCode | SandboxErrorCode | ProcessSandboxErrorCode, true> {}
+  interface HotmodErrorCodes extends Record<RuntimeErrorCode, true> {}
 }

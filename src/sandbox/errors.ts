@@ -63,3 +63,8 @@ export const SandboxErrorCode = {
 } as const;
 
 export type SandboxErrorCode = (typeof SandboxErrorCode)[keyof typeof SandboxErrorCode];
+
+// This part's codes join HotmodError's code union (src/errors.ts).
+declare module '../errors.js' {
+  interface HotmodErrorCodes extends Record<SandboxErrorCode, true> {}
+}

@@ -28,3 +28,8 @@ export const ProcessSandboxErrorCode = {
 } as const;
 
 export type ProcessSandboxErrorCode = (typeof ProcessSandboxErrorCode)[keyof typeof ProcessSandboxErrorCode];
+
+// This part's codes join HotmodError's code union (src/errors.ts).
+declare module '../../errors.js' {
+  interface HotmodErrorCodes extends Record<ProcessSandboxErrorCode, true> {}
+}
