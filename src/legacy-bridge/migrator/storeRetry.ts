@@ -1,4 +1,5 @@
 import { isStoreFault } from '../store/storeErrors.js';
+import { delegateStore } from '../store/delegateStore.js';
 import type { Store } from '../store/types.js';
 
 /** Attempts after the first when the store loses its connection or times out, and the pause before each. */
@@ -23,20 +24,5 @@ export async function retryStoreFaults<T>(attempt: () => Promise<T>, faultOf: (e
 
 /** The store as the run uses it: single statements retried on store faults (transactions retry where they run). */
 export function withQueryRetries(store: Store): Store {
-  return {
-    kind: store.kind,
-    displayUrl: store.displayUrl,
-    get closed() {
-      return store.closed;
-    },
-    query: (sql, params) => retryStoreFaults(() => store.query(sql, params)),
-    transaction: (fn) => store.transaction(fn),
-    exec: (script) => store.exec(script),
-    listen: (channel, handler, onGap) => store.listen(channel, handler, onGap),
-    notify: (channel, payload) => store.notify(channel, payload),
-    announce: (clients) => store.announce(clients),
-    onAnnounce: (listener) => store.onAnnounce(listener),
-    close: () => store.close(),
-    ...(store.tryAdvisoryLock ? { tryAdvisoryLock: (namespace: number, key: number) => store.tryAdvisoryLock!(namespace, key) } : {}),
-  };
+  return delegateStore(store, { query: (sql, params) => retryStoreFaults(() => store.query(sql, params)) });
 }

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import { applyMigrations, openStore, type Store } from '../../../src/legacy-bridge/index.js';
 import { CORE_MIGRATIONS } from '../../../src/legacy-bridge/store/migrations.js';
+import { delegateStore } from '../../../src/legacy-bridge/store/delegateStore.js';
 import { type OpenStoreOptions } from '../../../src/legacy-bridge/store/types.js';
 
 export const PG_URL = process.env.HOTMOD_TEST_PG_URL;
@@ -67,21 +68,7 @@ export interface StoreContext {
 
 /** A view of the shared PGlite store whose close() does nothing (the file closes it). */
 function unclosable(store: Store): Store {
-  return {
-    kind: store.kind,
-    displayUrl: store.displayUrl,
-    get closed() {
-      return store.closed;
-    },
-    query: (sql, params) => store.query(sql, params),
-    transaction: (fn) => store.transaction(fn),
-    exec: (script) => store.exec(script),
-    listen: (channel, handler, onGap) => store.listen(channel, handler, onGap),
-    notify: (channel, payload) => store.notify(channel, payload),
-    announce: (clients) => store.announce(clients),
-    onAnnounce: (listener) => store.onAnnounce(listener),
-    close: async () => {},
-  };
+  return delegateStore(store, { close: async () => {} });
 }
 
 /**
