@@ -4,9 +4,23 @@
  * run (ratios), because the machine is shared and noisy; nothing here asserts a time.
  */
 import { performance } from 'node:perf_hooks';
+import type { TargetKey } from './targets.js';
 
 export interface BenchRow {
   [column: string]: string | number;
+}
+
+/**
+ * One headline figure measured against a goal in bench/targets.ts. `npm run bench` gathers
+ * every report's figures into one summary table (bench/results/summary.json with --json).
+ */
+export interface BenchFigure {
+  /** Key into TARGETS (bench/targets.ts). */
+  target: TargetKey;
+  /** Measured value, in the target's unit (a ratio for 'x baseline'). */
+  value: number;
+  /** What the value was measured against, in words (e.g. "raw applySync, interleaved A/B, spread 0.97–1.04"). */
+  baseline?: string;
 }
 
 export interface BenchReport {
@@ -14,6 +28,8 @@ export interface BenchReport {
   rows: BenchRow[];
   /** Free-form lines printed under the table (targets, notes). */
   notes?: string[];
+  /** Headline figures for the summary table. */
+  figures?: BenchFigure[];
 }
 
 export interface BenchContext {

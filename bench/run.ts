@@ -7,6 +7,7 @@ import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { formatTable, type Benchmark, type BenchReport } from './harness.js';
+import { summarize } from './summary.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -34,6 +35,11 @@ for (const file of selected) {
     await writeFile(path.join(here, 'results', `${bench.name}.json`), JSON.stringify(reports, null, 2));
   }
 }
-if (json) console.log(JSON.stringify(all, null, 2));
+const summary = summarize(all, selected.length === files.length);
+console.log('\n' + formatTable(summary.report));
+if (json) {
+  await writeFile(path.join(here, 'results', 'summary.json'), JSON.stringify(summary.rows, null, 2));
+  console.log(JSON.stringify({ ...all, summary: summary.rows }, null, 2));
+}
 // isolated-vm handles can keep the loop alive after a benchmark: finish explicitly.
 process.exit(0);
