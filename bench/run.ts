@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- NAME…] [--json] [--quick]`: runs bench/*.bench.ts (or the named
- * ones), prints a table per report, and with --json writes bench/results/NAME.json and
- * prints the JSON.
+ * `npm run bench [-- NAME…] [--json] [--quick]`: runs bench/*.bench.ts (or the ones whose
+ * file name starts with a NAME), prints a table per report and then the summary table
+ * (every headline figure beside its goal in bench/targets.ts), and with --json writes
+ * bench/results/NAME.json per bench and bench/results/summary.json, and prints the JSON.
+ * docs/benchmarks.md explains every figure.
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,7 +37,7 @@ for (const file of selected) {
     await writeFile(path.join(here, 'results', `${bench.name}.json`), JSON.stringify(reports, null, 2));
   }
 }
-const summary = summarize(all, selected.length === files.length);
+const summary = summarize(all, selected.length === files.length, quick);
 console.log('\n' + formatTable(summary.report));
 if (json) {
   await writeFile(path.join(here, 'results', 'summary.json'), JSON.stringify(summary.rows, null, 2));

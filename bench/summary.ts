@@ -16,8 +16,11 @@ export interface SummaryRow {
   verdict: 'met' | 'NOT met' | 'reported' | 'not measured';
 }
 
-/** `everyBench`: the run covered every bench file, so unmeasured goals are shown as such. */
-export function summarize(all: Record<string, BenchReport[]>, everyBench: boolean): { rows: SummaryRow[]; report: BenchReport } {
+/**
+ * `everyBench`: the run covered every bench file, so unmeasured goals are shown as such.
+ * `quick`: a --quick run (smaller sizes): the verdicts are said to be indicative only.
+ */
+export function summarize(all: Record<string, BenchReport[]>, everyBench: boolean, quick = false): { rows: SummaryRow[]; report: BenchReport } {
   const measured = new Map<string, { value: number; baseline: string }>();
   for (const reports of Object.values(all)) {
     for (const r of reports) for (const f of r.figures ?? []) measured.set(f.target, { value: f.value, baseline: f.baseline ?? '' });
@@ -40,7 +43,10 @@ export function summarize(all: Record<string, BenchReport[]>, everyBench: boolea
   const shown = rows.filter((r) => r.verdict !== 'not measured' || everyBench);
   const report: BenchReport = {
     title: 'Summary: figures against their goals (bench/targets.ts)',
-    notes: shown.length === 0 ? ['(no headline figure in the benches of this run)'] : [],
+    notes: [
+      ...(shown.length === 0 ? ['(no headline figure in the benches of this run)'] : []),
+      ...(quick ? ['--quick: smaller sizes and fewer rounds (each baseline text names the size); verdicts are indicative, the goals are judged on a full run.'] : []),
+    ],
     rows: shown.map((r): BenchRow => ({ figure: r.what, goal: r.goal, measured: r.measured === null ? '-' : `${r.measured} ${unitOf(r.target)}`, baseline: r.baseline, verdict: r.verdict })),
   };
   return { rows, report };
