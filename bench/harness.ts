@@ -2,6 +2,9 @@
  * The benchmark harness. A benchmark is a file `bench/<name>.bench.ts` whose default
  * export is a `Benchmark`. Figures are reported against a baseline measured in the same
  * run (ratios), because the machine is shared and noisy; nothing here asserts a time.
+ * A ratio's subject and baseline run interleaved: use `interleave({ a, b, rounds })` below
+ * (medians and p25–p75 of both and of the ratio). Memory is measured in a fresh child
+ * process per sample (bench/memory.bench.ts). docs/benchmarks.md explains every figure.
  */
 import { performance } from 'node:perf_hooks';
 import type { TargetKey } from './targets.js';

@@ -6,6 +6,7 @@
  * docs/benchmarks.md explains every figure.
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { formatTable, type Benchmark, type BenchReport } from './harness.js';
@@ -24,6 +25,7 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
+const loadAtStart = os.loadavg()[0]!;
 const all: Record<string, BenchReport[]> = {};
 for (const file of selected) {
   const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { default: Benchmark };
@@ -38,6 +40,8 @@ for (const file of selected) {
   }
 }
 const summary = summarize(all, selected.length === files.length, quick);
+// The machine is shared: say how busy it was, so a reader can weigh the absolute figures.
+summary.report.notes!.push(`load average (1 min) ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end, on ${os.availableParallelism()} cores`);
 console.log('\n' + formatTable(summary.report));
 if (json) {
   await writeFile(path.join(here, 'results', 'summary.json'), JSON.stringify(summary.rows, null, 2));
