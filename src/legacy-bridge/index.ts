@@ -14,8 +14,8 @@ export { initLegacySchema } from './legacy/legacySchema.js';
 export { createLegacyApi, type LegacyApi } from './legacy/legacyApi.js';
 export { computeUnifiedView, type UnifiedClientView } from './view/computeUnifiedView.js';
 // What host.explain reads the view's rules from (docs/legacy-bridge.md "Explanations").
-export { readLegacyList, type LegacyListReading } from './view/readLegacyList.js';
-export type { ClientConfigState, ModuleConfigRow, LegacyOverridesRow } from './view/rows.js';
+export { readLegacyList } from './view/readLegacyList.js';
+export type { ClientConfigState } from './view/rows.js';
 export { ViewConflictCode, ViewWarningCode } from './diagnostics.js';
 
 export { ModuleSystemUnifier, type ModuleUnificationResult, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';

@@ -6,7 +6,12 @@
  * routing snapshot and the host's failure log. A chain for a module that does not serve
  * ends with the one action that would make it serve.
  */
-import type { ModuleStateName } from '../types.js';
+
+/**
+ * The lifecycle names (ExplainedState in ../types.ts, spelled out here because types.ts
+ * imports this file; runtimeFacts.ts assigns one to the other, so they cannot drift apart).
+ */
+export type ExplainedState = 'discovered' | 'resolved' | 'activating' | 'active' | 'deactivating' | 'inactive' | 'failed' | 'unresolved';
 
 /** The unified view's rule a configuration fact follows (docs/legacy-bridge.md "The unified view"). */
 export type ViewRule = 1 | 2 | 3 | 4 | 5;
@@ -44,7 +49,7 @@ export type ExplainFact =
   /** A configuration source other than the legacy bridge (hotmod.config.json, everything enabled, an application's). */
   | { readonly kind: 'config-source'; readonly source: string; readonly enabled: boolean; readonly implicit: boolean }
   /** A capability the module requires, the provider the resolver bound, and that provider's state when it cannot serve. */
-  | { readonly kind: 'provider'; readonly capability: string; readonly providerId: string; readonly state: ModuleStateName | 'absent' }
+  | { readonly kind: 'provider'; readonly capability: string; readonly providerId: string; readonly state: ExplainedState | 'absent' }
   /** The module's lifecycle state in the module table (ModuleRuntimeFacts below, without the id). */
   | ({ readonly kind: 'lifecycle' } & Omit<ModuleRuntimeFacts, 'id'>)
   /** The module's most recent failure the host saw (it may have recovered since). */
@@ -101,7 +106,7 @@ export interface ModuleRuntimeFacts {
   readonly id: string;
   /** The version the table holds (during a swap: the one serving until it ends). */
   readonly version: string;
-  readonly state: ModuleStateName;
+  readonly state: ExplainedState;
   readonly activation: 'eager' | 'lazy';
   readonly restarts: number;
   readonly reason?: string;
