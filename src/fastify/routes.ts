@@ -4,7 +4,7 @@
  * only, never to the application's own.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HotmodError, HOTMOD_VERSION, type Host, type InvokeOptions } from '../index.js';
+import { HotmodError, HOTMOD_VERSION, renderExplanation, type Host, type InvokeOptions } from '../index.js';
 import { FastifyErrorCode } from './errors.js';
 import { hotmodErrorHandler } from './errorReply.js';
 import type { HostLifecycle } from './lifecycle.js';
@@ -57,6 +57,7 @@ const ROOT_ROUTES: readonly { url: string; methods: readonly string[] }[] = [
   { url: '/modules', methods: ['GET'] },
   { url: '/metrics', methods: ['GET'] },
   { url: '/clients/:id/modules', methods: ['GET'] },
+  { url: '/clients/:id/modules/:moduleId/explain', methods: ['GET'] },
   { url: '/clients/:id/modules/:moduleId/enable', methods: ['POST'] },
   { url: '/clients/:id/modules/:moduleId/disable', methods: ['POST'] },
   { url: '/clients/:id/invoke/:capability/:method', methods: ['POST'] },
@@ -126,6 +127,12 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   app.get<{ Params: ClientParams }>('/clients/:id/modules', { schema: { params: clientParams } }, async (request) => {
     const clientId = request.params.id;
     return { clientId, modules: await host.client(clientId).modules() };
+  });
+
+  // host.explain: the chain of facts, and the same as sentences (docs/fastify.md).
+  app.get<{ Params: ClientModuleParams }>('/clients/:id/modules/:moduleId/explain', { schema: { params: clientModuleParams } }, async (request) => {
+    const explanation = await host.explain(request.params.id, request.params.moduleId);
+    return { ...explanation, text: renderExplanation(explanation).split('\n').slice(1).map((line) => line.trim()) };
   });
 
   const setEnabled = (enabled: boolean) =>
