@@ -32,6 +32,7 @@ export {
   type HotmodConfigFile,
   // host.explain (docs/legacy-bridge.md "Explanations").
   renderExplanation,
+  describeFact,
   type Explanation,
   type ExplainFact,
   type ExplainFactKind,

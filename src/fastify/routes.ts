@@ -7,6 +7,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HotmodError, HOTMOD_VERSION, renderExplanation, type Host, type InvokeOptions } from '../index.js';
 import { FastifyErrorCode } from './errors.js';
 import { hotmodErrorHandler } from './errorReply.js';
+import type { HotmodConsoleOptions } from './console/auth.js';
+import { consoleRoutes } from './console/consoleRoutes.js';
 import type { HostLifecycle } from './lifecycle.js';
 import {
   clientModuleParams,
@@ -25,6 +27,8 @@ export interface RouteContext {
   lifecycle: HostLifecycle;
   /** The URL prefix the routes are mounted under ('' for the root). */
   prefix: string;
+  /** The operator's console under `<prefix>/console`, when the plugin was given the option (checked). */
+  console?: HotmodConsoleOptions;
 }
 
 interface ClientParams {
@@ -217,6 +221,8 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     const text = await host.prometheus();
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
+
+  if (ctx.console) await app.register(consoleRoutes, { prefix: '/console', host, options: ctx.console, base: `${ctx.prefix}/console` });
 
   if (ctx.prefix === '') {
     for (const route of ROOT_ROUTES) {
