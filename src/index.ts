@@ -30,6 +30,13 @@ export {
   type ModuleMetricsSnapshot,
   type Clock,
   type HotmodConfigFile,
+  // host.explain (docs/legacy-bridge.md "Explanations").
+  renderExplanation,
+  describeFact,
+  type Explanation,
+  type ExplainFact,
+  type ExplainFactKind,
+  type ExplainAction,
 } from './runtime/index.js';
 
 // The catalog and the resolver (docs/manifest.md): for tooling that checks or plans modules without a host.

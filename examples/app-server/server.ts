@@ -8,7 +8,9 @@
  * Environment: PORT (default 3000; 0 picks a free port), HOST (default 127.0.0.1),
  * HOTMOD_MODULES_DIR (default modules/), HOTMOD_STORE (default pglite://.hotmod/db;
  * 'memory' or postgres://… work too),
- * HOTMOD_WATCH=1 (same as --watch), LOG_LEVEL (Fastify's pino level, default warn).
+ * HOTMOD_WATCH=1 (same as --watch), LOG_LEVEL (Fastify's pino level, default warn),
+ * HOTMOD_CONSOLE_TOKEN (16+ characters: serves the operator's console at /console behind
+ * that bearer token; without it there is no console, docs/console.md).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +64,8 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
 process.on('SIGINT', (s) => void shutdown(s));
 process.on('SIGTERM', (s) => void shutdown(s));
 
-await app.register(hotmodPlugin, { host, routes: true });
+const consoleToken = process.env.HOTMOD_CONSOLE_TOKEN;
+await app.register(hotmodPlugin, { host, routes: true, ...(consoleToken ? { console: { bearerToken: consoleToken } } : {}) });
 await app.ready(); // starts the host (the plugin does)
 // The legacy tables and demo clients, created on first run (what `hotmod db init --demo` does).
 const demo = await prepareDemoStore(host);
@@ -89,4 +92,5 @@ host.on('module:diagnostic', (e) => {
 host.on('catalog:changed', (e) => {
   if (e.removed.length > 0) console.log(`${at()} removed ${e.removed.join(', ')}`);
 });
+if (consoleToken) console.log(`console: ${url}/console (sign in with HOTMOD_CONSOLE_TOKEN)`);
 console.log(`      curl -s ${url}/health    ·    curl -s ${url}/clients/${demo.clientIds[0] ?? 'CLIENT_ID'}/modules    ·    Ctrl-C stops`);

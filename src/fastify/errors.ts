@@ -13,6 +13,10 @@ export const FastifyErrorCode = {
   HOST_NOT_READY: 'E_HOST_NOT_READY',
   /** The plugin was registered with options it cannot use (both or neither of host / hostOptions, a bad prefix). */
   PLUGIN_OPTIONS_INVALID: 'E_PLUGIN_OPTIONS_INVALID',
+  /** A console request without the bearer token, the console's session cookie, or the application's authorize() approval. */
+  CONSOLE_UNAUTHORIZED: 'E_CONSOLE_UNAUTHORIZED',
+  /** A console action that needs confirming (a rollback) came without the confirmation. */
+  CONSOLE_CONFIRMATION_REQUIRED: 'E_CONSOLE_CONFIRMATION_REQUIRED',
   /** An unexpected error that is not a HotmodError; the message is logged, not sent. */
   INTERNAL: 'E_INTERNAL',
 } as const;

@@ -12,6 +12,9 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_MODULE_ID_INVALID', 400],
   ['E_LEGACY_MODULES_INVALID', 400],
   ['E_DURATION_INVALID', 400],
+  // Who is asking is not known (the console).
+  [FastifyErrorCode.CONSOLE_UNAUTHORIZED, 401],
+  [FastifyErrorCode.CONSOLE_CONFIRMATION_REQUIRED, 400],
   // The client may not do this.
   ['E_NOT_ENABLED', 403],
   // The thing named in the URL does not exist.

@@ -9,6 +9,7 @@ import { createHost, HotmodError, isHotmodError, type Host, type HostOptions } f
 import { FastifyErrorCode } from './errors.js';
 import { HostLifecycle } from './lifecycle.js';
 import { hotmodRoutes } from './routes.js';
+import { checkConsoleOptions, type HotmodConsoleOptions } from './console/auth.js';
 
 export interface HotmodPluginOptions {
   /** A host you created (started or not). Give this or `hostOptions`, not both. */
@@ -21,6 +22,12 @@ export interface HotmodPluginOptions {
    * whether enable / invoke / overrides are reachable over HTTP at all.
    */
   routes?: boolean | { prefix?: string };
+  /**
+   * The operator's console under `<routes prefix>/console` (docs/console.md). Off unless
+   * given, and then only with a guard: `{ bearerToken }` (16+ characters) or
+   * `{ authorize(request) }` (the application's own check). Needs `routes`.
+   */
+  console?: HotmodConsoleOptions;
   /** Stop the host when Fastify closes. Default true. */
   closeHost?: boolean;
 }
@@ -64,6 +71,10 @@ async function hotmodPluginImpl(fastify: FastifyInstance, options: HotmodPluginO
     );
   }
   const prefix = routePrefix(options.routes);
+  const consoleOptions = options.console === undefined ? undefined : checkConsoleOptions(options.console);
+  if (consoleOptions && prefix === undefined) {
+    throw new HotmodError(FastifyErrorCode.PLUGIN_OPTIONS_INVALID, "hotmod plugin: the console is served under the routes prefix; give routes: true or routes: { prefix: '/hotmod' } with console", { console: true, routes: false });
+  }
   const host = options.host ?? (await createHost(options.hostOptions!));
   const lifecycle = new HostLifecycle();
 
@@ -85,6 +96,7 @@ async function hotmodPluginImpl(fastify: FastifyInstance, options: HotmodPluginO
       prefix,
       host,
       lifecycle,
+      ...(consoleOptions ? { console: consoleOptions } : {}),
     });
   }
 

@@ -4,9 +4,11 @@
  * only, never to the application's own.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HotmodError, HOTMOD_VERSION, type Host, type InvokeOptions } from '../index.js';
+import { HotmodError, HOTMOD_VERSION, renderExplanation, type Host, type InvokeOptions } from '../index.js';
 import { FastifyErrorCode } from './errors.js';
 import { hotmodErrorHandler } from './errorReply.js';
+import type { HotmodConsoleOptions } from './console/auth.js';
+import { consoleRoutes } from './console/consoleRoutes.js';
 import type { HostLifecycle } from './lifecycle.js';
 import {
   clientModuleParams,
@@ -25,6 +27,8 @@ export interface RouteContext {
   lifecycle: HostLifecycle;
   /** The URL prefix the routes are mounted under ('' for the root). */
   prefix: string;
+  /** The operator's console under `<prefix>/console`, when the plugin was given the option (checked). */
+  console?: HotmodConsoleOptions;
 }
 
 interface ClientParams {
@@ -57,6 +61,7 @@ const ROOT_ROUTES: readonly { url: string; methods: readonly string[] }[] = [
   { url: '/modules', methods: ['GET'] },
   { url: '/metrics', methods: ['GET'] },
   { url: '/clients/:id/modules', methods: ['GET'] },
+  { url: '/clients/:id/modules/:moduleId/explain', methods: ['GET'] },
   { url: '/clients/:id/modules/:moduleId/enable', methods: ['POST'] },
   { url: '/clients/:id/modules/:moduleId/disable', methods: ['POST'] },
   { url: '/clients/:id/invoke/:capability/:method', methods: ['POST'] },
@@ -126,6 +131,12 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   app.get<{ Params: ClientParams }>('/clients/:id/modules', { schema: { params: clientParams } }, async (request) => {
     const clientId = request.params.id;
     return { clientId, modules: await host.client(clientId).modules() };
+  });
+
+  // host.explain: the chain of facts, and the same as sentences (docs/fastify.md).
+  app.get<{ Params: ClientModuleParams }>('/clients/:id/modules/:moduleId/explain', { schema: { params: clientModuleParams } }, async (request) => {
+    const explanation = await host.explain(request.params.id, request.params.moduleId);
+    return { ...explanation, text: renderExplanation(explanation).split('\n').slice(1).map((line) => line.trim()) };
   });
 
   const setEnabled = (enabled: boolean) =>
@@ -210,6 +221,8 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     const text = await host.prometheus();
     return reply.type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
+
+  if (ctx.console) await app.register(consoleRoutes, { prefix: '/console', host, options: ctx.console, base: `${ctx.prefix}/console` });
 
   if (ctx.prefix === '') {
     for (const route of ROOT_ROUTES) {

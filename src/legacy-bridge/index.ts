@@ -12,7 +12,11 @@ export { applyMigrations } from './store/migrations.js';
 
 export { initLegacySchema } from './legacy/legacySchema.js';
 export { createLegacyApi, type LegacyApi } from './legacy/legacyApi.js';
-export { computeUnifiedView } from './view/computeUnifiedView.js';
+export { computeUnifiedView, type UnifiedClientView } from './view/computeUnifiedView.js';
+// What host.explain reads the view's rules from (docs/legacy-bridge.md "Explanations").
+export { readLegacyList } from './view/readLegacyList.js';
+export type { ClientConfigState } from './view/rows.js';
+export { ViewConflictCode, ViewWarningCode } from './diagnostics.js';
 
 export { ModuleSystemUnifier, type ModuleUnificationResult, type UnifierWriteOptions } from './unifier/ModuleSystemUnifier.js';
 export { seedApi, SEED_API, type SeedApi, type SeedApiParts } from './unifier/seedApi.js';

@@ -18,13 +18,17 @@ import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js
 import { createCatalogView, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/index.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
-import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
+import { createLegacyBridge, DEFAULT_STORE_URL, LegacyBridgeErrorCode, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CatalogReconciler, resolveCatalog } from './catalogReconciler.js';
 import { CallMetrics, type HostMetricsSnapshot } from './callMetrics.js';
 import { systemClock, type Clock } from './clock.js';
 import { createAllEnabledConfigSource, createFileConfigSource, emptyModuleConfig } from './configSources.js';
 import { RuntimeErrorCode } from './errors.js';
+import { explainModule } from './explain/explainModule.js';
+import type { Explanation } from './explain/facts.js';
+import { FailureLog } from './explain/failureLog.js';
+import { runtimeFactsOf } from './explain/runtimeFacts.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_RESTART, makeLogger, normaliseHostOptions } from './hostOptions.js';
 import { hostMetrics, moduleStatuses, prometheusText } from './hostStatus.js';
 import { ModuleTable } from './moduleTable.js';
@@ -92,6 +96,7 @@ class HotmodHost implements Host {
   readonly #logger: Logger;
   readonly #clock: Clock;
   readonly #metrics = new CallMetrics();
+  readonly #failures = new FailureLog();
   #phase: HostPhase = 'idle';
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -112,6 +117,10 @@ class HotmodHost implements Host {
     this.container = composeContainer(options);
     this.#logger = this.container.resolve(LOGGER);
     this.#clock = this.container.resolve(CLOCK);
+    // What host.explain says about a module's last failure, also after it recovered.
+    const at = () => new Date(this.#clock.now()).toISOString();
+    this.#events.on('module:failed', (e) => this.#failures.record({ moduleId: e.id, at: at(), code: e.code, message: e.reason, event: 'module:failed' }));
+    this.#events.on('swap:failed', (e) => this.#failures.record({ moduleId: e.id, at: at(), code: e.code, message: e.reason, event: 'swap:failed' }));
   }
 
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this {
@@ -264,6 +273,22 @@ class HotmodHost implements Host {
         return host.#source.clientModules(clientId, host.#catalog);
       },
     };
+  }
+
+  async explain(clientId: string, moduleId: string): Promise<Explanation> {
+    if (this.#router === undefined) throw notStarted();
+    clientId = normalizeClientId(clientId, 'host.explain');
+    if (typeof moduleId !== 'string' || moduleId.length === 0 || moduleId.length > 214)
+      throw new HotmodError(LegacyBridgeErrorCode.MODULE_ID_INVALID, `host.explain: module id '${String(moduleId).slice(0, 60)}' is not valid; use a module id (or legacy id) from host.status()`, { moduleId: String(moduleId).slice(0, 60) });
+    const catalog = this.#catalog;
+    // The bridge's rows when the bridge is the source (the view's rules can then be named); otherwise what the source answers.
+    const bridge = this.#bridge;
+    const config =
+      bridge && this.#source === bridge.configSource
+        ? { kind: 'bridge' as const, state: await bridge.unifier.getClientState(clientId) }
+        : { kind: 'source' as const, name: this.#source.name, modules: await this.#source.clientModules(clientId, catalog) };
+    const modules = new Map(this.#table.ids().map((id) => [id, runtimeFactsOf(this.#table.get(id)!)]));
+    return explainModule({ clientId, moduleId, catalog, config, runtime: { phase: this.#phase, modules, failures: this.#failures.list() } });
   }
 
   async swap(moduleId: string): Promise<SwapResult> {

@@ -25,6 +25,9 @@ export type { HostMetricsSnapshot, ModuleMetricsSnapshot, CapabilityMetricsSnaps
 export type { Clock, ClockTimer } from './clock.js';
 export { systemClock } from './clock.js';
 export { RuntimeErrorCode } from './errors.js';
+export type { Explanation, ExplainFact, ExplainFactKind, ExplainAction, ViewRule } from './explain/facts.js';
+export { explainModule, type ExplainInput } from './explain/explainModule.js';
+export { renderExplanation, describeFact, describeAction } from './explain/renderExplanation.js';
 export {
   createAllEnabledConfigSource,
   createFileConfigSource,

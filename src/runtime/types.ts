@@ -11,6 +11,7 @@ import type { SandboxFactory } from '../sandbox/index.js';
 import type { Clock } from './clock.js';
 import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
 import type { ModuleWatchEvent } from './watchEvents.js';
+import type { Explanation } from './explain/facts.js';
 
 export interface HostLimits {
   memoryMb?: number;
@@ -183,6 +184,12 @@ export interface Host {
   resolve(moduleIds?: readonly string[]): Promise<ResolvePlan>;
   client(clientId: string): HostClient;
   swap(moduleId: string): Promise<SwapResult>;
+  /**
+   * Why module `moduleId` (an id or a legacy id) serves client `clientId` or not, and which
+   * version: the chain of facts (docs/legacy-bridge.md "Explanations"). Reads the client's
+   * rows now; never throws for an unknown module (the chain says there is no package).
+   */
+  explain(clientId: string, moduleId: string): Promise<Explanation>;
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
   off<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
   once<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;

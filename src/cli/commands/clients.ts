@@ -4,10 +4,12 @@ import type { CatalogView } from '../../types.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, table, type CliIO } from '../io.js';
 import type { Command } from '../command.js';
+import { runWhy } from './clientsWhy.js';
 
 const USAGE = `hotmod clients show <client-id> [--modules DIR] [--store URL] [--json]
 hotmod clients enable <client-id> <module> [<module>…] [--advanced] [--create] [--modules DIR] [--store URL] [--json]
 hotmod clients disable <client-id> <module> [<module>…] [--create] [--modules DIR] [--store URL] [--json]
+hotmod clients why <client-id> <module> [--modules DIR] [--store URL] [--url URL] [--json]
 
   show      the client's unified view: every module with enabled, source, implicit and
             warnings, then conflicts and recommendations
@@ -15,6 +17,10 @@ hotmod clients disable <client-id> <module> [<module>…] [--create] [--modules 
             (client_app_overrides.modules_enabled), with --advanced as hotmod_module_configs
             rows; migrated modules are written to both
   disable   disables modules in both systems
+  why       why the module serves the client or not, and which version: the chain of
+            facts (legacy entry, registry row, catalog default, implicit pull, provider,
+            lifecycle), ending with the one action that would enable it; --url asks a
+            running server (its routes' URL) and adds the lifecycle and last failure
   --create  the write may create the client: without it, an id that neither
             client_app_overrides / clients nor hotmod_module_configs know is refused
             (E_CLIENT_UNKNOWN, with the nearest known ids)
@@ -63,12 +69,18 @@ export const command: Command = {
   summary: "Show or change a client's modules (the unified view over client_app_overrides and hotmod_module_configs)",
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const args = parseArgs(argv, { values: ['modules', 'store'], booleans: ['advanced', 'create'] });
+    const args = parseArgs(argv, { values: ['modules', 'store', 'url'], booleans: ['advanced', 'create'] });
     const [sub, clientId, ...modules] = args.positionals;
-    if (sub !== 'show' && sub !== 'enable' && sub !== 'disable') {
-      throw new UsageError(sub === undefined ? 'missing subcommand (show, enable, disable)' : `unknown subcommand '${sub}' (show, enable, disable)`);
+    if (sub !== 'show' && sub !== 'enable' && sub !== 'disable' && sub !== 'why') {
+      throw new UsageError(sub === undefined ? 'missing subcommand (show, enable, disable, why)' : `unknown subcommand '${sub}' (show, enable, disable, why)`);
     }
     if (clientId === undefined) throw new UsageError('missing <client-id>');
+    if (sub !== 'why' && args.flags.url !== undefined) throw new UsageError('--url is for why');
+    if (sub === 'why') {
+      if (modules.length !== 1) throw new UsageError(modules.length === 0 ? 'missing <module>' : `unexpected argument '${modules[1]}'`);
+      if (args.flags.advanced || args.flags.create) throw new UsageError('--advanced and --create are for enable and disable');
+      return runWhy(args, clientId, modules[0]!, io);
+    }
     if (sub === 'show' && modules.length > 0) throw new UsageError(`unexpected argument '${modules[0]}'`);
     if (sub !== 'show' && modules.length === 0) throw new UsageError('missing <module>');
     if (sub !== 'enable' && args.flags.advanced) throw new UsageError('--advanced is for enable');

@@ -85,11 +85,15 @@ export class ModuleSystemUnifier {
   /** Seed name of migrateToUnified. */
   readonly migrateModuleToUnified = (clientId: string, moduleId: string, options: UnifierWriteOptions = {}): Promise<boolean> => this.migrateToUnified(clientId, moduleId, options);
 
+  /** The client's rows as stored (legacy row, registry rows): what the view is computed from (host.explain reads them). */
+  async getClientState(clientId: string): Promise<ClientConfigState> {
+    const id = normalizeClientId(clientId, 'unifier');
+    return loadClientState(this.#store, id, { legacyTable: await this.#legacyTable.get(this.#store), legacyClient: isUuid(id) });
+  }
+
   /** The full unified view of a client (what every read below is cut from). */
   async getClientView(clientId: string): Promise<UnifiedClientView> {
-    const id = normalizeClientId(clientId, 'unifier');
-    const state = await loadClientState(this.#store, id, { legacyTable: await this.#legacyTable.get(this.#store), legacyClient: isUuid(id) });
-    return computeUnifiedView(state, this.#catalog());
+    return computeUnifiedView(await this.getClientState(clientId), this.#catalog());
   }
 
   async unifyModuleSystems(clientId: string): Promise<ModuleUnificationResult> {
