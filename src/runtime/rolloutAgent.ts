@@ -76,6 +76,10 @@ interface LocalRollout {
   /** The counters of both versions when this host joined: the health rows count from here. */
   baseline: { next: HealthCounts; old: HealthCounts };
   oldVersion: string;
+  /** The rollout ended here (promoted or dropped): no route any more, one last health write, then forgotten. */
+  ended: boolean;
+  /** The old version's counters when the rollout ended here (after a promotion the module id counts the new version). */
+  oldAtEnd?: HealthCounts;
 }
 
 export class RolloutAgent {
@@ -186,7 +190,7 @@ export class RolloutAgent {
     switch (hostRole(r.state)) {
       case 'candidate': {
         if (local) {
-          local.record = r;
+          if (!local.ended) local.record = r;
           return;
         }
         if (this.#unavailable.has(r.id) || !table.has(r.moduleId)) return;
@@ -220,6 +224,7 @@ export class RolloutAgent {
           pkg,
           oldVersion,
           baseline: { next: this.#counts(candidateKey(r.moduleId, r.toVersion)), old: this.#counts(r.moduleId) },
+          ended: false,
         });
         return;
       }
@@ -227,23 +232,35 @@ export class RolloutAgent {
         const main = table.get(r.moduleId);
         const pkg = local?.pkg ?? d.packages().find((p) => p.manifest.id === r.moduleId && p.manifest.version === r.toVersion);
         if (main !== undefined && pkg !== undefined && (local !== undefined || main.pkg.manifest.version !== r.toVersion)) {
-          await d.swaps.promoteCandidate(r.moduleId, pkg, () => {
-            this.#local.delete(r.id);
-            this.#route();
-          });
+          await d.swaps.promoteCandidate(r.moduleId, pkg, () => this.#end(local));
+          await this.#forget(r.id);
         }
         if (r.state.name === 'promoting') await this.#write(r, { type: 'finish' });
         return;
       }
       case 'dropped':
         if (local) {
-          await d.swaps.dropCandidate(r.moduleId, r.toVersion, () => {
-            this.#local.delete(r.id);
-            this.#route();
-          });
+          await d.swaps.dropCandidate(r.moduleId, r.toVersion, () => this.#end(local));
+          await this.#forget(r.id);
         }
         return;
     }
+  }
+
+  /** Takes the rollout's route away (called in the same tick as the table change). */
+  #end(local: LocalRollout | undefined): void {
+    if (local) {
+      local.ended = true;
+      local.oldAtEnd = this.#counts(local.record.moduleId);
+    }
+    this.#route();
+  }
+
+  /** After the candidate drained: its last counts are written (every call it served is counted), then it is forgotten. */
+  async #forget(rolloutId: string): Promise<void> {
+    if (!this.#local.has(rolloutId)) return;
+    await this.#reporter.flush();
+    this.#local.delete(rolloutId);
   }
 
   /** The automatic decision: this host's view of the fleet's health against the budget, applied by compare-and-set. */
@@ -285,6 +302,7 @@ export class RolloutAgent {
     const table = this.#d.engine.table;
     const routes = [];
     for (const l of this.#local.values()) {
+      if (l.ended) continue;
       const r = l.record;
       const percent = currentPercent(r.state, r.stages);
       const named = r.state.name === 'pending' ? [] : r.clients;
@@ -309,7 +327,7 @@ export class RolloutAgent {
     for (const l of this.#local.values()) {
       const r = l.record;
       out.push({ rolloutId: r.id, version: r.toVersion, ...minus(this.#counts(candidateKey(r.moduleId, r.toVersion)), l.baseline.next) });
-      out.push({ rolloutId: r.id, version: l.oldVersion, ...minus(this.#counts(r.moduleId), l.baseline.old) });
+      out.push({ rolloutId: r.id, version: l.oldVersion, ...minus(l.oldAtEnd ?? this.#counts(r.moduleId), l.baseline.old) });
     }
     return out;
   }
