@@ -68,6 +68,18 @@ export class CallMetrics {
     return s;
   }
 
+  /** One module's counters summed over its capabilities, with the merged latency histogram (a rollout's health sample). */
+  totals(moduleId: string): { calls: number; errors: number; timeouts: number; latency: LatencyHistogram } {
+    const out = { calls: 0, errors: 0, timeouts: 0, latency: new LatencyHistogram() };
+    for (const s of this.#byModule.get(moduleId)?.values() ?? []) {
+      out.calls += s.calls;
+      out.errors += s.errors;
+      out.timeouts += s.timeouts;
+      out.latency.merge(s.latency);
+    }
+    return out;
+  }
+
   module(moduleId: string, sandbox?: SandboxFigures): ModuleMetricsSnapshot {
     const total = new LatencyHistogram();
     const out: ModuleMetricsSnapshot = { calls: 0, errors: 0, timeouts: 0, latencyMs: latencyOf(total), capabilities: {} };

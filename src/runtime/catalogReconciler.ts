@@ -16,6 +16,7 @@ import { HOTMOD_VERSION } from '../version.js';
 import type { ActivationEngine } from './activationEngine.js';
 import { dependentsOf } from './moduleGraph.js';
 import { servingInstance } from './moduleState.js';
+import { candidateKey } from './moduleTable.js';
 import { planCatalog, type CatalogPlan } from './planCatalog.js';
 import { routesOf } from './routingSnapshot.js';
 import type { Router } from './router.js';
@@ -32,6 +33,11 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Watcher events are acted on only while the host runs. */
   running(): boolean;
+  /**
+   * Versions kept out of the plan, as `id@version` (candidateKey): the new version of a live
+   * or rolled-back rollout, which serves only the clients its rollout picks (rolloutAgent.ts).
+   */
+  heldOut?(): ReadonlySet<string>;
 }
 
 /** Resolves `packages` (or, with none, the catalog on disk) in partial mode: `host.resolve`. */
@@ -88,7 +94,8 @@ export class CatalogReconciler {
    * Active modules keep their bindings.
    */
   async #applyPlan(): Promise<CatalogPlan> {
-    const packages = this.packages();
+    const held = this.#d.heldOut?.();
+    const packages = held === undefined || held.size === 0 ? this.packages() : this.packages().filter((p) => !held.has(candidateKey(p.manifest.id, p.manifest.version)));
     const plan = planCatalog(packages, HOTMOD_VERSION);
     const { table } = this.#d.engine;
     for (const m of plan.modules) {
@@ -122,9 +129,9 @@ export class CatalogReconciler {
   bumpCatalog(added: string[], removed: string[], changed: string[]): void {
     this.#generation++;
     this.#catalog = createCatalogView(
-      this.#d.engine.table.values().map((r) => r.pkg.manifest),
+      this.#d.engine.table.catalogValues().map((r) => r.pkg.manifest),
       this.#generation,
-      routesOf(this.#d.engine.table.values()),
+      routesOf(this.#d.engine.table.catalogValues()),
     );
     this.#d.router.setCatalog(this.#catalog);
     this.#d.events.emit('catalog:changed', { generation: this.#generation, added, removed, changed });

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { EventEmitter } from 'eventemitter3';
 import { HotmodError } from '../errors.js';
 import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js';
-import { createCatalogView, type ResolvePlan } from '../registry/index.js';
+import { createCatalogView, type ModulePackage, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/index.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, LegacyBridgeErrorCode, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
@@ -34,6 +34,9 @@ import { hostMetrics, moduleStatuses, prometheusText } from './hostStatus.js';
 import { ModuleTable } from './moduleTable.js';
 import { Router } from './router.js';
 import { SwapCoordinator } from './swapCoordinator.js';
+import { RolloutAgent } from './rolloutAgent.js';
+import { FleetErrorCode, type RolloutApi } from '../fleet/index.js';
+import { hostname } from 'node:os';
 import {
   CLOCK,
   CONFIG_SOURCE,
@@ -111,6 +114,7 @@ class HotmodHost implements Host {
   #watcher: HostWatcher | undefined;
   #isolateFactory: SandboxFactory | undefined;
   #processFactory: SandboxFactory | undefined;
+  #rollouts: RolloutAgent | undefined;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -213,6 +217,28 @@ class HotmodHost implements Host {
       drainTimeoutMs,
       onCatalogChanged: (changed) => reconciler.bumpCatalog([], [], changed),
     });
+    if (o.rollouts) {
+      const store = this.#bridge?.store;
+      if (store === undefined)
+        throw new HotmodError(FleetErrorCode.ROLLOUTS_DISABLED, `rollouts need a store: create the host with store 'postgres://…' (several hosts) or 'pglite://…', not 'none'`, {});
+      const r = o.rollouts === true ? {} : o.rollouts;
+      this.#rollouts = new RolloutAgent({
+        store,
+        hostId: r.hostId ?? `${hostname()}:${process.pid}`,
+        pollMs: r.pollIntervalMs ?? 1000,
+        reportMs: r.reportIntervalMs ?? 1000,
+        engine: this.#engine,
+        swaps: this.#swaps,
+        router: this.#router,
+        metrics: this.#metrics,
+        packages: (): ModulePackage[] => this.#reconciler?.packages() ?? [],
+        events: this.#events,
+        logger: this.#logger,
+      });
+      // Before the catalog loads: a host started mid-rollout must run the old version.
+      await this.#rollouts.init();
+    }
+    const agent: RolloutAgent | undefined = this.#rollouts;
     const reconciler = (this.#reconciler = new CatalogReconciler({
       modulesDir: o.modulesDir,
       engine: this.#engine,
@@ -221,6 +247,7 @@ class HotmodHost implements Host {
       events: this.#events,
       logger: this.#logger,
       running: () => this.#phase === 'running',
+      ...(agent ? { heldOut: () => agent.heldOut() } : {}),
     }));
     this.#unsubscribeSource = this.#source.onChange((clients) => {
       this.#router.invalidate(clients);
@@ -243,6 +270,17 @@ class HotmodHost implements Host {
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
     }
     if (this.#phase === 'starting') this.#phase = 'running';
+    // Joins the rollouts at their current stage (candidates activate, routing follows).
+    if (this.#rollouts && this.#phase === 'running') await this.#rollouts.begin();
+  }
+
+  get rollouts(): RolloutApi {
+    if (this.#rollouts) return this.#rollouts.api;
+    const refuse = () =>
+      Promise.reject(
+        new HotmodError(FleetErrorCode.ROLLOUTS_DISABLED, `this host runs without rollouts: create it with the option rollouts: true (and a store), or use hotmod rollout --store URL`, {}),
+      );
+    return { start: refuse, status: refuse, list: refuse, promote: refuse, pause: refuse, resume: refuse, abort: refuse };
   }
 
   get #catalog(): CatalogView {
@@ -320,6 +358,7 @@ class HotmodHost implements Host {
     if (this.#router) this.#router.accepting = false;
     // Reverse order of start: watcher, modules (deepest first), factories, sources, store.
     const steps: (() => Promise<unknown> | undefined)[] = [
+      () => this.#rollouts?.stop(),
       () => this.#watcher?.close(),
       () => this.#reconciler?.settled(),
       () => this.#engine?.stopAll(),

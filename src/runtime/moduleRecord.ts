@@ -19,6 +19,7 @@ export interface ModuleBinding {
 
 /** One module as the table holds it at one moment: immutable. */
 export interface ModuleSnapshot extends ModuleBinding {
+  /** The table key: the module id, or `id@version` for a rollout's candidate (the new version beside the serving one). */
   readonly id: string;
   /** Module ids that must be active before this one: required providers and dependsOn. */
   readonly requiredModules: readonly string[];
@@ -71,9 +72,10 @@ export class ModuleRecord {
     optionalBindings: Readonly<Record<string, string>>,
     dependsOn: readonly string[],
     generation = 0,
+    /** The table key: the module id, or `id@version` for a rollout's candidate (moduleTable.ts). */
+    id = pkg.manifest.id,
   ) {
     const binding = { pkg, bindings, optionalBindings, dependsOn };
-    const id = pkg.manifest.id;
     this.#snapshot = freezeSnapshot({
       id,
       ...binding,

@@ -93,6 +93,16 @@ export const INTENT_SOURCES: Readonly<Record<ModuleIntentType, readonly ModuleSt
 const RESOLVED: ModuleState = Object.freeze({ name: 'resolved' });
 const INACTIVE: ModuleState = Object.freeze({ name: 'inactive' });
 
+/** The table key of a rollout's candidate: `id@version` (a module id never contains '@'). */
+export function candidateKey(moduleId: string, version: string): string {
+  return `${moduleId}@${version}`;
+}
+
+/** A rollout's candidate: its key is not its module id. */
+export function isCandidate(record: ModuleSnapshot): boolean {
+  return record.id !== record.pkg.manifest.id;
+}
+
 function bug(message: string, details: Record<string, unknown>): HotmodError {
   return new HotmodError(RuntimeErrorCode.STATE_TRANSITION, `${message}; this is a bug in hotmod, please report it with the host log`, details);
 }
@@ -127,16 +137,26 @@ export class ModuleTable {
     return [...this.#snapshots.keys()];
   }
 
-  /** Every module's current snapshot, in the order they were added. */
+  /** Every module's current snapshot, in the order they were added (rollout candidates included). */
   values(): ModuleSnapshot[] {
     return [...this.#snapshots.values()];
   }
 
-  /** A new module, `discovered`; then `resolve` or `unresolve` it. */
-  add(pkg: ModulePackage): ModuleSnapshot {
-    const id = pkg.manifest.id;
+  /** The modules of the catalog: every snapshot but rollout candidates. */
+  catalogValues(): ModuleSnapshot[] {
+    return this.values().filter((r) => !isCandidate(r));
+  }
+
+  /**
+   * A new module, `discovered`; then `resolve` or `unresolve` it. Under its id, or, for a
+   * rollout's candidate (the new version running beside the serving one), under
+   * `candidateKey(id, version)`: a cell of its own, with its own state, generation and
+   * metrics, which the catalog and the routing table leave out (the router picks it per client).
+   */
+  add(pkg: ModulePackage, key = pkg.manifest.id): ModuleSnapshot {
+    const id = key;
     if (this.#records.has(id)) throw bug(`module table: '${id}' is already in the table`, { moduleId: id });
-    const record = new ModuleRecord(pkg, {}, {}, [], ++this.#generation);
+    const record = new ModuleRecord(pkg, {}, {}, [], ++this.#generation, id);
     this.#records.set(id, record);
     this.#snapshots.set(id, record.snapshot);
     return record.snapshot;

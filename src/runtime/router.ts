@@ -17,7 +17,7 @@ import { RuntimeErrorCode } from './errors.js';
 import type { ModuleInstance } from './moduleInstance.js';
 import { gateOf, servingInstance } from './moduleState.js';
 import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
-import { createRoutingSnapshot, type RoutingSnapshot } from './routingSnapshot.js';
+import { createRoutingSnapshot, versionKeyFor, type RoutingSnapshot, type VersionRouting } from './routingSnapshot.js';
 import type { InvokeOptions } from './types.js';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -33,6 +33,8 @@ export class Router {
   /** Who serves what, for the current catalog generation. Replaced whole, never changed. */
   #routes: RoutingSnapshot = { generation: -1, providers: new Map(), hops: new Map() };
   #catalog: CatalogView | undefined;
+  /** Per-client version routing of the rollouts running on this host; undefined (the plain path) when none runs. */
+  #versions: VersionRouting | undefined;
   readonly #clientSets = new Map<string, ClientModuleSet>();
   /** Loads in flight; an invalidation removes the entry, so a load that started before it is not cached. */
   readonly #pendingSets = new Map<string, Promise<ClientModuleSet>>();
@@ -59,6 +61,18 @@ export class Router {
     this.#catalog = catalog;
     this.#routes = createRoutingSnapshot(catalog);
     this.invalidate('all');
+  }
+
+  /**
+   * The rollouts' candidates and cohorts (rolloutAgent.ts), replaced whole: from the next
+   * hop on, each client reaches the version its cohort says. `undefined`: no rollout.
+   */
+  setVersionRouting(routing: VersionRouting | undefined): void {
+    this.#versions = routing;
+  }
+
+  get versionRouting(): VersionRouting | undefined {
+    return this.#versions;
   }
 
   /** Drops cached sets, and forgets loads in flight so their answers are not cached. */
@@ -142,7 +156,9 @@ export class Router {
       requestId: options?.requestId ?? `${this.#requestPrefix}-${++this.#requestSeq}`,
       settings: set.settings.get(providerId) ?? EMPTY,
     };
-    return this.#dispatch(this.#table.get(providerId)!, capability, method, input, context, options?.timeoutMs);
+    const versions = this.#versions;
+    const key = versions === undefined ? providerId : versionKeyFor(versions, providerId, set.clientId);
+    return this.#dispatch(this.#table.get(key)!, capability, method, input, context, options?.timeoutMs);
   }
 
   /** The sandbox's `callCapability` hook: one module calling another, checked on this hop too. */
@@ -157,7 +173,10 @@ export class Router {
       );
     }
     // The resolver's binding for this caller, and nothing else (an optional requirement it left unbound has no provider).
-    const providerId = this.#routes.hops.get(m.id)?.get(capability);
+    // A rollout's candidate calls where its own version's requirements are bound.
+    const versions = this.#versions;
+    const hops = (versions === undefined ? undefined : versions.hopsByPackage.get(caller)) ?? this.#routes.hops.get(m.id);
+    const providerId = hops?.get(capability);
     const record = providerId === undefined ? undefined : this.#table.get(providerId);
     if (record === undefined || record.state.name === 'unresolved') throw noProvider(capability, `module '${m.id}'`);
     const clientId = call.caller.clientId;
@@ -171,7 +190,9 @@ export class Router {
       );
     }
     const context: CallContext = { clientId, requestId: call.caller.requestId, settings: set.settings.get(record.id) ?? EMPTY };
-    return this.#dispatch(record, capability, call.method, call.input, context, undefined);
+    // The same client's version of the provider as on every other hop of the call.
+    const serving = versions === undefined ? record : (this.#table.get(versionKeyFor(versions, record.id, clientId)) ?? record);
+    return this.#dispatch(serving, capability, call.method, call.input, context, undefined);
   }
 
   #pick(capability: string, set: ClientModuleSet): string {

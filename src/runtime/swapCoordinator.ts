@@ -33,7 +33,7 @@ import { RuntimeErrorCode } from './errors.js';
 import { CallGate } from './callGate.js';
 import type { ModuleInstance } from './moduleInstance.js';
 import { servingInstance } from './moduleState.js';
-import type { ModuleSnapshot } from './moduleTable.js';
+import { candidateKey, type ModuleSnapshot } from './moduleTable.js';
 import type { HostEvents, SwapResult } from './types.js';
 
 export interface SwapDeps {
@@ -118,19 +118,125 @@ export class SwapCoordinator {
     return pkg;
   }
 
+  /** The resolver again, with every other running module held (registry planSwap): the routing table's answer. */
+  #plan(pkg: ModulePackage): ReturnType<typeof planSwap> {
+    const held = this.#d.engine.table
+      .catalogValues()
+      .filter((r) => r.state.name !== 'unresolved')
+      .map((r) => ({ pkg: r.pkg, bindings: { ...r.bindings, ...r.optionalBindings } }));
+    return planSwap(held, pkg, HOTMOD_VERSION);
+  }
+
   /** The compatibility check against the running graph. Returns the new version's bindings. */
   #check(record: ModuleSnapshot, pkg: ModulePackage): NewBindings {
     const m = pkg.manifest;
     const to = m.version;
     if (m.id !== record.id) this.#refuse(record, `the folder now declares id '${m.id}'; an id change is an unload plus an add`, {}, to);
-    // The resolver again, with every other running module held (registry planSwap): the routing table's answer.
-    const held = this.#d.engine.table
-      .values()
-      .filter((r) => r.state.name !== 'unresolved')
-      .map((r) => ({ pkg: r.pkg, bindings: { ...r.bindings, ...r.optionalBindings } }));
-    const plan = planSwap(held, pkg, HOTMOD_VERSION);
+    const plan = this.#plan(pkg);
     if (!plan.ok) this.#refuse(record, plan.reason, { ...plan.details }, to);
     return { bindings: plan.bindings, optionalBindings: plan.optionalBindings, dependsOn: plan.dependsOn };
+  }
+
+  /** Runs `work` in module `id`'s serial queue (after its swaps; later swaps wait for it). */
+  #queued<T>(id: string, work: () => Promise<T>): Promise<T> {
+    let queue = this.#queues.get(id);
+    if (queue === undefined) this.#queues.set(id, (queue = { tail: Promise.resolve(), pending: 0 }));
+    const q = queue;
+    const run = q.tail.then(work);
+    q.tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Rollouts (docs/rollouts.md): the new version `pkg` of module `id` as a candidate beside
+   * the serving version, under its own table key (candidateKey), checked against the running
+   * graph like a swap (consumers of `id` must accept it), and activated. Until the router is
+   * told (setVersionRouting) no call reaches it. A candidate that does not activate is
+   * removed again and the error thrown.
+   */
+  startCandidate(id: string, pkg: ModulePackage): Promise<ModuleSnapshot> {
+    return this.#queued(id, async () => {
+      const table = this.#d.engine.table;
+      const key = candidateKey(id, pkg.manifest.version);
+      const main = table.get(id);
+      if (main === undefined || main.state.name === 'unresolved')
+        throw new HotmodError(RuntimeErrorCode.UNKNOWN_MODULE, `rollout of '${key}': module '${id}' is not running on this host`, { moduleId: id });
+      if (!table.has(key)) {
+        const plan = this.#plan(pkg);
+        if (!plan.ok)
+          throw new HotmodError(RuntimeErrorCode.SWAP_REFUSED, `rollout of '${key}' refused: ${plan.reason}; version ${main.pkg.manifest.version} serves on`, {
+            moduleId: id,
+            to: pkg.manifest.version,
+            reason: plan.reason,
+            ...plan.details,
+          });
+        table.add(pkg, key);
+        table.apply(key, { type: 'resolve', binding: { pkg, bindings: plan.bindings, optionalBindings: plan.optionalBindings, dependsOn: plan.dependsOn } });
+      }
+      try {
+        await this.#d.engine.ensureActive(key);
+      } catch (error) {
+        await this.#removeCandidate(key);
+        throw error;
+      }
+      return table.get(key)!;
+    });
+  }
+
+  /**
+   * The candidate becomes the module (a rollout reached 100 % and baked): its running instance
+   * is installed in the module's cell, `routed()` takes the per-client routing away in the same
+   * tick (so no call ever looks up the candidate's key once it is gone), the candidate's cell is
+   * dropped without touching its instance, and the old version drains every call it started and
+   * unloads (as a swapped-out instance). With no serving candidate, a plain swap to `pkg`.
+   */
+  promoteCandidate(id: string, pkg: ModulePackage, routed: () => void): Promise<void> {
+    return this.#queued(id, async () => {
+      const d = this.#d;
+      const table = d.engine.table;
+      const key = candidateKey(id, pkg.manifest.version);
+      const candidate = table.get(key);
+      const main = table.get(id);
+      const next = candidate?.state.name === 'active' ? candidate.state.instance : undefined;
+      if (candidate === undefined || next === undefined || main?.state.name !== 'active') {
+        routed();
+        if (candidate !== undefined) await this.#removeCandidate(key);
+        if (main !== undefined && main.pkg.manifest.version !== pkg.manifest.version) await this.#run(id, pkg);
+        return;
+      }
+      const started = performance.now();
+      const from = main.pkg.manifest.version;
+      const old = main.state.instance;
+      const claimed = table.apply(id, { type: 'claim' });
+      table.apply(id, { type: 'beginSwap', next: pkg });
+      try {
+        this.#commit(claimed, pkg, { bindings: candidate.bindings, optionalBindings: candidate.optionalBindings, dependsOn: candidate.dependsOn }, next);
+        routed();
+        table.remove(key);
+      } finally {
+        this.#endSwap(id);
+      }
+      d.engine.retireInBackground(id, old, true);
+      d.metrics.swaps.succeeded++;
+      const durationMs = performance.now() - started;
+      d.events.emit('module:swapped', { id, from, to: pkg.manifest.version, stateful: old.stateful, durationMs, heldCalls: 0 });
+      d.logger.info({ module: id, from, to: pkg.manifest.version }, 'rollout promoted: the new version serves every client, the old one drains');
+    });
+  }
+
+  /** A rollout ended without its version (rolled back, aborted): `routed()` first, then the candidate drains and unloads. */
+  dropCandidate(id: string, version: string, routed: () => void): Promise<void> {
+    return this.#queued(id, async () => {
+      routed();
+      await this.#removeCandidate(candidateKey(id, version));
+    });
+  }
+
+  async #removeCandidate(key: string): Promise<void> {
+    const table = this.#d.engine.table;
+    if (!table.has(key)) return;
+    await this.#d.engine.deactivate(key, 'unload').catch(() => {});
+    table.remove(key);
   }
 
   #failed(id: string, from: string, to: string, cause: unknown): never {

@@ -12,6 +12,17 @@ import type { Clock } from './clock.js';
 import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
 import type { ModuleWatchEvent } from './watchEvents.js';
 import type { Explanation } from './explain/facts.js';
+import type { RolloutApi, RolloutStateName } from '../fleet/index.js';
+
+/** The host's part in rollouts across hosts sharing one PostgreSQL (docs/rollouts.md). */
+export interface HostRolloutOptions {
+  /** This host's name in health rows and the rollout history. Default: `<hostname>:<pid>`. */
+  hostId?: string;
+  /** How often the host reads the rollout records and decides (besides NOTIFY). Default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How often the host writes its health counts. Default 1000 ms. */
+  reportIntervalMs?: number;
+}
 
 export interface HostLimits {
   memoryMb?: number;
@@ -76,6 +87,11 @@ export interface HostOptions {
   /** Modules' `fetch`: the operator's allow-list of origins, timeout, response-size cap. */
   fetch?: HostFetchOptions;
   restart?: RestartPolicy;
+  /**
+   * Staged rollouts across the hosts sharing this store (docs/rollouts.md): `true` or options.
+   * Needs a store ('postgres://…' for several hosts; PGlite for one). Default off.
+   */
+  rollouts?: boolean | HostRolloutOptions;
   /** Budget for draining in-flight calls at stop / unload. Default 5000 ms. */
   drainTimeoutMs?: number;
   /** A pino logger, or a level for the host's own logger. Default: silent. */
@@ -141,6 +157,8 @@ export interface HostEvents {
   'swap:failed': (e: { id: string; from: string; to?: string; code: string; reason: string; error: Error }) => void;
   'catalog:changed': (e: { generation: number; added: string[]; removed: string[]; changed: string[] }) => void;
   'client:changed': (e: { clients: readonly string[] | 'all' }) => void;
+  /** A rollout's record moved on (a stage, a pause, promotion, completion, abort or automatic rollback with its reason), as this host applied it. */
+  'rollout:changed': (e: { rolloutId: string; moduleId: string; version: string; state: RolloutStateName; percent: number; stage?: number; reason?: string }) => void;
   /** A watcher diagnostic: a broken edit (the old version serves on), a rebuild error. */
   'module:diagnostic': (e: { id?: string; dir: string; code: string; message: string; diagnostics: readonly ManifestDiagnostic[] }) => void;
 }
@@ -190,6 +208,8 @@ export interface Host {
    * rows now; never throws for an unknown module (the chain says there is no package).
    */
   explain(clientId: string, moduleId: string): Promise<Explanation>;
+  /** Staged rollouts (start, status, list, promote, pause, resume, abort); E_ROLLOUTS_DISABLED without the `rollouts` option. */
+  readonly rollouts: RolloutApi;
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
   off<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;
   once<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): this;

@@ -32,6 +32,7 @@ const EVENT_TYPES: readonly (keyof HostEvents)[] = [
   'swap:failed',
   'catalog:changed',
   'client:changed',
+  'rollout:changed',
   'module:diagnostic',
 ];
 
@@ -53,6 +54,8 @@ function summarize(type: keyof HostEvents, e: Record<string, unknown>): string {
       return `catalog generation ${e.generation}: +[${(e.added as string[]).join(', ')}] -[${(e.removed as string[]).join(', ')}] ~[${(e.changed as string[]).join(', ')}]`;
     case 'client:changed':
       return `clients changed: ${e.clients === 'all' ? 'all' : (e.clients as string[]).join(', ')}`;
+    case 'rollout:changed':
+      return `rollout ${e.rolloutId} of ${e.moduleId}@${e.version}: ${e.state} at ${e.percent} %${e.reason ? ` (${e.reason})` : ''}`;
     case 'module:diagnostic':
       return `${e.id ?? e.dir}: ${e.code} ${e.message}`;
     default: {
