@@ -6,6 +6,7 @@ import { solve, type Obligation, type Reason, type ReasonKind } from './solver.j
 import { cycleCheck, wouldRedirect } from './solverCycles.js';
 import { deadPackages } from './solverPrune.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
+import { rememberPlan, resolveIncrementally, type PlanFacts } from './resolveSession.js';
 
 const CODE_OF: Record<ReasonKind, ResolveErrorCodeValue> = {
   missing: ResolveErrorCode.MISSING,
@@ -58,22 +59,44 @@ function strictError(unresolved: readonly { id: string; error: HotmodError }[]):
  * strict (default): throws a HotmodError (E_RESOLVE_*) whose message explains the chain.
  * partial: never throws for resolution problems; what cannot be resolved, and what needs
  * it, is listed in `unresolved` with its explanation.
+ *
+ * `options.previous`: the plan of an earlier resolve of almost the same packages (the
+ * watcher's and the swap's case). Only what the change can reach is resolved again
+ * (resolveSession.ts); the answer is the one a resolve from scratch gives.
  */
 export function resolvePlan(packages: readonly ModulePackage[], options: ResolveOptions): ResolvePlan {
+  if (options.previous !== undefined) {
+    const plan = resolveIncrementally(packages, options, resolveFull);
+    if (plan !== undefined) return plan;
+  }
+  const { plan, facts } = resolveFull(packages, options);
+  rememberPlan(plan, packages, options, facts);
+  return plan;
+}
+
+/** A resolve from scratch: the plan, and what an incremental resolve needs to know about how it was found. */
+function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions): { plan: ResolvePlan; facts: PlanFacts } {
   const index = resolveIndexFor(packages, options.hostVersion);
   const mode = options.mode ?? 'strict';
   const requested = options.request ? [...new Set(options.request)].sort() : [...index.ids];
   const roots: Obligation[] = requested.map((id) => ({ kind: 'root', id }));
   const unresolved: { id: string; error: HotmodError }[] = [];
+  let decomposable = true;
 
   let selected: Map<string, ModulePackage>;
   const budget = options.maxBacktracks;
-  // Most catalogs resolve in a few backtracks. When the first try runs past FIRST_TRY, the
-  // search starts again with the versions that can be in no plan of this request turned
-  // down when tried (solverPrune.ts): the same answer, found without the long detours.
-  const firstBudget = Math.min(budget ?? Infinity, FIRST_TRY);
-  let joint = solve(index, roots, { excludable: false, budget: firstBudget });
-  if (!joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
+  // Most small catalogs resolve in a few backtracks. When the first try runs past FIRST_TRY,
+  // the search starts again with the versions that can be in no plan of this request turned
+  // down when tried (solverPrune.ts): the same answer, found without the long detours. Big
+  // catalogs start with them at once (the first try would nearly always be wasted there).
+  const deadFirst = index.slotCount >= DEAD_FIRST_IDS;
+  const firstBudget = deadFirst ? (budget ?? Infinity) : Math.min(budget ?? Infinity, FIRST_TRY);
+  let joint = solve(index, roots, {
+    excludable: false,
+    ...(deadFirst ? { nogoods: deadPackages(index, requested) } : {}),
+    ...(firstBudget === Infinity ? {} : { budget: firstBudget }),
+  });
+  if (!deadFirst && !joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
     joint = solve(index, roots, { excludable: false, nogoods: deadPackages(index, requested), ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
@@ -86,14 +109,18 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     if (!partial.ok) {
       const error = unresolvedError(requested.join(', '), partial.reason, index.hostVersion);
       if (mode === 'strict') throw error;
-      return { modules: [], levels: [], unresolved: requested.map((id) => ({ id, error })) };
+      const plan = { modules: [], levels: [], unresolved: requested.map((id) => ({ id, error })) };
+      return { plan, facts: { jointOk: false, decomposable: false, solved: plan.unresolved.length } };
     }
     selected = partial.selected;
     for (const id of requested) {
       const reason = partial.excluded.get(id);
       if (reason) unresolved.push({ id, error: unresolvedError(id, reason, index.hostVersion) });
     }
-    if (unresolved.length === 0) unresolved.push({ id: requested[0]!, error: unresolvedError(requested[0]!, joint.reason, index.hostVersion) });
+    if (unresolved.length === 0) {
+      decomposable = false; // the joint search's reason names the whole request
+      unresolved.push({ id: requested[0]!, error: unresolvedError(requested[0]!, joint.reason, index.hostVersion) });
+    }
     if (mode === 'strict') throw strictError(unresolved);
   }
 
@@ -106,6 +133,7 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     // preference order or proves there is none. The retries with each cycle forbidden remain
     // for cycles that optional providers close. When no complete plan is found, the first
     // choice stands and its cycle is reported (or left out, in partial mode).
+    decomposable = false; // the search for another choice looks at the whole plan at once
     const nogoods: { members: readonly ModulePackage[]; why: string }[] = [...deadPackages(index, requested)];
     let cycles: readonly Cycle[] = plan.cycles;
     let current = selected;
@@ -126,8 +154,14 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
     }
     if (plan.cycles !== undefined) plan = buildPlan(index, selected, mode, optionalOnly, false);
   }
-  return { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] };
+  return {
+    plan: { modules: plan.modules, levels: plan.levels, unresolved: [...unresolved, ...plan.unresolved] },
+    facts: { jointOk: joint.ok, decomposable, solved: unresolved.length },
+  };
 }
+
+/** From this many module ids on, the dead-package pass runs before the first search (see resolveFull). */
+const DEAD_FIRST_IDS = 1_000;
 
 /** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
 const FIRST_TRY = 2_000;
@@ -252,11 +286,13 @@ function buildPlan(
     // consumers' optional bindings become null): an optional requirement never fails a plan.
     const wanted = cyclic.filter((c) => !c.members.every((id) => optionalOnly.has(id)));
     if (probe && wanted.length > 0) return { modules: [], levels: [], unresolved: [], cycles: wanted };
-    const text = wanted.map((c) => c.text).join('; ');
     const fix = 'to fix: remove one of these requirements (move shared code into a module both can depend on, or make one requirement optional)';
-    const details = { cycles: wanted.map((c) => c.path), chain: wanted.map((c) => c.text) };
     if (mode === 'strict' && wanted.length > 0)
-      throw new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve ${wanted.length === 1 ? 'a cycle' : `${wanted.length} cycles`}: modules need each other in a cycle: ${text}; ${fix}`, details);
+      throw new HotmodError(
+        ResolveErrorCode.CYCLE,
+        `cannot resolve ${wanted.length === 1 ? 'a cycle' : `${wanted.length} cycles`}: modules need each other in a cycle: ${wanted.map((c) => c.text).join('; ')}; ${fix}`,
+        { cycles: wanted.map((c) => c.path), chain: wanted.map((c) => c.text) },
+      );
     // partial (or only optional extras): the cycle's members, and everything that needs them, are left out.
     const removed = new Map<string, string>();
     for (const c of cyclic) for (const id of c.members) removed.set(id, `it is in a cycle`);
@@ -269,11 +305,27 @@ function buildPlan(
           stack.push(dep);
         }
     }
+    // Each module's explanation names the cycles it is in or needs, not every cycle of the plan.
+    const concerns = new Map<string, Cycle[]>();
+    for (const c of cyclic) {
+      const seen = new Set(c.members);
+      const queue = [...c.members];
+      for (let qi = 0; qi < queue.length; qi++) {
+        const id = queue[qi]!;
+        const list = concerns.get(id);
+        if (list) list.push(c);
+        else concerns.set(id, [c]);
+        for (const { id: dep } of nodes.get(id)!.dependents) if (!seen.has(dep)) (seen.add(dep), queue.push(dep));
+      }
+    }
     for (const id of [...removed.keys()].sort()) {
       if (optionalOnly.has(id)) continue;
+      const mine = concerns.get(id)!.filter((c) => wanted.includes(c));
+      const own = mine.length > 0 ? mine : concerns.get(id)!;
+      const details = { cycles: own.map((c) => c.path), chain: own.map((c) => c.text) };
       unresolved.push({
         id,
-        error: new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve module '${id}': ${removed.get(id)}: modules need each other in a cycle: ${text}; ${fix}`, { ...details, moduleId: id }),
+        error: new HotmodError(ResolveErrorCode.CYCLE, `cannot resolve module '${id}': ${removed.get(id)}: modules need each other in a cycle: ${own.map((c) => c.text).join('; ')}; ${fix}`, { ...details, moduleId: id }),
       });
     }
     for (const id of removed.keys()) {

@@ -10,10 +10,10 @@
  *   - a dependsOn of it has no live version in range, or a required capability no live
  *     provider in range (usable ones only: engines.hotmod admits the host); or
  *   - a requested id's live versions all depend on its id, in ranges none of which it satisfies.
- * Repeated until nothing changes. Only sound conclusions: the preferred plan is unchanged.
+ * Propagated until nothing changes. Only sound conclusions: the preferred plan is unchanged.
  */
-import type { ResolveIndex } from './resolveIndex.js';
-import type { Reason } from './solverTypes.js';
+import type { ProviderEntry, ResolveIndex } from './resolveIndex.js';
+import type { Reason, Template } from './solverTypes.js';
 import type { ModulePackage } from './types.js';
 
 export interface DeadPackage {
@@ -39,60 +39,81 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
   return found;
 }
 
+/** The usable packages that can serve one (id or capability, range) obligation, and how many of them are alive. */
+interface Group {
+  readonly members: readonly ModulePackage[];
+  alive: number;
+  /** The packages that have this obligation (each once). */
+  readonly waiters: { readonly pkg: ModulePackage; readonly t: Template }[];
+}
+
 function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
   const dead = new Map<ModulePackage, Reason>();
   const alive = (p: ModulePackage) => !dead.has(p);
-  // After the first round, only obligations on what died in the round before can change.
-  let touchedIds: Set<string> | null = null;
-  let touchedCaps: Set<string> | null = null;
-  let nextIds = new Set<string>();
-  let nextCaps = new Set<string>();
+  // Counting instead of rounds over the catalog: obligations with the same target and range
+  // share a group that counts its live members; a package dies when one of its groups
+  // reaches zero. Each package's death is handled once: O(edges) in all.
+  // Groups by identity, no string keys: a dependsOn's group by (the id's usable list, range),
+  // a capability's by the index's memoized list of providers in range.
+  const depGroups = new Map<readonly ModulePackage[], Map<string, Group>>();
+  const capGroups = new Map<readonly ProviderEntry[], Group>();
+  const groupsOf = new Map<ModulePackage, Group[]>();
+  const stack: { pkg: ModulePackage; t: Template; g: Group }[] = [];
+  const newGroup = (members: readonly ModulePackage[]): Group => {
+    const g: Group = { members, alive: members.length, waiters: [] };
+    for (const m of members) {
+      const of = groupsOf.get(m);
+      if (of) of.push(g);
+      else groupsOf.set(m, [g]);
+    }
+    return g;
+  };
+  for (const id of index.ids)
+    for (const pkg of index.usable(id))
+      for (const t of index.obligationsOf(pkg)) {
+        let g: Group | undefined;
+        if (t.kind === 'dep') {
+          let byRange = depGroups.get(t.usable);
+          if (!byRange) depGroups.set(t.usable, (byRange = new Map()));
+          g = byRange.get(t.range);
+          if (!g) byRange.set(t.range, (g = newGroup(t.usable.filter((p) => index.satisfies(p.manifest.version, t.range)))));
+        } else if (t.kind === 'cap') {
+          const list = index.providersInRange(t.name, t.range);
+          g = capGroups.get(list);
+          if (!g) capGroups.set(list, (g = newGroup(list.map((e) => e.pkg))));
+        } else continue;
+        g.waiters.push({ pkg, t });
+        if (g.alive === 0) stack.push({ pkg, t, g });
+      }
+  const requestedSet = new Set(requested);
+  const requestedDirty = new Set<string>(requested);
   const kill = (p: ModulePackage, kind: Reason['kind'], clause: string, because?: Reason) => {
     dead.set(p, { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] });
-    nextIds.add(p.manifest.id);
-    for (const name of Object.keys(p.manifest.provides)) nextCaps.add(name);
+    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (const w of g.waiters) stack.push({ pkg: w.pkg, t: w.t, g });
+    if (requestedSet.has(p.manifest.id)) requestedDirty.add(p.manifest.id);
   };
-  const requestedSet = new Set(requested);
-  const requestedTouched = (ids: ReadonlySet<string>) => [...ids].filter((id) => requestedSet.has(id)).sort();
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const id of index.ids) {
-      for (const pkg of index.usable(id)) {
-        if (!alive(pkg)) continue;
-        for (const t of index.obligationsOf(pkg)) {
-          if (t.kind === 'dep') {
-            if (touchedIds !== null && !touchedIds.has(t.id)) continue;
-            let first: ModulePackage | undefined;
-            let live = false;
-            for (const p of t.usable) {
-              if (!index.satisfies(p.manifest.version, t.range)) continue;
-              first ??= p;
-              if (alive(p)) {
-                live = true;
-                break;
-              }
-            }
-            if (live) continue;
-            if (first === undefined) kill(pkg, index.versions(t.id).length === 0 ? 'missing' : 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, which no usable version of ${t.id} satisfies`);
-            else kill(pkg, 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, and no version of ${t.id} in that range can be part of a plan`, dead.get(first));
-            changed = true;
-            break;
-          }
-          if (t.kind === 'cap') {
-            if (touchedCaps !== null && !touchedCaps.has(t.name)) continue;
-            const providers = index.providersInRange(t.name, t.range);
-            if (providers.some((e) => alive(e.pkg))) continue;
-            const first = providers[0];
-            if (first === undefined) kill(pkg, index.providers(t.name).length === 0 ? 'missing' : 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, which no usable module provides`);
-            else kill(pkg, 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, and no provider in that range can be part of a plan`, dead.get(first.pkg));
-            changed = true;
-            break;
-          }
-        }
-      }
+  /** `pkg`'s obligation `t` has nothing alive left to serve it (its group `g` counts none). */
+  const starve = (pkg: ModulePackage, t: Template, g: Group) => {
+    const first = g.members[0];
+    if (t.kind === 'dep') {
+      if (first === undefined) kill(pkg, index.versions(t.id).length === 0 ? 'missing' : 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, which no usable version of ${t.id} satisfies`);
+      else kill(pkg, 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, and no version of ${t.id} in that range can be part of a plan`, dead.get(first));
+    } else if (t.kind === 'cap') {
+      if (first === undefined) kill(pkg, index.providers(t.name).length === 0 ? 'missing' : 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, which no usable module provides`);
+      else kill(pkg, 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, and no provider in that range can be part of a plan`, dead.get(first));
+    }
+  };
+  while (stack.length > 0 || requestedDirty.size > 0) {
+    // The initial kills in catalog order (ids sorted, versions highest first, obligations in order), then what they starve.
+    stack.reverse();
+    while (stack.length > 0) {
+      const { pkg, t, g } = stack.pop()!;
+      if (alive(pkg)) starve(pkg, t, g);
     }
     // A requested id is in every plan: if each of its live versions depends on `dep`, the union of those ranges binds `dep`.
-    for (const id of touchedIds === null ? requested : requestedTouched(touchedIds)) {
+    const ids = [...requestedDirty].sort();
+    requestedDirty.clear();
+    for (const id of ids) {
       const live = index.usable(id).filter(alive);
       if (live.length === 0) continue;
       const deps = index.obligationsOf(live[0]!).filter((t) => t.kind === 'dep');
@@ -111,14 +132,10 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
         for (const p of index.usable(d.id)) {
           if (!alive(p) || ranges.some((r) => index.satisfies(p.manifest.version, r))) continue;
           kill(p, 'conflict', `${id} is requested and every usable version of it depends on ${d.id} in ${[...new Set(ranges)].join(' or ')}, which ${label(p)} does not satisfy`);
-          changed = true;
         }
       }
     }
-    touchedIds = nextIds;
-    touchedCaps = nextCaps;
-    nextIds = new Set();
-    nextCaps = new Set();
+    stack.reverse();
   }
   const out: DeadPackage[] = [];
   for (const [pkg, reason] of dead) out.push({ members: [pkg], why: reason.chain[0]!, reason });

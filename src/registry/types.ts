@@ -98,4 +98,11 @@ export interface ResolveOptions {
    * modules in the plan (how `hotmod resolve --client` shows one client's modules).
    */
   readonly pullOptionalProviders?: boolean;
+  /**
+   * The plan an earlier resolvePlan call returned for almost the same packages (a watcher
+   * change, a swap). Only the modules the change can reach are resolved again; the answer is
+   * the one a resolve from scratch gives (docs/resolver.md "Incremental resolution"). A plan
+   * of other options, or one already passed on, is ignored (a resolve from scratch).
+   */
+  readonly previous?: ResolvePlan;
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
-import { resolvePlan, validateManifest, type ModulePackage, type ResolvePlan } from '../../src/registry/index.js';
+import { resolvePlan, type ModulePackage, type ResolvePlan } from '../../src/registry/index.js';
 import { bindingOf, oracleSolve, violation } from './resolveOracle.js';
 import { prng } from './syntheticCatalog.js';
+import { randomCatalog } from './randomCatalog.js';
 
 /**
  * The resolver against an independent exhaustive oracle (resolveOracle.ts) on thousands of
@@ -15,50 +16,6 @@ import { prng } from './syntheticCatalog.js';
  * gives up (no E_RESOLVE_TOO_COMPLEX).
  */
 const HOST = '1.0.0';
-const VERSIONS = ['1.0.0', '1.5.0', '2.0.0'];
-const RANGES = ['^1.0.0', '^2.0.0', '>=1.5.0', '*', '~1.5.0'];
-const CAPS = ['c0.api', 'c1.api', 'c2.api'];
-
-export function randomCatalog(seed: number): ModulePackage[] {
-  const random = prng(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const idCount = 2 + Math.floor(random() * 4); // 2..5
-  const ids = Array.from({ length: idCount }, (_, i) => `m${i}`);
-  const out: ModulePackage[] = [];
-  for (const id of ids) {
-    const versions = VERSIONS.filter(() => random() < 0.6);
-    if (versions.length === 0) versions.push(pick(VERSIONS));
-    for (const version of versions) {
-      const provides: Record<string, string> = {};
-      for (const cap of CAPS) if (random() < 0.35) provides[cap] = pick(VERSIONS);
-      const requires: Record<string, string> = {};
-      const optionalRequires: Record<string, string> = {};
-      for (const cap of CAPS) {
-        if (provides[cap] !== undefined) continue;
-        const r = random();
-        if (r < 0.3) requires[cap] = pick(RANGES);
-        else if (r < 0.4) optionalRequires[cap] = pick(RANGES);
-      }
-      const dependsOn: Record<string, string> = {};
-      if (random() < 0.35) {
-        const other = pick(ids);
-        if (other !== id) dependsOn[other] = pick(RANGES);
-      }
-      const json = {
-        name: `@diff/${id}`,
-        version,
-        main: 'dist/index.js',
-        engines: { hotmod: random() < 0.12 ? '^2.0.0' : '^1.0.0' },
-        hotmod: { id, provides, requires, optionalRequires, dependsOn },
-      };
-      const dir = `/diff/${seed}/${id}-${version}`;
-      const { manifest, diagnostics } = validateManifest(json, { dir, file: `${dir}/package.json` });
-      if (!manifest) throw new Error(`seed ${seed}: invalid ${id}@${version}: ${JSON.stringify(diagnostics)}`);
-      out.push({ manifest, dir, packageJsonPath: `${dir}/package.json`, entryPath: `${dir}/dist/index.js`, key: `${id}@${version}` });
-    }
-  }
-  return out;
-}
 
 /** Everything a plan promises, checked on its own terms (bindings, order, optional bindings). */
 function checkPlan(plan: ResolvePlan, packages: readonly ModulePackage[], request: readonly string[]): string | null {

@@ -1,0 +1,453 @@
+/**
+ * Incremental resolution: `resolvePlan(packages, { previous })` after one module changed.
+ *
+ * The catalog splits into components: module ids and capabilities linked by every package's
+ * dependsOn, requires, optionalRequires and provides (all versions, whatever the host).
+ * Nothing the resolver decides, learns or explains crosses a component: a conflict's culprits
+ * are decisions its obligation links, a binding is to a provider of the same capability, an
+ * explanation names the ids and capabilities of its obligations. So a component's part of
+ * the plan is the plan of the component alone, and after a change only the components the
+ * change touches are resolved again; the rest of the previous plan is kept as it was.
+ *
+ * A change touches: the ids whose packages were added, removed or changed, and (through the
+ * new packages' own links) the components they now reach. The union of those components
+ * before the change is closed under the links after it (an unchanged package links what it
+ * linked before; a changed one is in the set), so resolving it alone is exact.
+ *
+ * Three couplings between components remain in resolveFull, and each sends the resolve back
+ * to a full one: whether the joint search succeeded at all (it decides between the joint and
+ * the greedy partial answer for every component), the search for another choice when the
+ * preferred plan closes a cycle (it looks at the whole plan), and the backtrack budget
+ * (counted over the whole search; unreachable on the catalogs docs/resolver.md documents).
+ *
+ * A package replaced by another object with the same resolver facts (id, version, engines,
+ * provides, requires, optionalRequires, dependsOn, in order: a code change) changes nothing
+ * but the plan's `pkg`: the previous plan with the new package objects.
+ */
+import { manifestFacts } from './manifestFacts.js';
+import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
+
+/** How a plan was found, as far as an incremental resolve needs to know. */
+export interface PlanFacts {
+  /** The joint search (every requested id at once) succeeded. */
+  readonly jointOk: boolean;
+  /** Components can be resolved apart (no cycle search, no request-wide explanation). */
+  readonly decomposable: boolean;
+  /** How many of `unresolved` (the first ones) came from the search; the rest from cycles in the plan. */
+  readonly solved: number;
+}
+
+type FullResolve = (packages: readonly ModulePackage[], options: ResolveOptions) => { plan: ResolvePlan; facts: PlanFacts };
+
+interface Session {
+  /** The packages resolved (a copy: the caller's list may change). */
+  readonly packages: readonly ModulePackage[];
+  readonly hostVersion: string;
+  readonly mode: 'strict' | 'partial';
+  /** Sorted, unique; undefined: every id. */
+  readonly request: readonly string[] | undefined;
+  readonly pullOptional: boolean;
+  readonly maxBacktracks: number | undefined;
+  readonly facts: PlanFacts;
+  /** Built on the first incremental resolve from this plan, then handed on to the next plan. */
+  graph: Graph | undefined;
+}
+
+const sessions = new WeakMap<ResolvePlan, Session>();
+
+/** @internal How incremental resolves went (tests check that the incremental path is taken). */
+export const incrementalStats = { derived: 0, substituted: 0, full: 0 };
+
+/** Records how `plan` was found, for a later `resolvePlan(…, { previous: plan })`. */
+export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage[], options: ResolveOptions, facts: PlanFacts, graph?: Graph): void {
+  sessions.set(plan, {
+    packages: Object.isFrozen(packages) ? packages : [...packages],
+    hostVersion: options.hostVersion,
+    mode: options.mode ?? 'strict',
+    request: options.request ? [...new Set(options.request)].sort() : undefined,
+    pullOptional: options.pullOptionalProviders !== false,
+    maxBacktracks: options.maxBacktracks,
+    facts,
+    graph,
+  });
+}
+
+/** Components of a catalog, kept up to date from plan to plan. */
+interface Graph {
+  /** Module id -> its packages now. */
+  readonly packagesOf: Map<string, ModulePackage[]>;
+  /** Node (a module id, or a capability) -> its component. */
+  readonly idComp: Map<string, number>;
+  readonly capComp: Map<string, number>;
+  /** Component -> its module ids and capabilities. */
+  readonly members: Map<number, { ids: string[]; caps: string[] }>;
+  nextComp: number;
+  /** Module id in the plan -> its level. */
+  readonly levelOf: Map<string, number>;
+  /** Unresolved id -> it is among the search's ones (true) or the cycles' (false). */
+  readonly unresolvedOf: Map<string, boolean>;
+}
+
+/** Above this share of the catalog's ids, a change is resolved from scratch (the component is most of it). */
+const MAX_SHARE = 0.5;
+/** Differences between the two package lists that are paired by key; more: a resolve from scratch. */
+const MAX_DIFF = 256;
+
+/**
+ * The plan of `packages` derived from `options.previous`, or undefined when only a resolve
+ * from scratch can give the same answer (then the caller resolves; see the file comment).
+ */
+export function resolveIncrementally(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): ResolvePlan | undefined {
+  const plan = derive(packages, options, full);
+  if (plan === undefined) incrementalStats.full++;
+  else incrementalStats.derived++;
+  return plan;
+}
+
+function derive(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): ResolvePlan | undefined {
+  const previous = options.previous!;
+  const s = sessions.get(previous);
+  if (s === undefined || !sameOptions(s, options)) return undefined;
+  const diff = diffPackages(s.packages, packages);
+  // A changed package needs its components resolved again, which only a decomposable plan allows.
+  if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return undefined;
+  const graph = s.graph ?? buildGraph(s.packages, previous);
+  s.graph = undefined; // handed on: the graph now describes the new catalog
+  // A version added twice (or next to one that stays) would be a catalog with duplicate keys: not ours to derive.
+  for (const pkg of diff.added) {
+    const key = pkg.key;
+    if ((graph.packagesOf.get(pkg.manifest.id) ?? []).some((p) => p.key === key && !diff.removed.includes(p))) return undefined;
+  }
+  const seen = new Set<string>();
+  for (const pkg of diff.added) if (seen.has(pkg.key)) return undefined;
+  else seen.add(pkg.key);
+
+  // The previous plan with the replaced package objects.
+  let plan = diff.substituted.length === 0 ? previous : substitute(previous, diff.substituted, graph);
+  for (const [from, to] of diff.substituted) replaceIn(graph.packagesOf, from, to);
+
+  if (diff.changedIds.size === 0) incrementalStats.substituted++;
+  else {
+    const next = resolveComponents(plan, options, full, s, graph, diff);
+    if (next === undefined) return undefined;
+    plan = next;
+  }
+  if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
+  rememberPlan(plan, packages, options, { ...s.facts, solved: countSolved(plan, graph) }, graph);
+  return plan;
+}
+
+function countSolved(plan: ResolvePlan, graph: Graph): number {
+  let n = 0;
+  for (const u of plan.unresolved) if (graph.unresolvedOf.get(u.id) === true) n++;
+  return n;
+}
+
+function sameOptions(s: Session, o: ResolveOptions): boolean {
+  if (s.hostVersion !== o.hostVersion || s.mode !== (o.mode ?? 'strict') || s.pullOptional !== (o.pullOptionalProviders !== false) || s.maxBacktracks !== o.maxBacktracks) return false;
+  if (o.request === undefined || s.request === undefined) return o.request === undefined && s.request === undefined;
+  const r = [...new Set(o.request)].sort();
+  return r.length === s.request.length && r.every((id, i) => id === s.request![i]);
+}
+
+interface Diff {
+  readonly removed: ModulePackage[];
+  readonly added: ModulePackage[];
+  /** Same key and facts, another object: [previous, next]. */
+  readonly substituted: [ModulePackage, ModulePackage][];
+  /** Ids with a package added, removed or changed. */
+  readonly changedIds: Set<string>;
+}
+
+/** The two lists compared by reference outside the part where they differ, paired by key inside it. */
+function diffPackages(before: readonly ModulePackage[], after: readonly ModulePackage[]): Diff | undefined {
+  let head = 0;
+  const shorter = Math.min(before.length, after.length);
+  while (head < shorter && before[head] === after[head]) head++;
+  let tailB = before.length;
+  let tailA = after.length;
+  while (tailB > head && tailA > head && before[tailB - 1] === after[tailA - 1]) (tailB--, tailA--);
+  if (tailB - head > MAX_DIFF || tailA - head > MAX_DIFF) return undefined;
+  const removedByKey = new Map<string, ModulePackage>();
+  for (let i = head; i < tailB; i++) removedByKey.set(before[i]!.key, before[i]!);
+  const diff: Diff = { removed: [], added: [], substituted: [], changedIds: new Set() };
+  for (let i = head; i < tailA; i++) {
+    const pkg = after[i]!;
+    const old = removedByKey.get(pkg.key);
+    if (old === undefined) {
+      diff.added.push(pkg);
+      diff.changedIds.add(pkg.manifest.id);
+      continue;
+    }
+    removedByKey.delete(pkg.key);
+    if (old === pkg) continue; // moved, not changed
+    if (sameFacts(old, pkg)) diff.substituted.push([old, pkg]);
+    else {
+      diff.removed.push(old);
+      diff.added.push(pkg);
+      diff.changedIds.add(pkg.manifest.id);
+    }
+  }
+  for (const old of removedByKey.values()) {
+    diff.removed.push(old);
+    diff.changedIds.add(old.manifest.id);
+  }
+  return diff;
+}
+
+/** Everything the resolver reads of a package, in the order it reads it. */
+function sameFacts(a: ModulePackage, b: ModulePackage): boolean {
+  const ma = a.manifest;
+  const mb = b.manifest;
+  if (ma === mb) return true;
+  if (ma.id !== mb.id || ma.version !== mb.version || ma.engines.hotmod !== mb.engines.hotmod) return false;
+  const fa = manifestFacts(ma);
+  const fb = manifestFacts(mb);
+  return sameEntries(fa.provides, fb.provides) && sameEntries(fa.requires, fb.requires) && sameEntries(fa.optionalRequires, fb.optionalRequires) && sameEntries(fa.dependsOn, fb.dependsOn);
+}
+
+function sameEntries(a: readonly (readonly [string, string])[], b: readonly (readonly [string, string])[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+  return true;
+}
+
+function replaceIn(packagesOf: Map<string, ModulePackage[]>, from: ModulePackage, to: ModulePackage): void {
+  const list = packagesOf.get(from.manifest.id);
+  const i = list?.indexOf(from) ?? -1;
+  if (i >= 0) list![i] = to;
+}
+
+/** Where a module id sits in plan.modules: its level's slice, found by binary search (a level is sorted). */
+function positionOf(plan: ResolvePlan, graph: Graph, id: string, starts: readonly number[]): number {
+  const level = graph.levelOf.get(id);
+  if (level === undefined) return -1;
+  const ids = plan.levels[level]!;
+  let lo = 0;
+  let hi = ids.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = ids[mid]!;
+    if (v === id) return starts[level]! + mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function levelStarts(plan: ResolvePlan): number[] {
+  const starts: number[] = [];
+  let at = 0;
+  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  return starts;
+}
+
+function substitute(plan: ResolvePlan, pairs: readonly [ModulePackage, ModulePackage][], graph: Graph): ResolvePlan {
+  const starts = levelStarts(plan);
+  let modules: ResolvedModule[] | undefined;
+  for (const [from, to] of pairs) {
+    const i = positionOf(plan, graph, from.manifest.id, starts);
+    if (i < 0 || plan.modules[i]!.pkg !== from) continue; // another version is in the plan
+    modules ??= [...plan.modules];
+    modules[i] = Object.freeze({ ...plan.modules[i]!, pkg: to });
+  }
+  return modules === undefined ? plan : { modules, levels: plan.levels, unresolved: plan.unresolved };
+}
+
+/** Components of `packages` (union-find over ids and capabilities), and where the plan's modules sit. */
+function buildGraph(packages: readonly ModulePackage[], plan: ResolvePlan): Graph {
+  const graph: Graph = { packagesOf: new Map(), idComp: new Map(), capComp: new Map(), members: new Map(), nextComp: 0, levelOf: new Map(), unresolvedOf: new Map() };
+  for (const pkg of packages) {
+    const list = graph.packagesOf.get(pkg.manifest.id);
+    if (list) list.push(pkg);
+    else graph.packagesOf.set(pkg.manifest.id, [pkg]);
+  }
+  label(graph, [...graph.packagesOf.keys()], [], plan.unresolved.map((u) => u.id));
+  plan.levels.forEach((level, k) => {
+    for (const id of level) graph.levelOf.set(id, k);
+  });
+  const s = sessions.get(plan);
+  plan.unresolved.forEach((u, i) => graph.unresolvedOf.set(u.id, i < (s?.facts.solved ?? plan.unresolved.length)));
+  return graph;
+}
+
+/**
+ * (Re)labels the components of the given ids and capabilities (and of everything their
+ * packages link) from the packages they have now. The nodes given must be a union of whole
+ * components: their old labels are dropped.
+ */
+function label(graph: Graph, ids: readonly string[], caps: readonly string[], extraIds: readonly string[]): void {
+  const node = new Map<string, number>(); // "i" + id or "c" + capability -> union-find index
+  const parent: number[] = [];
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]!]!;
+    return x;
+  };
+  const nodeOf = (key: string): number => {
+    let n = node.get(key);
+    if (n === undefined) (node.set(key, (n = parent.length)), parent.push(n));
+    return n;
+  };
+  const union = (a: number, b: number) => {
+    const ra = find(a);
+    const rb = find(b);
+    if (ra !== rb) parent[ra] = rb;
+  };
+  for (const id of [...ids, ...extraIds]) nodeOf(`i${id}`);
+  for (const cap of caps) nodeOf(`c${cap}`);
+  for (const id of ids)
+    for (const pkg of graph.packagesOf.get(id) ?? []) {
+      const u = nodeOf(`i${id}`);
+      const f = manifestFacts(pkg.manifest);
+      for (const [dep] of f.dependsOn) union(u, nodeOf(`i${dep}`));
+      for (const [cap] of f.requires) union(u, nodeOf(`c${cap}`));
+      for (const [cap] of f.optionalRequires) union(u, nodeOf(`c${cap}`));
+      for (const [cap] of f.provides) union(u, nodeOf(`c${cap}`));
+    }
+  const compOfRoot = new Map<number, number>();
+  for (const [key, n] of node) {
+    const root = find(n);
+    let comp = compOfRoot.get(root);
+    if (comp === undefined) {
+      compOfRoot.set(root, (comp = graph.nextComp++));
+      graph.members.set(comp, { ids: [], caps: [] });
+    }
+    const m = graph.members.get(comp)!;
+    const name = key.slice(1);
+    if (key[0] === 'i') (graph.idComp.set(name, comp), m.ids.push(name));
+    else (graph.capComp.set(name, comp), m.caps.push(name));
+  }
+}
+
+/** Resolves the components the change touches on their own and puts their plan in place of theirs in `plan`. */
+function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | undefined {
+  // Seeds: the changed ids, and everything the new packages link.
+  const comps = new Set<number>();
+  const ids = new Set<string>();
+  const caps = new Set<string>();
+  const touchId = (id: string) => {
+    const c = graph.idComp.get(id);
+    if (c === undefined) ids.add(id);
+    else comps.add(c);
+  };
+  const touchCap = (cap: string) => {
+    const c = graph.capComp.get(cap);
+    if (c === undefined) caps.add(cap);
+    else comps.add(c);
+  };
+  for (const id of diff.changedIds) touchId(id);
+  for (const pkg of diff.added) {
+    const f = manifestFacts(pkg.manifest);
+    for (const [dep] of f.dependsOn) touchId(dep);
+    for (const [cap] of f.requires) touchCap(cap);
+    for (const [cap] of f.optionalRequires) touchCap(cap);
+    for (const [cap] of f.provides) touchCap(cap);
+  }
+  for (const c of comps) {
+    const m = graph.members.get(c)!;
+    for (const id of m.ids) ids.add(id);
+    for (const cap of m.caps) caps.add(cap);
+  }
+  // The graph follows the new catalog whatever happens next (it is handed on with the plan).
+  for (const pkg of diff.removed) {
+    const list = graph.packagesOf.get(pkg.manifest.id)!;
+    list.splice(list.indexOf(pkg), 1);
+    if (list.length === 0) graph.packagesOf.delete(pkg.manifest.id);
+  }
+  for (const pkg of diff.added) {
+    const list = graph.packagesOf.get(pkg.manifest.id);
+    if (list) list.push(pkg);
+    else graph.packagesOf.set(pkg.manifest.id, [pkg]);
+  }
+  for (const c of comps) graph.members.delete(c);
+  for (const id of ids) graph.idComp.delete(id);
+  for (const cap of caps) graph.capComp.delete(cap);
+  const inPlan = (id: string) => graph.levelOf.has(id) || graph.unresolvedOf.has(id);
+  label(graph, [...ids].filter((id) => graph.packagesOf.has(id)), [...caps], [...ids].filter((id) => !graph.packagesOf.has(id) && inPlan(id)));
+  // Requested ids that no package has stay nodes of their own (their "no module" explanation).
+  if (s.request) for (const id of s.request) if (!graph.idComp.has(id)) label(graph, [], [], [id]);
+
+  const subPackages: ModulePackage[] = [];
+  for (const id of ids) for (const pkg of graph.packagesOf.get(id) ?? []) subPackages.push(pkg);
+  // Giving up drops the graph: the plan of the full resolve has other positions (the next incremental resolve builds its own).
+  if (ids.size > MAX_SHARE * Math.max(1, graph.idComp.size)) return undefined;
+  const request = s.request?.filter((id) => ids.has(id));
+  let sub: { plan: ResolvePlan; facts: PlanFacts };
+  try {
+    sub = full(subPackages, { ...options, previous: undefined, ...(request ? { request } : {}) });
+  } catch {
+    return undefined; // strict mode: the error of a full resolve names the whole request
+  }
+  if (!sub.facts.decomposable || sub.facts.jointOk !== s.facts.jointOk) return undefined;
+  return merge(plan, sub, ids, graph);
+}
+
+function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, ids: ReadonlySet<string>, graph: Graph): ResolvePlan {
+  // Levels: a module's level is the longest chain below it, inside its component: level k of
+  // the new plan is level k of the kept part and level k of the component's plan, merged.
+  const affected = new Set<number>();
+  for (const id of ids) {
+    const k = graph.levelOf.get(id);
+    if (k !== undefined) (affected.add(k), graph.levelOf.delete(id));
+  }
+  sub.plan.levels.forEach((_, k) => affected.add(k));
+  const starts = levelStarts(plan);
+  const subStarts = levelStarts(sub.plan);
+  const depth = Math.max(plan.levels.length, sub.plan.levels.length);
+  const levels: (readonly string[])[] = [];
+  const modules: ResolvedModule[] = [];
+  for (let k = 0; k < depth; k++) {
+    const kept = plan.levels[k] ?? [];
+    if (!affected.has(k)) {
+      levels.push(kept);
+      for (let i = 0; i < kept.length; i++) modules.push(plan.modules[starts[k]! + i]!);
+      continue;
+    }
+    const added = sub.plan.levels[k] ?? [];
+    const level: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < kept.length || j < added.length) {
+      if (i < kept.length && ids.has(kept[i]!)) {
+        i++;
+        continue;
+      }
+      if (j >= added.length || (i < kept.length && kept[i]! < added[j]!)) {
+        level.push(kept[i]!);
+        modules.push(plan.modules[starts[k]! + i]!);
+        i++;
+      } else {
+        level.push(added[j]!);
+        modules.push(sub.plan.modules[subStarts[k]! + j]!);
+        graph.levelOf.set(added[j]!, k);
+        j++;
+      }
+    }
+    levels.push(level);
+  }
+  // A level left empty at the top is dropped (the kept part was shallower).
+  while (levels.length > 0 && levels[levels.length - 1]!.length === 0) levels.pop();
+  // Unresolved: the search's ones (sorted by id), then the cycles' (sorted by id), each merged.
+  for (const id of ids) graph.unresolvedOf.delete(id);
+  const solvedKept = plan.unresolved.filter((u) => graph.unresolvedOf.get(u.id) === true);
+  const cyclesKept = plan.unresolved.filter((u) => graph.unresolvedOf.get(u.id) === false);
+  const solvedNew = sub.plan.unresolved.slice(0, sub.facts.solved);
+  const cyclesNew = sub.plan.unresolved.slice(sub.facts.solved);
+  for (const u of solvedNew) graph.unresolvedOf.set(u.id, true);
+  for (const u of cyclesNew) graph.unresolvedOf.set(u.id, false);
+  const unresolved = [...mergeById(solvedKept, solvedNew), ...mergeById(cyclesKept, cyclesNew)];
+  return { modules, levels, unresolved };
+}
+
+function mergeById<T extends { readonly id: string }>(a: readonly T[], b: readonly T[]): T[] {
+  if (b.length === 0) return [...a];
+  if (a.length === 0) return [...b];
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.id < b[j]!.id)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { HotmodError } from '../../src/errors.js';
+import { resolvePlan, type ModulePackage, type ResolveOptions, type ResolvePlan } from '../../src/registry/index.js';
+import { incrementalStats } from '../../src/registry/resolveSession.js';
+import { alternativesPackages } from './alternativesCatalog.js';
+import { randomCatalog, randomPackage, RANDOM_VERSIONS } from './randomCatalog.js';
+import { prng } from './syntheticCatalog.js';
+
+/**
+ * Incremental resolution (`resolvePlan(packages, { previous })`) against a resolve from
+ * scratch of the same packages, on thousands of random single-package changes: the same
+ * plan (every module's package, bindings, optional bindings, dependsOn, dependents; the
+ * levels; every unresolved module with its code and explanation), or the same error.
+ *
+ * Catalogs: four random small catalogs side by side (separate components), sometimes
+ * sharing their capabilities (then they are one component). Changes: a package replaced by
+ * a copy with the same manifest (a code change), by a new draw (its requirements, provides,
+ * dependsOn, engines change), removed, or a new version added; applied in a chain, each
+ * resolve getting the previous one's plan.
+ */
+const HOST = '1.0.0';
+
+function fingerprint(plan: ResolvePlan) {
+  return {
+    levels: plan.levels,
+    modules: plan.modules.map((m) => ({
+      id: m.id,
+      version: m.version,
+      dir: m.pkg.dir,
+      bindings: { ...m.bindings },
+      optional: { ...m.optionalBindings },
+      dependsOn: m.dependsOn,
+      dependents: m.dependents,
+    })),
+    unresolved: plan.unresolved.map((u) => [u.id, u.error.code, u.error.message]),
+  };
+}
+
+type Outcome = { plan: ResolvePlan } | { error: string };
+
+function attempt(packages: readonly ModulePackage[], options: ResolveOptions): Outcome {
+  try {
+    return { plan: resolvePlan(packages, options) };
+  } catch (error) {
+    if (!(error instanceof HotmodError)) throw error;
+    return { error: `${error.code} ${error.message}` };
+  }
+}
+
+const show = (o: Outcome) => ('plan' in o ? fingerprint(o.plan) : o.error);
+
+function catalogOf(seed: number): ModulePackage[] {
+  const random = prng(seed * 31 + 7);
+  const shared = random() < 0.25;
+  const out: ModulePackage[] = [];
+  for (let k = 0; k < 4; k++) out.push(...randomCatalog(seed * 4 + k, { prefix: `g${k}.`, ...(shared && k < 2 ? { capPrefix: 'shared.' } : {}) }));
+  return out;
+}
+
+/** One random change of the list: same-manifest copy, a new draw, a removal, or an added version. */
+function change(packages: readonly ModulePackage[], random: () => number, step: number): ModulePackage[] {
+  const out = [...packages];
+  const i = Math.floor(random() * out.length);
+  const old = out[i]!;
+  const id = old.manifest.id;
+  const group = id.slice(0, id.indexOf('.') + 1);
+  const ids = [...new Set(out.map((p) => p.manifest.id).filter((x) => x.startsWith(group)))];
+  const caps = [...new Set(out.flatMap((p) => [...Object.keys(p.manifest.provides), ...Object.keys(p.manifest.requires)]).filter((c) => c.startsWith(group) || c.startsWith('shared.')))];
+  if (caps.length === 0) caps.push(`${group}c0.api`);
+  const r = random();
+  if (r < 0.3) out[i] = { ...old, manifest: { ...old.manifest }, dir: `${old.dir}#${step}` };
+  else if (r < 0.65) out[i] = randomPackage(random, id, old.manifest.version, ids, caps, `step${step}`);
+  else if (r < 0.8 && out.length > 1) out.splice(i, 1);
+  else {
+    const free = RANDOM_VERSIONS.filter((v) => !out.some((p) => p.manifest.id === id && p.manifest.version === v));
+    const version = free[0] ?? '3.0.0';
+    if (!out.some((p) => p.key === `${id}@${version}`)) out.push(randomPackage(random, id, version, ids, caps, `step${step}`));
+  }
+  return out;
+}
+
+function run(seeds: readonly number[], options: ResolveOptions, steps: number): string[] {
+  const mismatches: string[] = [];
+  for (const seed of seeds) {
+    const random = prng(seed + 12345);
+    let packages: readonly ModulePackage[] = catalogOf(seed);
+    let last = attempt(packages, options);
+    for (let step = 0; step < steps && mismatches.length < 5; step++) {
+      packages = change(packages, random, step);
+      const fresh = attempt(packages, options);
+      const derived = 'plan' in last ? attempt(packages, { ...options, previous: last.plan }) : fresh;
+      const a = JSON.stringify(show(derived));
+      const b = JSON.stringify(show(fresh));
+      if (a !== b) mismatches.push(`seed ${seed} step ${step}:\n incremental ${a}\n full        ${b}`);
+      last = derived;
+    }
+  }
+  return mismatches;
+}
+
+const SEEDS = Array.from({ length: 400 }, (_, i) => 1 + i * 104729);
+
+describe('incremental resolution equals a resolve from scratch', () => {
+  it('partial mode (the runtime\'s), 400 catalogs x 8 chained single-package changes', () => {
+    const before = { ...incrementalStats };
+    expect(run(SEEDS, { hostVersion: HOST, mode: 'partial' }, 8)).toEqual([]);
+    // The test proves something only if most changes took the incremental path.
+    const derived = incrementalStats.derived - before.derived;
+    const fellBack = incrementalStats.full - before.full;
+    expect(derived).toBeGreaterThan((derived + fellBack) * 0.5);
+  });
+
+  it('strict mode (errors compared too), and the swap planner\'s options (no optional providers pulled in)', () => {
+    expect(run(SEEDS.slice(0, 200), { hostVersion: HOST }, 6)).toEqual([]);
+    expect(run(SEEDS.slice(200, 400), { hostVersion: HOST, mode: 'partial', pullOptionalProviders: false }, 6)).toEqual([]);
+  });
+
+  it('with a request: the same answer, and only the requested part planned', () => {
+    const mismatches: string[] = [];
+    for (const seed of SEEDS.slice(0, 200)) {
+      const packages = catalogOf(seed);
+      const request = ['g0.m0', 'g2.m1', 'g3.m0'];
+      const options: ResolveOptions = { hostVersion: HOST, mode: 'partial', request };
+      const first = resolvePlan(packages, options);
+      const next = change(packages, prng(seed), 0);
+      const a = JSON.stringify(show(attempt(next, { ...options, previous: first })));
+      const b = JSON.stringify(show(attempt(next, options)));
+      if (a !== b) mismatches.push(`seed ${seed}: ${a} / ${b}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('a code change (same manifest) on a 2,000-id catalog gives the previous plan with the new package object', () => {
+    const packages = alternativesPackages(2000, { seed: 5 });
+    const plan = resolvePlan(packages, { hostVersion: HOST });
+    const i = packages.findIndex((p) => plan.modules.some((m) => m.pkg === p));
+    const next = [...packages];
+    next[i] = { ...packages[i]!, manifest: { ...packages[i]!.manifest }, dir: '/elsewhere' };
+    const before = incrementalStats.substituted;
+    const derived = resolvePlan(next, { hostVersion: HOST, previous: plan });
+    expect(incrementalStats.substituted).toBe(before + 1);
+    expect(derived.modules.find((m) => m.id === next[i]!.manifest.id)!.pkg).toBe(next[i]);
+    expect(fingerprint(derived)).toEqual(fingerprint(resolvePlan(next, { hostVersion: HOST })));
+  });
+
+  it('ignores a previous plan of other options, and one already passed on, and still answers right', () => {
+    const packages = catalogOf(3);
+    const plan = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    const next = change(packages, prng(9), 0);
+    const expected = JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial' })));
+    // Other options: a resolve from scratch.
+    expect(JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', pullOptionalProviders: false, previous: plan })))).toBe(
+      JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', pullOptionalProviders: false }))),
+    );
+    // The same previous twice: both answers right.
+    expect(JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', previous: plan })))).toBe(expected);
+    expect(JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', previous: plan })))).toBe(expected);
+  });
+});
