@@ -18,6 +18,7 @@ import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js
 import { createCatalogView, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/index.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
+import { FleetErrorCode, readFleet, type FleetView } from '../fleet/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CatalogReconciler, resolveCatalog } from './catalogReconciler.js';
@@ -26,6 +27,7 @@ import { systemClock, type Clock } from './clock.js';
 import { createAllEnabledConfigSource, createFileConfigSource, emptyModuleConfig } from './configSources.js';
 import { RuntimeErrorCode } from './errors.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_RESTART, makeLogger, normaliseHostOptions } from './hostOptions.js';
+import { fleetOptionsOf, HostFleet, servesOf } from './hostFleet.js';
 import { hostMetrics, moduleStatuses, prometheusText } from './hostStatus.js';
 import { ModuleTable } from './moduleTable.js';
 import { Router } from './router.js';
@@ -104,6 +106,7 @@ class HotmodHost implements Host {
   #unsubscribeSource: (() => void) | undefined;
   #bridge: LegacyBridgeParts | undefined;
   #watcher: HostWatcher | undefined;
+  #fleet: HostFleet | undefined;
   #isolateFactory: SandboxFactory | undefined;
   #processFactory: SandboxFactory | undefined;
 
@@ -204,6 +207,8 @@ class HotmodHost implements Host {
       drainTimeoutMs,
       onCatalogChanged: (changed) => reconciler.bumpCatalog([], [], changed),
     });
+    const fleetOptions = fleetOptionsOf(o);
+    const fleet = (this.#fleet = fleetOptions && new HostFleet(c.resolve(STORE), fleetOptions, this.#logger, this.#events));
     const reconciler = (this.#reconciler = new CatalogReconciler({
       modulesDir: o.modulesDir,
       engine: this.#engine,
@@ -212,13 +217,15 @@ class HotmodHost implements Host {
       events: this.#events,
       logger: this.#logger,
       running: () => this.#phase === 'running',
+      ...(fleet ? { onShadowed: (folder, external) => fleet.onShadowed(folder, external) } : {}),
     }));
     this.#unsubscribeSource = this.#source.onChange((clients) => {
       this.#router.invalidate(clients);
       this.#events.emit('client:changed', { clients });
     });
 
-    const plan = await reconciler.load();
+    // A fleet member starts with the store's artifacts beside its directory (docs/fleet.md).
+    const plan = await reconciler.load(fleet ? await fleet.loadArtifacts(() => reconciler) : []);
     this.#router.accepting = this.#phase === 'starting';
     // Level by level: modules with no path between them activate concurrently.
     for (const level of plan.levels) {
@@ -233,6 +240,7 @@ class HotmodHost implements Host {
       const factory = c.isRegistered(WATCHER_FACTORY) ? c.resolve(WATCHER_FACTORY) : await defaultWatcherFactory();
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
     }
+    await fleet?.begin(() => servesOf(this.status()));
     if (this.#phase === 'starting') this.#phase = 'running';
   }
 
@@ -273,6 +281,14 @@ class HotmodHost implements Host {
     return this.#swaps.swap(moduleId);
   }
 
+  async fleet(options: { staleAfter?: number } = {}): Promise<FleetView> {
+    if (this.#fleet) return this.#fleet.view(options.staleAfter);
+    const store = this.container.isRegistered(STORE) ? this.container.resolve(STORE) : undefined;
+    if (!store)
+      throw new HotmodError(FleetErrorCode.FLEET_NO_STORE, "host.fleet() needs the host's store: start the host first, with a store other than 'none' (and fleet: true to be in the view itself)", {});
+    return readFleet(store, options);
+  }
+
   metrics(): HostMetricsSnapshot {
     return hostMetrics(this.status(), this.#metrics);
   }
@@ -296,6 +312,7 @@ class HotmodHost implements Host {
     // Reverse order of start: watcher, modules (deepest first), factories, sources, store.
     const steps: (() => Promise<unknown> | undefined)[] = [
       () => this.#watcher?.close(),
+      () => this.#fleet?.close(),
       () => this.#reconciler?.settled(),
       () => this.#engine?.stopAll(),
       () => this.#processFactory?.close?.(),
