@@ -38,6 +38,7 @@ export class Heartbeat {
   readonly #startedAt = new Date();
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
   #failing = false;
   #stopped = false;
 
@@ -53,10 +54,20 @@ export class Heartbeat {
     this.#timer.unref();
   }
 
-  /** One beat now (a beat in flight is not doubled). */
+  /**
+   * One beat now. A beat asked for while one is in flight runs once after it (what the host
+   * serves may have changed since the first read it); any number of asks make one more beat.
+   */
   beat(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    this.#beating ??= this.#write()
+    if (this.#beating) {
+      this.#next ??= this.#beating.then(() => {
+        this.#next = undefined;
+        return this.beat();
+      });
+      return this.#next;
+    }
+    this.#beating = this.#write()
       .then(() => {
         this.#failing = false;
       })
@@ -86,6 +97,7 @@ export class Heartbeat {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    await this.#next;
     await this.#beating;
     await this.#o.store.query('DELETE FROM hotmod_fleet_hosts WHERE host_id = $1', [this.#o.hostId]);
   }

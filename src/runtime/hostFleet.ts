@@ -99,13 +99,20 @@ export class HostFleet {
       onError: (error) => this.#logger.warn({ err: error }, `fleet: heartbeat of ${this.hostId} failed; retrying every ${this.#options.heartbeatMs} ms`),
     });
     await this.#heartbeat.start();
+    // A new version (a swap, a module added or removed) is in the view at once, not a beat later.
+    this.#events.on('catalog:changed', this.#beatNow);
   }
 
-  view(staleAfter?: number): Promise<FleetView> {
+  readonly #beatNow = () => void this.#heartbeat?.beat();
+
+  /** The fleet as the store has it, this host's own row refreshed first. */
+  async view(staleAfter?: number): Promise<FleetView> {
+    await this.#heartbeat?.beat();
     return readFleet(this.#store, { selfId: this.hostId, ...(staleAfter === undefined ? {} : { staleAfter }) });
   }
 
   async close(): Promise<void> {
+    this.#events.off('catalog:changed', this.#beatNow);
     await Promise.allSettled([this.#sync?.close(), this.#heartbeat?.stop()]);
   }
 

@@ -66,7 +66,7 @@ describe('import circles', () => {
 });
 
 /** The layers (docs/architecture.md): the kernel below every part; a part's door is its index.ts. */
-const PARTS = ['registry', 'sandbox', 'runtime', 'legacy-bridge', 'cli', 'fastify'];
+const PARTS = ['registry', 'sandbox', 'runtime', 'legacy-bridge', 'fleet', 'cli', 'fastify'];
 const KERNEL = ['src/errors.ts', 'src/types.ts', 'src/version.ts', 'src/manifest.ts'];
 
 function partOf(rel: string): string | undefined {

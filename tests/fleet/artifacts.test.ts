@@ -80,6 +80,7 @@ describe.runIf(PG_URL)('artifacts in PostgreSQL, served by several host processe
     // LISTEN comes back 3 s after a loss; the fallback poll is off in practice (10 min).
     const a = await ctx.startHost('host-a', { LISTEN_RECONNECT_MS: '3000', POLL_MS: '600000' });
     expect(await answerOf(a)).toBe('1.0.0');
+    expect(await listeners(ctx, 'host-a')).toBeGreaterThan(0);
     expect(await ctx.killConnections('host-a')).toBeGreaterThan(0);
     // Published while the host's LISTEN connection is gone: its NOTIFY reaches nobody there.
     const published = await ctx.cli(['publish', await writeModule(ctx.root, { id: 'greeter', version: '1.2.0' }), '--store', ctx.url, '--json']);
