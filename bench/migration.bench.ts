@@ -10,7 +10,6 @@
  * dropped per size), default postgres://postgres@127.0.0.1:5432/test; skipped, with a
  * note, when the server cannot be reached.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { computeUnifiedView, loadCatalogView, ModuleDataMigrator, openStore, type Store } from '../src/legacy-bridge/index.js';
@@ -18,33 +17,10 @@ import { loadClientStates } from '../src/legacy-bridge/migrator/batchRepository.
 import type { CatalogView } from '../src/types.js';
 import { generateClients } from '../tests/fixtures/migration/generateClients.js';
 import { round, type Benchmark, type BenchReport, type BenchRow } from './harness.js';
+import { freshDatabase, PG_URL, withDatabase } from './pgDatabase.js';
 
 const MODULES = new URL('../tests/fixtures/migration/modules', import.meta.url).pathname;
-const PG_URL = process.env.HOTMOD_BENCH_PG_URL ?? process.env.HOTMOD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BATCH = 1000;
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `hotmod_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: withDatabase(PG_URL, name),
-    async drop() {
-      const c = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 /** The baseline: read every client's rows in batches and compute its view; nothing written. */
 async function readPass(store: Store, catalog: CatalogView): Promise<number> {
