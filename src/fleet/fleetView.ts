@@ -72,3 +72,13 @@ export async function readFleet(store: Store, options: { selfId?: string; staleA
   const stale = hosts.filter((h) => h.stale).length;
   return { hosts, live: hosts.length - stale, stale, staleAfter };
 }
+
+/** Deletes the rows of stale hosts (`hotmod fleet --prune`): the ids removed. A live host's next beat would write its row again anyway. */
+export async function pruneStaleHosts(store: Store, staleAfter = DEFAULT_STALE_AFTER): Promise<string[]> {
+  await ensureHeartbeatSchema(store);
+  const { rows } = await store.query<{ host_id: string }>(
+    `DELETE FROM hotmod_fleet_hosts WHERE extract(epoch FROM (now() - last_seen)) * 1000 > $1 * heartbeat_ms RETURNING host_id`,
+    [staleAfter],
+  );
+  return rows.map((r) => r.host_id).sort();
+}

@@ -13,4 +13,4 @@ export { ARTIFACTS_CHANNEL } from './artifactSchema.js';
 
 // Heartbeat and fleet view.
 export { Heartbeat, defaultHostId, type HostServes, type ModuleServing } from './heartbeat.js';
-export { readFleet, DEFAULT_STALE_AFTER, type FleetView, type FleetHost } from './fleetView.js';
+export { readFleet, pruneStaleHosts, DEFAULT_STALE_AFTER, type FleetView, type FleetHost } from './fleetView.js';

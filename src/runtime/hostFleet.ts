@@ -33,7 +33,7 @@ export function fleetOptionsOf(options: HostOptions): Required<FleetHostOptions>
 /** What the heartbeat says this host serves: every module in the table that is not unresolved. */
 export function servesOf(statuses: readonly ModuleStatus[]): HostServes {
   const out: HostServes = {};
-  for (const s of statuses) if (s.state !== 'unresolved') out[s.id] = { versions: [s.version], rolloutStage: null, state: s.state };
+  for (const s of [...statuses].sort((a, b) => (a.id < b.id ? -1 : 1))) if (s.state !== 'unresolved') out[s.id] = { versions: [s.version], rolloutStage: null, state: s.state };
   return out;
 }
 

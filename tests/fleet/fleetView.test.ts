@@ -60,10 +60,13 @@ describe.runIf(PG_URL)('the fleet view', () => {
     const lenient = JSON.parse((await ctx.cli(['fleet', '--store', ctx.url, '--json', '--stale-after', '1000'])).out) as FleetView;
     expect(lenient.stale).toBe(0);
 
-    // A clean stop deletes the host's row.
+    // A clean stop deletes the host's row; --prune forgets the stale one.
     await a.stop();
     const after = JSON.parse((await ctx.cli(['fleet', '--store', ctx.url, '--json'])).out) as FleetView;
     expect(after.hosts.map((h) => h.hostId)).toEqual(['host-b']);
+    const pruned = JSON.parse((await ctx.cli(['fleet', '--store', ctx.url, '--json', '--prune'])).out) as FleetView & { pruned: string[] };
+    expect(pruned.pruned).toEqual(['host-b']);
+    expect(pruned.hosts).toEqual([]);
   });
 });
 
