@@ -13,20 +13,12 @@ import type { ModuleManifest } from '../manifest.js';
 import { validateManifest } from '../registry/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import { contentHash, sha256, type ArtifactInput } from './artifact.js';
+import type { ArtifactSummary } from './artifactQueries.js';
 import { ARTIFACT_PUBLISH_LOCK, ARTIFACTS_CHANNEL, ensureArtifactSchema } from './artifactSchema.js';
 import { FleetErrorCode } from './errors.js';
 
-export interface PublishResult {
-  /** 'published': stored now; 'unchanged': the same bytes were already published (nothing written). */
-  status: 'published' | 'unchanged';
-  id: string;
-  version: string;
-  seq: number;
-  contentSha256: string;
-  bundleBytes: number;
-  publishedBy: string;
-  publishedAt: string;
-}
+/** 'published': stored now; 'unchanged': the same bytes were already published (nothing written). */
+export type PublishResult = { status: 'published' | 'unchanged' } & ArtifactSummary;
 
 /** Checks the package.json of an artifact; the manifest, or E_ARTIFACT_INVALID with every problem. */
 export function artifactManifest(packageJson: string, where: string): ModuleManifest {

@@ -5,7 +5,8 @@
  * that has read up to seq N has every artifact committed before N: its catch-up is
  * `WHERE seq > N`.
  */
-import { applyMigrations, type SchemaMigration, type Store } from '../legacy-bridge/index.js';
+import type { SchemaMigration } from '../legacy-bridge/index.js';
+import { schemaEnsurer } from './fleetSchema.js';
 
 /** The NOTIFY channel of new artifacts: payload `<seq> <id>@<version>`. */
 export const ARTIFACTS_CHANNEL = 'hotmod_artifacts';
@@ -38,11 +39,5 @@ export const ARTIFACT_MIGRATIONS: readonly SchemaMigration[] = [
   },
 ];
 
-const ready = new WeakSet<Store>();
-
-/** Applies the artifact schema once per store (safe with several processes: applyMigrations locks). */
-export async function ensureArtifactSchema(store: Store): Promise<void> {
-  if (ready.has(store)) return;
-  await applyMigrations(store, 'artifacts', ARTIFACT_MIGRATIONS);
-  ready.add(store);
-}
+/** Applies the artifact schema once per store. */
+export const ensureArtifactSchema = schemaEnsurer('artifacts', ARTIFACT_MIGRATIONS);

@@ -3,7 +3,8 @@
  * (docs/fleet.md "Fleet view"). `serves` is module id → { versions, rolloutStage }; the
  * rollout stage is null until a rollout governs the module.
  */
-import { applyMigrations, type SchemaMigration, type Store } from '../legacy-bridge/index.js';
+import type { SchemaMigration } from '../legacy-bridge/index.js';
+import { schemaEnsurer } from './fleetSchema.js';
 
 export const HEARTBEAT_MIGRATIONS: readonly SchemaMigration[] = [
   {
@@ -24,10 +25,5 @@ export const HEARTBEAT_MIGRATIONS: readonly SchemaMigration[] = [
   },
 ];
 
-const ready = new WeakSet<Store>();
-
-export async function ensureHeartbeatSchema(store: Store): Promise<void> {
-  if (ready.has(store)) return;
-  await applyMigrations(store, 'fleet-hosts', HEARTBEAT_MIGRATIONS);
-  ready.add(store);
-}
+/** Applies the heartbeat schema once per store. */
+export const ensureHeartbeatSchema = schemaEnsurer('fleet-hosts', HEARTBEAT_MIGRATIONS);
