@@ -31,7 +31,7 @@ export interface ArtifactSyncOptions {
   pollMs: number;
   /** A new artifact, in publish order; the next waits for the returned promise. */
   onArtifact(served: ServedArtifact): Promise<void>;
-  /** An artifact that could not be served (E_ARTIFACT_UNUSABLE), or a failed read of the store. */
+  /** An artifact that could not be served (E_ARTIFACT_UNUSABLE), or a failed read of the store (once per streak of failures). */
   onError(error: HotmodError | Error, artifact?: StoredArtifact): void;
 }
 
@@ -42,6 +42,8 @@ export class ArtifactSync {
   #closed = false;
   #running: Promise<void> | undefined;
   #again = false;
+  /** A read of the store failed and none has succeeded since: the next failure is not reported again. */
+  #failing = false;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   /** Catch-ups done (tests and the bench read it to know a round finished). */
@@ -93,7 +95,14 @@ export class ArtifactSync {
     }
     this.#again = false;
     this.#running = this.#read()
-      .catch((error: Error) => this.#o.onError(error))
+      .then(() => {
+        this.#failing = false;
+      })
+      .catch((error: Error) => {
+        // A store that is down is reported once, not at every poll.
+        if (!this.#failing) this.#o.onError(error);
+        this.#failing = true;
+      })
       .finally(() => {
         this.#running = undefined;
         this.catchUps++;
