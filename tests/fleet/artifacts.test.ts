@@ -68,7 +68,7 @@ describe.runIf(PG_URL)('artifacts in PostgreSQL, served by several host processe
     const human = await ctx.cli(['publish', v2, '--store', ctx.url]);
     expect(human.code).toBe(1);
     expect(human.err).toContain('E_ARTIFACT_VERSION_EXISTS');
-    // A round of the hosts' poll would have brought anything new; nothing came.
+    // Nothing reached the hosts: no swap, no catalog change.
     await new Promise((r) => setTimeout(r, 300));
     expect(a.events.length + b.events.length).toBe(eventsBefore);
     expect(await answerOf(a)).toBe('built 1.1.0');

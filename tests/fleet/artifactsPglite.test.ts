@@ -5,6 +5,7 @@
  * copy serves, and different bytes are a diagnostic. In-process host, real isolates.
  */
 import path from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { publishArtifact, readArtifactDir, tokens, type Store } from '../../src/index.js';
 import { expectCode, newHost, tempDir, waitFor } from '../runtime/helpers.js';
@@ -75,6 +76,43 @@ describe('artifacts on the embedded store (PGlite)', () => {
     await second.start();
     expect(await second.client(CLIENT).invoke('greeter.api', 'version')).toBe('2.0.0');
     expect((await second.fleet()).hosts.map((h) => h.self)).toEqual([true]);
+  });
+
+  it('refuses what is not a publishable package; an artifact the host cannot write out is a diagnostic, and the host serves on', { timeout: 120_000 }, async () => {
+    const root = await tempDir('fleet-pglite-bad');
+    const modulesDir = path.join(root, 'modules');
+    await writeModule(modulesDir, { id: 'echo', version: '1.0.0' });
+    // The cache "directory" is a file: nothing can be written under it.
+    const cacheDir = path.join(root, 'not-a-dir');
+    await writeFile(cacheDir, 'x');
+    const host = await newHost({ modulesDir, store: 'memory', fleet: { cacheDir } });
+    const diagnostics: { id?: string; code: string }[] = [];
+    host.on('module:diagnostic', (e) => diagnostics.push(e));
+    await host.start();
+    const store = host.container.resolve(tokens.STORE);
+
+    const elsewhere = await tempDir('fleet-pglite-bad-publish');
+    const good = await readArtifactDir(await writeModule(elsewhere, { id: 'greeter', version: '1.0.0' }), 'test');
+    await expectCode(publishArtifact(store, { ...good, packageJson: '{ not json' }), 'E_ARTIFACT_INVALID');
+    const noManifest = await expectCode(publishArtifact(store, { ...good, packageJson: JSON.stringify({ name: 'x', version: '1.0.0' }) }), 'E_ARTIFACT_INVALID');
+    expect(noManifest.message).toMatch(/manifest is invalid/);
+    await expectCode(publishArtifact(store, { ...good, bundle: new Uint8Array() }), 'E_ARTIFACT_INVALID');
+    await writeModule(elsewhere, { id: 'unbuilt', version: '1.0.0' }).then((dir) => rm(path.join(dir, 'dist'), { recursive: true }));
+    await expectCode(readArtifactDir(path.join(elsewhere, 'unbuilt-1.0.0'), 'test'), 'E_ARTIFACT_INVALID');
+
+    // A valid artifact that this host cannot write to its cache.
+    expect((await publishArtifact(store, good)).status).toBe('published');
+    // package.json formatting is not content: the same manifest printed another way is the same artifact.
+    const reformatted = JSON.stringify(JSON.parse(good.packageJson));
+    expect(reformatted).not.toBe(good.packageJson);
+    expect((await publishArtifact(store, { ...good, packageJson: reformatted })).status).toBe('unchanged');
+    // The source map is not content either; the manifest is.
+    expect((await publishArtifact(store, { ...good, sourceMap: Buffer.from('{}') })).status).toBe('unchanged');
+    const described = JSON.stringify({ ...JSON.parse(good.packageJson), description: 'changed' });
+    await expectCode(publishArtifact(store, { ...good, packageJson: described }), 'E_ARTIFACT_VERSION_EXISTS');
+    await waitFor(() => diagnostics.find((d) => d.code === 'E_ARTIFACT_UNUSABLE' && d.id === 'greeter'), 'the unusable-artifact diagnostic');
+    expect(await host.client(CLIENT).invoke('echo.api', 'version')).toBe('1.0.0');
+    await expectCode(host.client(CLIENT).invoke('greeter.api', 'version'), 'E_NO_PROVIDER');
   });
 
   it('refuses the fleet option without a store, and host.fleet() without one', async () => {
