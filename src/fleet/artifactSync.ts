@@ -46,16 +46,9 @@ export class ArtifactSync {
   #failing = false;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
-  /** Catch-ups done (tests and the bench read it to know a round finished). */
-  catchUps = 0;
 
   constructor(options: ArtifactSyncOptions) {
     this.#o = options;
-  }
-
-  /** The newest publish this host has read. */
-  get lastSeq(): number {
-    return this.#lastSeq;
   }
 
   /**
@@ -105,14 +98,8 @@ export class ArtifactSync {
       })
       .finally(() => {
         this.#running = undefined;
-        this.catchUps++;
         if (this.#again) this.catchUp();
       });
-  }
-
-  /** Resolves when no catch-up runs or is asked for. */
-  async settled(): Promise<void> {
-    while (this.#running) await this.#running;
   }
 
   async #read(): Promise<void> {

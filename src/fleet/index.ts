@@ -7,9 +7,8 @@ export type { ArtifactInput, StoredArtifact } from './artifact.js';
 export { publishArtifact, type PublishResult } from './artifactPublish.js';
 export { readArtifactDir } from './artifactRead.js';
 export { listArtifacts, type ArtifactSummary } from './artifactQueries.js';
-export { ArtifactSync, type ServedArtifact } from './artifactSync.js';
+export { ArtifactSync } from './artifactSync.js';
 export { shadowedArtifact } from './artifactShadow.js';
-export { ARTIFACTS_CHANNEL } from './artifactSchema.js';
 
 // Heartbeat and fleet view.
 export { Heartbeat, defaultHostId, type HostServes, type ModuleServing } from './heartbeat.js';

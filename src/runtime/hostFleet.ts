@@ -55,11 +55,6 @@ export class HostFleet {
     this.#events = events;
   }
 
-  /** The artifact sync's catch-ups so far (undefined without artifacts). */
-  get artifactSync(): ArtifactSync | undefined {
-    return this.#sync;
-  }
-
   /** LISTEN, then every stored artifact as a package: what the host starts with beside its directory. */
   async loadArtifacts(reconciler: () => CatalogReconciler): Promise<ModulePackage[]> {
     if (!this.#options.artifacts) return [];
