@@ -41,6 +41,7 @@ function checkFleet(options: HostOptions): void {
   if (fleet !== true && (typeof fleet !== 'object' || fleet === null)) throw invalid(`option "fleet" must be true or an object ({ artifacts, cacheDir, pollMs, heartbeatMs, hostId }), got ${JSON.stringify(fleet)}`);
   if (options.store === 'none') throw invalid('option "fleet" needs a store (artifacts and heartbeats live there); give "store" a URL (postgres://… for several hosts) or drop "fleet"');
   if (fleet === true) return;
+  if (fleet.artifacts !== undefined && typeof fleet.artifacts !== 'boolean') throw invalid(`fleet.artifacts must be true or false, got ${JSON.stringify(fleet.artifacts)}`);
   for (const key of ['pollMs', 'heartbeatMs'] as const) {
     const v = fleet[key];
     if (v !== undefined && !isDuration(v)) throw invalid(`fleet.${key} ${durationRule(v)}`);
