@@ -18,6 +18,7 @@ import type { StoredArtifact } from './artifact.js';
 import { materializeArtifact } from './artifactCache.js';
 import { artifactsAfter } from './artifactQueries.js';
 import { ARTIFACTS_CHANNEL } from './artifactSchema.js';
+import { FailureStreak } from './failureStreak.js';
 
 export interface ServedArtifact {
   pkg: ModulePackage;
@@ -42,13 +43,14 @@ export class ArtifactSync {
   #closed = false;
   #running: Promise<void> | undefined;
   #again = false;
-  /** A read of the store failed and none has succeeded since: the next failure is not reported again. */
-  #failing = false;
+  /** A store that is down is reported once, not at every poll. */
+  readonly #reads: FailureStreak;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
   constructor(options: ArtifactSyncOptions) {
     this.#o = options;
+    this.#reads = new FailureStreak((error) => options.onError(error));
   }
 
   /**
@@ -87,15 +89,8 @@ export class ArtifactSync {
       return;
     }
     this.#again = false;
-    this.#running = this.#read()
-      .then(() => {
-        this.#failing = false;
-      })
-      .catch((error: Error) => {
-        // A store that is down is reported once, not at every poll.
-        if (!this.#failing) this.#o.onError(error);
-        this.#failing = true;
-      })
+    this.#running = this.#reads
+      .run(() => this.#read())
       .finally(() => {
         this.#running = undefined;
         if (this.#again) this.catchUp();

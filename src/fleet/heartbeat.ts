@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { Store } from '../legacy-bridge/index.js';
 import { HOTMOD_VERSION } from '../version.js';
+import { FailureStreak } from './failureStreak.js';
 import { ensureHeartbeatSchema } from './heartbeatSchema.js';
 
 /** What a host serves of one module: its versions and, while a rollout runs, the stage. */
@@ -39,11 +40,13 @@ export class Heartbeat {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #next: Promise<void> | undefined;
-  #failing = false;
+  /** A store that is down is logged once, not every beat. */
+  readonly #writes: FailureStreak;
   #stopped = false;
 
   constructor(options: HeartbeatOptions) {
     this.#o = options;
+    this.#writes = new FailureStreak((error) => options.onError(error));
   }
 
   /** Writes the first row (so the host is in the fleet once start() resolves), then beats on a timer. */
@@ -67,15 +70,8 @@ export class Heartbeat {
       });
       return this.#next;
     }
-    this.#beating = this.#write()
-      .then(() => {
-        this.#failing = false;
-      })
-      .catch((error: Error) => {
-        // Reported once per streak: a store that is down is logged once, not every beat.
-        if (!this.#failing) this.#o.onError(error);
-        this.#failing = true;
-      })
+    this.#beating = this.#writes
+      .run(() => this.#write())
       .finally(() => {
         this.#beating = undefined;
       });
