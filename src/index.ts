@@ -105,3 +105,19 @@ export {
   type MigrationRunOptions,
   type MigrationRunReport,
 } from './legacy-bridge/index.js';
+
+// The fleet (docs/fleet.md): artifacts published to the store, and the fleet view.
+export {
+  FleetErrorCode,
+  publishArtifact,
+  readArtifactDir,
+  listArtifacts,
+  type ArtifactInput,
+  type ArtifactSummary,
+  type PublishResult,
+  type FleetView,
+  type FleetHost,
+  type HostServes,
+  type ModuleServing,
+} from './fleet/index.js';
+export type { FleetHostOptions } from './runtime/index.js';

@@ -8,7 +8,9 @@
  * Environment: PORT (default 3000; 0 picks a free port), HOST (default 127.0.0.1),
  * HOTMOD_MODULES_DIR (default modules/), HOTMOD_STORE (default pglite://.hotmod/db;
  * 'memory' or postgres://… work too),
- * HOTMOD_WATCH=1 (same as --watch), LOG_LEVEL (Fastify's pino level, default warn),
+ * HOTMOD_WATCH=1 (same as --watch), HOTMOD_FLEET=1 (serve what `hotmod publish` put in the
+ * store and heartbeat into `hotmod fleet`; docs/fleet.md), HOTMOD_HOST_ID (the fleet's name
+ * for this server, default hostname:pid), LOG_LEVEL (Fastify's pino level, default warn),
  * HOTMOD_CONSOLE_TOKEN (16+ characters: serves the operator's console at /console behind
  * that bearer token; without it there is no console, docs/console.md).
  */
@@ -26,10 +28,11 @@ const listenHost = process.env.HOST ?? '127.0.0.1';
 const modulesDir = process.env.HOTMOD_MODULES_DIR ? path.resolve(process.env.HOTMOD_MODULES_DIR) : path.join(root, 'modules');
 const store = process.env.HOTMOD_STORE ?? `pglite://${path.join(root, '.hotmod/db')}`;
 const watch = process.argv.includes('--watch') || process.env.HOTMOD_WATCH === '1';
+const fleet = process.env.HOTMOD_FLEET === '1' ? (process.env.HOTMOD_HOST_ID ? { hostId: process.env.HOTMOD_HOST_ID } : true) : false;
 
 // The host's own log (pino JSON) only for warnings; what happens is printed below as lines.
 const hostLogLevel = (process.env.HOTMOD_LOG_LEVEL ?? 'warn') as 'warn';
-const host = await createHost({ modulesDir, store, watch, logger: hostLogLevel });
+const host = await createHost({ modulesDir, store, watch, fleet, logger: hostLogLevel });
 // pluginTimeout: the host opens its store and activates modules while the plugin registers,
 // which can take longer than Fastify's default 10 s on a busy machine.
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, pluginTimeout: 120_000 });
@@ -73,7 +76,7 @@ const demo = await prepareDemoStore(host);
 const url = await app.listen({ port, host: listenHost });
 const modules = host.status();
 const active = modules.filter((m) => m.state === 'active').length;
-console.log(`hotmod app server listening on ${url} (${active}/${modules.length} modules active, store ${store}${watch ? ', hot reload on' : ''}, up in ${Math.round(performance.now())} ms)`);
+console.log(`hotmod app server listening on ${url} (${active}/${modules.length} modules active, store ${store}${watch ? ', hot reload on' : ''}${fleet ? ', in the fleet' : ''}, up in ${Math.round(performance.now())} ms)`);
 for (const m of modules) if (m.state === 'failed' || m.state === 'unresolved') console.log(`  ${m.id}@${m.version} is ${m.state}: ${m.reason ?? 'no reason given'}`);
 const call = await pickDemoCall(host, demo.clientIds);
 if (call) {
@@ -90,6 +93,7 @@ host.on('module:diagnostic', (e) => {
   console.log(`${at()} ${e.id ?? e.dir} not swapped, the running version serves on: ${e.code} ${e.message}${details}`);
 });
 host.on('catalog:changed', (e) => {
+  if (e.added.length > 0) console.log(`${at()} added ${e.added.join(', ')}`);
   if (e.removed.length > 0) console.log(`${at()} removed ${e.removed.join(', ')}`);
 });
 if (consoleToken) console.log(`console: ${url}/console (sign in with HOTMOD_CONSOLE_TOKEN)`);

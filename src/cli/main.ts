@@ -17,6 +17,8 @@ const commands: Record<string, CommandLoader> = {
   migrate: () => import('./commands/migrate.js'),
   clients: () => import('./commands/clients.js'),
   db: () => import('./commands/db.js'),
+  publish: () => import('./commands/publish.js'),
+  fleet: () => import('./commands/fleet.js'),
 };
 
 async function helpText(): Promise<string> {

@@ -8,7 +8,7 @@ export { normalizeClientId } from './clientId.js';
 
 export type { Store } from './store/types.js';
 export { openStore, DEFAULT_STORE_URL } from './store/openStore.js';
-export { applyMigrations } from './store/migrations.js';
+export { applyMigrations, type SchemaMigration } from './store/migrations.js';
 
 export { initLegacySchema } from './legacy/legacySchema.js';
 export { createLegacyApi, type LegacyApi } from './legacy/legacyApi.js';

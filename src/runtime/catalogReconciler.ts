@@ -8,6 +8,7 @@
  * graph is never rewired.
  */
 import type { Logger } from 'pino';
+import semver from 'semver';
 import type { EventEmitter } from 'eventemitter3';
 import type { HotmodError } from '../errors.js';
 import type { CatalogView } from '../types.js';
@@ -38,6 +39,8 @@ export interface ReconcilerDeps {
    * or rolled-back rollout, which serves only the clients its rollout picks (rolloutAgent.ts).
    */
   heldOut?(): ReadonlySet<string>;
+  /** A package from outside the directory (a published artifact) has the key of a folder's package: the folder's serves. */
+  onShadowed?(folder: ModulePackage, external: ModulePackage): void;
 }
 
 /** Resolves `packages` (or, with none, the catalog on disk) in partial mode: `host.resolve`. */
@@ -68,19 +71,55 @@ export class CatalogReconciler {
     return [...this.#packages.values()];
   }
 
-  /** The start-up scan: every package found, resolved; returns the plan (its levels order the eager start). */
-  async load(): Promise<CatalogPlan> {
+  /**
+   * The start-up scan: every package found, plus `external` ones (published artifacts,
+   * docs/fleet.md; a folder's package of the same id@version wins), resolved; returns the
+   * plan (its levels order the eager start).
+   */
+  async load(external: readonly ModulePackage[] = []): Promise<CatalogPlan> {
     const d = this.#d;
     const scan = await scanCatalog(d.modulesDir);
     for (const diag of scan.diagnostics)
       if (diag.severity === 'error') d.logger.warn({ dir: diag.dir, code: diag.code, jsonPath: diag.jsonPath }, `${diag.message} (${diag.fix})`);
-    for (const pkg of scan.packages) {
+    for (const pkg of [...scan.packages, ...external]) {
+      if (this.#shadowed(pkg)) continue;
       this.#packages.set(pkg.dir, pkg);
       d.events.emit('module:discovered', { id: pkg.manifest.id, version: pkg.manifest.version, dir: pkg.dir });
     }
     const plan = await this.#applyPlan();
     this.bumpCatalog(d.engine.table.ids(), [], []);
     return plan;
+  }
+
+  /**
+   * A package from outside the modules directory (a published artifact): held like a
+   * folder's. A higher version of a module in the table is swapped in (the swap's checks
+   * apply; refused or failed, the running version serves on and swap:failed says why);
+   * anything else is added and resolved as a new folder would be.
+   */
+  addExternal(pkg: ModulePackage): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#shadowed(pkg)) return;
+      const d = this.#d;
+      const record = d.engine.table.get(pkg.manifest.id);
+      if (record === undefined || record.state.name === 'unresolved' || !semver.gt(pkg.manifest.version, record.pkg.manifest.version)) {
+        await this.#addPackage(pkg);
+        return;
+      }
+      this.#packages.set(pkg.dir, pkg);
+      d.events.emit('module:discovered', { id: pkg.manifest.id, version: pkg.manifest.version, dir: pkg.dir });
+      await d.swaps.swap(record.id, pkg).catch(() => {});
+    });
+  }
+
+  /** Another package already has this id@version (a folder's wins over an external one's). */
+  #shadowed(pkg: ModulePackage): boolean {
+    for (const held of this.#packages.values()) {
+      if (held.key !== pkg.key || held.dir === pkg.dir) continue;
+      this.#d.onShadowed?.(held, pkg);
+      return true;
+    }
+    return false;
   }
 
   /** Waits for the reconciliations queued so far (stop). */

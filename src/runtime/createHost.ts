@@ -18,6 +18,7 @@ import type { CatalogView, ConfigSource, UnifiedModuleConfig } from '../types.js
 import { createCatalogView, type ModulePackage, type ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/index.js';
 import { createIsolateSandboxFactory, createProcessSandboxFactory } from '../sandbox/index.js';
+import { FleetErrorCode, readFleet, type FleetView, type RolloutApi } from '../fleet/index.js';
 import { createLegacyBridge, DEFAULT_STORE_URL, LegacyBridgeErrorCode, normalizeClientId, type LegacyApi, type ModuleDataMigrator, type ModuleSystemUnifier } from '../legacy-bridge/index.js';
 import { ActivationEngine } from './activationEngine.js';
 import { CatalogReconciler, resolveCatalog } from './catalogReconciler.js';
@@ -30,12 +31,12 @@ import type { Explanation } from './explain/facts.js';
 import { FailureLog } from './explain/failureLog.js';
 import { runtimeFactsOf } from './explain/runtimeFacts.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_RESTART, makeLogger, normaliseHostOptions } from './hostOptions.js';
+import { fleetOptionsOf, HostFleet, servesOf } from './hostFleet.js';
 import { hostMetrics, moduleStatuses, prometheusText } from './hostStatus.js';
 import { ModuleTable } from './moduleTable.js';
 import { Router } from './router.js';
 import { SwapCoordinator } from './swapCoordinator.js';
 import { RolloutAgent } from './rolloutAgent.js';
-import { FleetErrorCode, type RolloutApi } from '../fleet/index.js';
 import { hostname } from 'node:os';
 import {
   CLOCK,
@@ -112,6 +113,7 @@ class HotmodHost implements Host {
   #unsubscribeSource: (() => void) | undefined;
   #bridge: LegacyBridgeParts | undefined;
   #watcher: HostWatcher | undefined;
+  #fleet: HostFleet | undefined;
   #isolateFactory: SandboxFactory | undefined;
   #processFactory: SandboxFactory | undefined;
   #rollouts: RolloutAgent | undefined;
@@ -239,6 +241,8 @@ class HotmodHost implements Host {
       await this.#rollouts.init();
     }
     const agent: RolloutAgent | undefined = this.#rollouts;
+    const fleetOptions = fleetOptionsOf(o);
+    const fleet = (this.#fleet = fleetOptions && new HostFleet(c.resolve(STORE), fleetOptions, this.#logger, this.#events));
     const reconciler = (this.#reconciler = new CatalogReconciler({
       modulesDir: o.modulesDir,
       engine: this.#engine,
@@ -248,13 +252,15 @@ class HotmodHost implements Host {
       logger: this.#logger,
       running: () => this.#phase === 'running',
       ...(agent ? { heldOut: () => agent.heldOut() } : {}),
+      ...(fleet ? { onShadowed: (folder, external) => fleet.onShadowed(folder, external) } : {}),
     }));
     this.#unsubscribeSource = this.#source.onChange((clients) => {
       this.#router.invalidate(clients);
       this.#events.emit('client:changed', { clients });
     });
 
-    const plan = await reconciler.load();
+    // A fleet member starts with the store's artifacts beside its directory (docs/fleet.md).
+    const plan = await reconciler.load(fleet ? await fleet.loadArtifacts(() => reconciler) : []);
     this.#router.accepting = this.#phase === 'starting';
     // Level by level: modules with no path between them activate concurrently.
     for (const level of plan.levels) {
@@ -269,6 +275,7 @@ class HotmodHost implements Host {
       const factory = c.isRegistered(WATCHER_FACTORY) ? c.resolve(WATCHER_FACTORY) : await defaultWatcherFactory();
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
     }
+    await fleet?.begin(() => servesOf(this.status()));
     if (this.#phase === 'starting') this.#phase = 'running';
     // Joins the rollouts at their current stage (candidates activate, routing follows).
     if (this.#rollouts && this.#phase === 'running') await this.#rollouts.begin();
@@ -336,6 +343,14 @@ class HotmodHost implements Host {
     return this.#swaps.swap(moduleId);
   }
 
+  async fleet(options: { staleAfter?: number } = {}): Promise<FleetView> {
+    if (this.#fleet) return this.#fleet.view(options.staleAfter);
+    const store = this.container.isRegistered(STORE) ? this.container.resolve(STORE) : undefined;
+    if (!store)
+      throw new HotmodError(FleetErrorCode.FLEET_NO_STORE, "host.fleet() needs the host's store: start the host first, with a store other than 'none' (and fleet: true to be in the view itself)", {});
+    return readFleet(store, options);
+  }
+
   metrics(): HostMetricsSnapshot {
     return hostMetrics(this.status(), this.#metrics);
   }
@@ -360,6 +375,7 @@ class HotmodHost implements Host {
     const steps: (() => Promise<unknown> | undefined)[] = [
       () => this.#rollouts?.stop(),
       () => this.#watcher?.close(),
+      () => this.#fleet?.close(),
       () => this.#reconciler?.settled(),
       () => this.#engine?.stopAll(),
       () => this.#processFactory?.close?.(),

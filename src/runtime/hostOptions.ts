@@ -30,8 +30,26 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
     // Durations beyond Node's timer range would fire at once.
     else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
   if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
+  checkFleet(options);
   const fetch = checkHostFetch(options.fetch, (reason) => invalid(reason));
   return { ...options, modulesDir: path.resolve(options.modulesDir), ...(fetch === undefined ? {} : { fetch }) };
+}
+
+function checkFleet(options: HostOptions): void {
+  const fleet = options.fleet;
+  if (fleet === undefined || fleet === false) return;
+  if (fleet !== true && (typeof fleet !== 'object' || fleet === null)) throw invalid(`option "fleet" must be true or an object ({ artifacts, cacheDir, pollMs, heartbeatMs, hostId }), got ${JSON.stringify(fleet)}`);
+  if (options.store === 'none') throw invalid('option "fleet" needs a store (artifacts and heartbeats live there); give "store" a URL (postgres://… for several hosts) or drop "fleet"');
+  if (fleet === true) return;
+  if (fleet.artifacts !== undefined && typeof fleet.artifacts !== 'boolean') throw invalid(`fleet.artifacts must be true or false, got ${JSON.stringify(fleet.artifacts)}`);
+  for (const key of ['pollMs', 'heartbeatMs'] as const) {
+    const v = fleet[key];
+    if (v !== undefined && !isDuration(v)) throw invalid(`fleet.${key} ${durationRule(v)}`);
+  }
+  for (const key of ['cacheDir', 'hostId'] as const) {
+    const v = fleet[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw invalid(`fleet.${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
 }
 
 export function makeLogger(option: HostOptions['logger']): Logger {

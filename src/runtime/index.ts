@@ -7,6 +7,7 @@ export type {
   HostOverrides,
   HostLimits,
   HostFetchOptions,
+  FleetHostOptions,
   RestartPolicy,
   HostClient,
   HostEvents,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ConfigSource, UnifiedModuleConfig } from '../types.js';
 import type { Activation, Isolation, ManifestDiagnostic, ResolvePlan } from '../registry/index.js';
 import type { SandboxFactory } from '../sandbox/index.js';
+import type { FleetView } from '../fleet/index.js';
 import type { Clock } from './clock.js';
 import type { ModuleMetricsSnapshot, HostMetricsSnapshot } from './callMetrics.js';
 import type { ModuleWatchEvent } from './watchEvents.js';
@@ -66,6 +67,20 @@ export interface HostOverrides {
   watcherFactory?: WatcherFactory;
 }
 
+/** A host's part in the fleet on its store (docs/fleet.md). */
+export interface FleetHostOptions {
+  /** Serve the artifacts published to the store (`hotmod publish`) beside modulesDir. Default true. */
+  artifacts?: boolean;
+  /** Where stored artifacts are written out as package folders. Default `<modulesDir>/../.hotmod/artifacts`. */
+  cacheDir?: string;
+  /** The fallback poll of the artifact table (NOTIFY is the fast path). Default 5000 ms. */
+  pollMs?: number;
+  /** Heartbeat interval of the fleet view. Default 2000 ms. */
+  heartbeatMs?: number;
+  /** This host's id in the fleet view. Default `<hostname>:<pid>`. */
+  hostId?: string;
+}
+
 export interface HostOptions {
   /** The modules directory: one package folder per module. */
   modulesDir: string;
@@ -76,6 +91,12 @@ export interface HostOptions {
    * bridge; clients then come from hotmod.config.json, else every module is enabled.
    */
   store?: string;
+  /**
+   * Join the fleet on the store (docs/fleet.md): serve the union of modulesDir and the
+   * store's published artifacts (new ones arrive by LISTEN/NOTIFY), and heartbeat into the
+   * fleet view. `true` takes the defaults. Needs a store (not 'none'). Default off.
+   */
+  fleet?: boolean | FleetHostOptions;
   /** Hot reload (chokidar); `hotmod dev` turns it on. Default false. */
   watch?: boolean;
   /** hotmod.config.json (per-client lists and module-level config). Default: `<modulesDir>/../hotmod.config.json` when it exists. */
@@ -221,6 +242,12 @@ export interface Host {
   readonly unifier: ModuleSystemUnifier | undefined;
   /** The migrator from legacy lists to registry rows (undefined with store 'none', or before start()). */
   readonly migrator: ModuleDataMigrator | undefined;
+  /**
+   * Every host with a heartbeat in this host's store (docs/fleet.md "Fleet view"): what each
+   * serves, stale ones marked (no heartbeat for `staleAfter` intervals, default 3).
+   * E_FLEET_NO_STORE with store 'none'.
+   */
+  fleet(options?: { staleAfter?: number }): Promise<FleetView>;
   /** The host's container (advanced: resolve a part by its token). */
   readonly container: DependencyContainer;
   stop(): Promise<void>;

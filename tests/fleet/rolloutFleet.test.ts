@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, PG_URL } from '../legacy-bridge/support/stores.js';
 import type { RolloutStatus } from '../../src/fleet/index.js';
-import { startHostProcess, type HostProcess } from './support/hostProcess.js';
+import { startHostProcess, type HostProcess } from './support/rolloutHostProcess.js';
 import { CLIENTS, expectedNew, modulesDirWith } from './support.js';
 
 type Versions = Record<string, { direct: string; viaFront: string }>;

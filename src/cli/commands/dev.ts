@@ -31,7 +31,7 @@ const WATCHED: (keyof HostEvents)[] = ['module:activated', 'module:deactivated',
 
 export const command: Command = {
   summary: 'Development mode: watch the modules directory, hot-swap edits (src/ rebuilt with esbuild), show live status',
-  usage: 'hotmod dev [--modules DIR] [--store URL] [--config hotmod.config.json] [--json]',
+  usage: 'hotmod dev [--modules DIR] [--store URL] [--config hotmod.config.json] [--fleet] [--json]',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { run, json } = hostRunOptions(argv, { watch: true });
     const recent: EventLine[] = [];

@@ -26,10 +26,12 @@ export interface HostRunOptions {
   store?: string;
   configFile?: string;
   watch: boolean;
+  /** --fleet: serve the store's published artifacts and heartbeat into `hotmod fleet` (docs/fleet.md). */
+  fleet?: true;
 }
 
 export function hostRunOptions(argv: string[], defaults: { watch: boolean }): { run: HostRunOptions; json: boolean } {
-  const args = parseArgs(argv, { values: ['modules', 'store', 'config'] });
+  const args = parseArgs(argv, { values: ['modules', 'store', 'config'], booleans: ['fleet'] });
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
   const store = stringFlag(args, 'store');
   const configFile = stringFlag(args, 'config');
@@ -39,6 +41,7 @@ export function hostRunOptions(argv: string[], defaults: { watch: boolean }): { 
       ...(store !== undefined ? { store } : {}),
       ...(configFile !== undefined ? { configFile: path.resolve(configFile) } : {}),
       watch: defaults.watch,
+      ...(args.flags.fleet === true ? { fleet: true as const } : {}),
     },
     json: args.flags.json === true,
   };
@@ -89,7 +92,7 @@ export async function runHost(
 
 export const command: Command = {
   summary: 'Run the host: activate the modules and serve until SIGINT / SIGTERM (then drain and stop)',
-  usage: 'hotmod start [--modules DIR] [--store URL] [--config hotmod.config.json] [--json]',
+  usage: 'hotmod start [--modules DIR] [--store URL] [--config hotmod.config.json] [--fleet] [--json]   (--fleet: serve what hotmod publish stored, show up in hotmod fleet)',
   async run(argv: string[], io: CliIO): Promise<number> {
     const { run, json } = hostRunOptions(argv, { watch: false });
     return runHost(io, run, json);

@@ -1,79 +1,92 @@
-/** Spawns rolloutHostChild.ts as a real application server (Node 24, --no-node-snapshot, tsx) and talks to it over IPC. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * Spawns tests/fleet/support/artifactHost.ts as a real child process (Node 24, as the
+ * vitest worker runs, with --no-node-snapshot and tsx) and talks to it over IPC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const CHILD = path.join(import.meta.dirname, 'rolloutHostChild.ts');
-const ROOT = path.resolve(import.meta.dirname, '../../..');
+const script = path.join(import.meta.dirname, 'artifactHost.ts');
+
+export interface HostEvent {
+  event: string;
+  [key: string]: unknown;
+}
 
 export interface HostProcess {
   readonly hostId: string;
   readonly child: ChildProcess;
-  /** Every 'rollout:changed' event the host emitted. */
-  readonly events: Record<string, unknown>[];
-  output(): string;
-  request<T>(message: Record<string, unknown>, timeoutMs?: number): Promise<T>;
-  kill9(): Promise<void>;
+  readonly events: HostEvent[];
+  /** Sends a request; resolves with its value, rejects with the host's error (code in `.code`). */
+  request<T = unknown>(op: 'invoke' | 'status' | 'fleet' | 'stop', body?: Record<string, unknown>): Promise<T>;
+  invoke(clientId: string, capability: string, method: string, input?: unknown): Promise<unknown>;
+  /** A clean stop (the host's stop(), then exit). */
   stop(): Promise<void>;
+  /** kill -9. */
+  kill(): Promise<void>;
 }
 
-export async function startHostProcess(hostId: string, env: { modulesDir: string; storeUrl: string }): Promise<HostProcess> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', CHILD], {
-    cwd: ROOT,
-    env: { ...process.env, HOTMOD_ROLLOUT_MODULES: env.modulesDir, HOTMOD_ROLLOUT_STORE: env.storeUrl, HOTMOD_ROLLOUT_HOST: hostId, FORCE_COLOR: '0' },
+export async function startHostProcess(env: Record<string, string>, startTimeoutMs = 90_000): Promise<HostProcess> {
+  const child = fork(script, [], {
+    execPath: process.execPath,
+    execArgv: ['--no-node-snapshot', '--import', 'tsx'],
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const events: Record<string, unknown>[] = [];
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const events: HostEvent[] = [];
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let seq = 0;
-  let ready!: () => void;
-  const started = new Promise<void>((resolve) => (ready = resolve));
-  child.on('message', (m: { ready?: true; event?: string; id?: number; result?: unknown; error?: { code?: string; message: string } }) => {
-    if (m.ready) ready();
-    else if (m.event) events.push(m);
-    else if (m.id !== undefined) {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (m.error) p?.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      else p?.resolve(m.result);
-    }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('message', (raw) => {
+    const m = raw as { reply?: number; ok?: boolean; value?: unknown; code?: string; message?: string } & HostEvent;
+    if (m.reply !== undefined) {
+      const p = pending.get(m.reply);
+      pending.delete(m.reply);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(Object.assign(new Error(m.message), { code: m.code }));
+    } else events.push(m);
   });
-  await Promise.race([
-    started,
-    exited.then(() => {
-      throw new Error(`host ${hostId} exited before it was ready:\n${text}`);
-    }),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`host ${hostId} not ready within 90 s:\n${text}`)), 90_000)),
-  ]);
+  void exited.then(() => {
+    for (const p of pending.values()) p.reject(new Error(`host ${env.HOST_ID} exited; output:\n${output}`));
+    pending.clear();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host ${env.HOST_ID} not ready within ${startTimeoutMs} ms; output:\n${output}`)), startTimeoutMs);
+    const check = (raw: unknown) => {
+      if ((raw as HostEvent).event !== 'ready') return;
+      clearTimeout(timer);
+      child.off('message', check);
+      resolve();
+    };
+    child.on('message', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`host ${env.HOST_ID} exited before it was ready; output:\n${output}`));
+    });
+  });
+  const request = <T>(op: string, body: Record<string, unknown> = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const n = ++seq;
+      pending.set(n, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ seq: n, op, ...body });
+    });
   return {
-    hostId,
+    hostId: env.HOST_ID!,
     child,
     events,
-    output: () => text,
-    request<T>(message: Record<string, unknown>, timeoutMs = 60_000) {
-      const id = ++seq;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`host ${hostId}: no answer to ${JSON.stringify(message)} within ${timeoutMs} ms`)), timeoutMs);
-        pending.set(id, {
-          resolve: (v) => (clearTimeout(timer), resolve(v as T)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
-        });
-        child.send({ id, ...message });
-      });
-    },
-    async kill9() {
-      child.kill('SIGKILL');
-      await exited;
-    },
+    request,
+    invoke: (clientId, capability, method, input) => request('invoke', { clientId, capability, method, input }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await request('stop').catch(() => {});
       await exited;
-      clearTimeout(t);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -1,0 +1,126 @@
+/**
+ * A host's membership of the fleet on its store (host option `fleet`, docs/fleet.md): the
+ * artifact sync that feeds published artifacts to the catalog reconciler, and the
+ * heartbeat of the fleet view. Composition only: the fleet part does the work.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { EventEmitter } from 'eventemitter3';
+import type { HotmodError } from '../errors.js';
+import { ArtifactSync, Heartbeat, defaultHostId, readFleet, shadowedArtifact, type FleetView, type HostServes, type StoredArtifact } from '../fleet/index.js';
+import type { Store } from '../legacy-bridge/index.js';
+import type { ModulePackage } from '../registry/index.js';
+import type { CatalogReconciler } from './catalogReconciler.js';
+import type { FleetHostOptions, HostEvents, HostOptions, ModuleStatus } from './types.js';
+
+export const DEFAULT_FLEET_POLL_MS = 5000;
+export const DEFAULT_HEARTBEAT_MS = 2000;
+
+/** The `fleet` option with its defaults, or undefined when the host is not in a fleet. */
+export function fleetOptionsOf(options: HostOptions): Required<FleetHostOptions> | undefined {
+  const f = options.fleet;
+  if (f === undefined || f === false) return undefined;
+  const given = f === true ? {} : f;
+  return {
+    artifacts: given.artifacts ?? true,
+    cacheDir: path.resolve(given.cacheDir ?? path.join(path.dirname(options.modulesDir), '.hotmod', 'artifacts')),
+    pollMs: given.pollMs ?? DEFAULT_FLEET_POLL_MS,
+    heartbeatMs: given.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    hostId: given.hostId ?? defaultHostId(),
+  };
+}
+
+/** What the heartbeat says this host serves: every module in the table that is not unresolved. */
+export function servesOf(statuses: readonly ModuleStatus[]): HostServes {
+  const out: HostServes = {};
+  for (const s of [...statuses].sort((a, b) => (a.id < b.id ? -1 : 1))) if (s.state !== 'unresolved') out[s.id] = { versions: [s.version], rolloutStage: null, state: s.state };
+  return out;
+}
+
+export class HostFleet {
+  readonly hostId: string;
+  readonly #store: Store;
+  readonly #options: Required<FleetHostOptions>;
+  readonly #logger: Logger;
+  readonly #events: EventEmitter<HostEvents>;
+  readonly #artifactOf = new Map<string, StoredArtifact>();
+  #sync: ArtifactSync | undefined;
+  #heartbeat: Heartbeat | undefined;
+
+  constructor(store: Store, options: Required<FleetHostOptions>, logger: Logger, events: EventEmitter<HostEvents>) {
+    this.#store = store;
+    this.#options = options;
+    this.hostId = options.hostId;
+    this.#logger = logger;
+    this.#events = events;
+  }
+
+  /** LISTEN, then every stored artifact as a package: what the host starts with beside its directory. */
+  async loadArtifacts(reconciler: () => CatalogReconciler): Promise<ModulePackage[]> {
+    if (!this.#options.artifacts) return [];
+    this.#sync = new ArtifactSync({
+      store: this.#store,
+      cacheDir: this.#options.cacheDir,
+      pollMs: this.#options.pollMs,
+      onArtifact: async ({ pkg, artifact }) => {
+        this.#artifactOf.set(pkg.dir, artifact);
+        this.#logger.info({ module: artifact.id, version: artifact.version, seq: artifact.seq }, 'fleet: new artifact from the store');
+        await reconciler().addExternal(pkg);
+      },
+      onError: (error, artifact) => this.#report(error, artifact),
+    });
+    const served = await this.#sync.load();
+    for (const { pkg, artifact } of served) this.#artifactOf.set(pkg.dir, artifact);
+    return served.map((s) => s.pkg);
+  }
+
+  /** The reconciler found a folder with the id@version of an artifact: different bytes are a diagnostic. */
+  onShadowed(folder: ModulePackage, external: ModulePackage): void {
+    const artifact = this.#artifactOf.get(external.dir);
+    if (!artifact) return;
+    void shadowedArtifact(folder, artifact).then((error) => {
+      if (error) this.#report(error);
+    });
+  }
+
+  /** After the start-up activation: new artifacts flow, the heartbeat beats. */
+  async begin(serves: () => HostServes): Promise<void> {
+    this.#sync?.begin();
+    this.#heartbeat = new Heartbeat({
+      store: this.#store,
+      hostId: this.hostId,
+      heartbeatMs: this.#options.heartbeatMs,
+      serves,
+      onError: (error) => this.#logger.warn({ err: error }, `fleet: heartbeat of ${this.hostId} failed; retrying every ${this.#options.heartbeatMs} ms`),
+    });
+    await this.#heartbeat.start();
+    // A new version (a swap, a module added or removed) is in the view at once, not a beat later.
+    this.#events.on('catalog:changed', this.#beatNow);
+  }
+
+  readonly #beatNow = () => void this.#heartbeat?.beat();
+
+  /** The fleet as the store has it, this host's own row refreshed first. */
+  async view(staleAfter?: number): Promise<FleetView> {
+    await this.#heartbeat?.beat();
+    return readFleet(this.#store, { selfId: this.hostId, ...(staleAfter === undefined ? {} : { staleAfter }) });
+  }
+
+  async close(): Promise<void> {
+    this.#events.off('catalog:changed', this.#beatNow);
+    await Promise.allSettled([this.#sync?.close(), this.#heartbeat?.stop()]);
+  }
+
+  #report(error: HotmodError | Error, artifact?: StoredArtifact): void {
+    const code = (error as HotmodError).code ?? 'E_STORE_QUERY_FAILED';
+    this.#logger.warn({ err: error, code, ...(artifact ? { module: artifact.id, version: artifact.version } : {}) }, `fleet: ${error.message}`);
+    const details = (error as HotmodError).details ?? {};
+    this.#events.emit('module:diagnostic', {
+      ...(artifact ? { id: artifact.id } : typeof details.id === 'string' ? { id: details.id } : {}),
+      dir: typeof details.dir === 'string' ? details.dir : this.#options.cacheDir,
+      code,
+      message: error.message,
+      diagnostics: [],
+    });
+  }
+}
