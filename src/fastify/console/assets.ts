@@ -112,11 +112,12 @@ export const CONSOLE_JS = `
   function addEvent(e) {
     const list = $('#events');
     if (!list) return;
-    const li = document.createElement('li');
+    // The same seq again is an entry the server merged into (client changes): replace it.
+    const li = $$('li[data-seq]', list).find((el) => el.dataset.seq === String(e.seq)) || document.createElement('li');
     li.dataset.seq = e.seq;
     li.dataset.type = e.type;
     li.innerHTML = '<time>' + esc(time(e.at)) + '</time> <code>' + esc(e.type) + '</code> ' + esc(e.summary);
-    list.prepend(li);
+    if (!li.parentNode) list.prepend(li);
   }
 
   async function refreshRuns() {
