@@ -165,6 +165,9 @@ describe('the console, signed in', () => {
     const billing = status.find((m) => m.id === 'billing')!;
     expect(await page.locator('h1').textContent()).toBe('Module billing');
     expect(await page.locator('#manifest').textContent()).toContain(billing.version);
+    const manifest = JSON.parse((await page.locator('#manifest-full pre').textContent())!) as { id: string; version: string; legacyIds: string[] };
+    expect(manifest).toMatchObject({ id: 'billing', version: billing.version });
+    expect(manifest.legacyIds).toEqual(['billing-v1']); // from modules/billing/package.json
     for (const [cap, range] of Object.entries(billing.requires)) {
       const row = page.locator('#requirements tr', { hasText: cap });
       expect(await row.textContent()).toContain(range);
