@@ -103,6 +103,12 @@ describe('the console without authorization', () => {
 });
 
 describe('the console, signed in', () => {
+  // Signed in whether or not the sign-in test ran first (the context's request API shares its cookies).
+  beforeAll(async () => {
+    const response = await context.request.post(`${console_}/session`, { headers: { authorization: `Bearer ${TOKEN}`, 'x-hotmod-console': '1' } });
+    expect(response.status()).toBe(204);
+  });
+
   it('modules: the table matches host.status() and is updated live', async () => {
     const page = await context.newPage();
     await page.goto(console_);
@@ -127,6 +133,7 @@ describe('the console, signed in', () => {
     expect(metrics.body.modules.find((m) => m.id === 'billing')!.metrics.calls).toBeGreaterThanOrEqual(before + 5);
     expect(await page.locator('tr[data-module=billing] [data-field=heap]').textContent()).toMatch(/MB|kB/);
     expect(await page.locator('tr[data-module=billing] [data-field=p99]').textContent()).toMatch(/ ms$/);
+    expect(await page.locator('tr[data-module=billing] [data-field=activatedAt]').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(in \d+ ms\)$/);
     await shot(page, 'modules');
     await page.close();
   }, 90_000);
@@ -249,6 +256,28 @@ describe('the console, signed in', () => {
     await shot(page, 'migration-rolled-back');
     await page.close();
   }, 240_000);
+
+  it('a module added under the watcher appears on the open page; its failure shows on its own page', async () => {
+    const page = await context.newPage();
+    await page.goto(console_);
+    await page.locator('#live.on').waitFor(WAIT);
+    expect(await page.locator('tr[data-module=crashy]').count()).toBe(0);
+    // A module whose activate throws (eager): the watcher adds it, the host fails it.
+    await cp(path.join(root, 'tests/fixtures/explain/modules/crashy'), path.join(tmp, 'modules/crashy'), { recursive: true });
+    const row = page.locator('tr[data-module=crashy]');
+    await row.waitFor({ timeout: 60_000 });
+    await expect.poll(() => row.locator('[data-field=state]').textContent(), { timeout: 60_000 }).toBe('failed');
+    // It is restarted with backoff until the crash budget is spent: then it stays failed (quarantined).
+    const crashy = async () => (await json<{ modules: { id: string; state: string; quarantined?: boolean }[] }>('/modules')).body.modules.find((m) => m.id === 'crashy');
+    await expect.poll(async () => (await crashy())?.quarantined, { timeout: 60_000 }).toBe(true);
+    expect((await crashy())?.state).toBe('failed');
+    await expect.poll(() => row.locator('[data-field=state]').textContent(), WAIT).toBe('failed');
+    await page.goto(`${console_}/modules/crashy`);
+    expect(await page.locator('#reason').textContent()).toContain('license server unreachable');
+    expect(await page.locator('#failures li').first().textContent()).toContain('crashy@0.1.0 failed');
+    await shot(page, 'module-failed');
+    await page.close();
+  }, 120_000);
 
   it('the events page lists what the host reported, newest first', async () => {
     const page = await context.newPage();

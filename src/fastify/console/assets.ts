@@ -54,7 +54,7 @@ export const CONSOLE_JS = `
   const FIELDS = {
     state: (r) => r.state + (r.holdingCalls ? ' (holding calls)' : ''),
     version: (r) => r.version,
-    activatedAt: (r) => time(r.activatedAt),
+    activatedAt: (r) => time(r.activatedAt) + (r.activatedAt != null && r.activationMs != null ? ' (in ' + Math.round(r.activationMs) + ' ms)' : ''),
     calls: (r) => String(r.calls),
     errorRate: (r) => (r.errorRate * 100).toFixed(1) + '%',
     p50: (r) => r.p50.toFixed(2) + ' ms',

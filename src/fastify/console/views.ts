@@ -23,7 +23,7 @@ function fields(row: ModuleRow): Record<string, string> {
   return {
     state: stateCell(row),
     version: esc(row.version),
-    activatedAt: esc(formatTime(row.activatedAt)),
+    activatedAt: esc(formatTime(row.activatedAt) + (row.activatedAt !== null && row.activationMs !== null ? ` (in ${Math.round(row.activationMs)} ms)` : '')),
     calls: String(row.calls),
     errorRate: formatPercent(row.errorRate),
     p50: formatMs(row.p50),
