@@ -4,6 +4,8 @@
  * the unified view (docs/legacy-bridge.md "The unified view"), then the runtime facts
  * (lifecycle, provider, last failure, routing) and the action a disabled module ends with.
  */
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, renderExplanation, tokens, type ExplainFact, type Explanation, type Host } from '../../src/index.js';
@@ -17,6 +19,7 @@ const CONFLICT = '0e000000-0000-4000-8000-000000000003'; // ["billing"] + a row 
 const REQUIRED = '0e000000-0000-4000-8000-000000000004'; // ["billing"] + a row disabling payments
 const MIGRATED = '0e000000-0000-4000-8000-000000000005'; // [] + a migrated row enabling billing
 const UNREADABLE = '0e000000-0000-4000-8000-000000000006'; // {"billing": true}
+const DEPENDENT = '0e000000-0000-4000-8000-000000000007'; // ["audit", " billing "]
 const PLAIN = 'shop-7'; // registry rows only: payments-lite, phantom
 const NOBODY = 'nobody-1'; // no rows anywhere
 
@@ -62,6 +65,7 @@ beforeAll(async () => {
   await seed(MIGRATED, '[]');
   await row(MIGRATED, 'billing', true, true);
   await seed(UNREADABLE, '{"billing": true}');
+  await seed(DEPENDENT, '["audit", " billing "]');
   await row(PLAIN, 'payments-lite', true);
   await row(PLAIN, 'phantom', true);
 }, 120_000);
@@ -98,6 +102,13 @@ describe('rule 1: the base set', () => {
       kind: 'action',
       action: { type: 'enable', command: `hotmod clients enable ${LIST} analytics`, api: `host.unifier.enableModule('${LIST}', 'analytics')` },
     });
+  });
+
+  it('an entry with stray whitespace does not enable the module, and says so', async () => {
+    const e = await host.explain(DEPENDENT, 'billing');
+    expect(fact(e, 'legacy-near-miss')).toEqual({ kind: 'legacy-near-miss', rule: 1, entry: ' billing ', index: 1, problem: 'whitespace' });
+    expect(e.serves).toBe(false);
+    expect(fact(e, 'action').action.type).toBe('enable');
   });
 
   it('with a NULL list, an unreadable one or no row, the catalog default decides', async () => {
@@ -222,6 +233,17 @@ describe('the runtime', () => {
     expect(lastFact(e)).toEqual({ kind: 'action', action: { type: 'fix-and-swap', moduleId: 'crashy', command: "host.swap('crashy')" } });
   });
 
+  it('a module down because its provider failed: the provider named, and fixing the provider is the action', async () => {
+    const e = await host.explain(DEPENDENT, 'audit');
+    expect(fact(e, 'provider')).toEqual({ kind: 'provider', capability: 'crashy.run', providerId: 'crashy', state: 'failed' });
+    expect(fact(e, 'lifecycle')).toMatchObject({ state: 'failed', dependency: 'crashy' });
+    expect(e.serves).toBe(false);
+    expect(lastFact(e)).toEqual({ kind: 'action', action: { type: 'fix-and-swap', moduleId: 'crashy', command: "host.swap('crashy')" } });
+    expect(renderExplanation(e)).toContain('audit@0.2.0 is failed because crashy failed.');
+    // crashy itself is pulled in for this client by audit.
+    expect(fact(await host.explain(DEPENDENT, 'crashy'), 'implicit')).toMatchObject({ requiredBy: 'audit', chain: ['audit', 'crashy'] });
+  });
+
   it('routing: the client calls reach the first provider in the resolver order that the client has', async () => {
     // shop-7 has payments-lite only: its calls reach it. With payments effective too (LIST), payments comes first.
     expect(fact(await host.explain(PLAIN, 'payments-lite'), 'routing')).toEqual({ kind: 'routing', capability: 'payments.charge', servedBy: 'payments-lite' });
@@ -263,6 +285,31 @@ describe('a host without the legacy bridge', () => {
       expect(on.serves).toBe(true);
     } finally {
       await other.stop();
+    }
+  }, 60_000);
+});
+
+describe('after a recovery', () => {
+  it('the last failure stays in the chain once the module serves again (fixed and swapped in)', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'hotmod-explain-'));
+    await cp(path.join(MODULES, 'crashy'), path.join(tmp, 'crashy'), { recursive: true });
+    const own = await createHost({ modulesDir: tmp, store: 'none', configFile: false, restart: { maxRestarts: 0 } });
+    await own.start();
+    try {
+      const before = await own.explain('tenant-b', 'crashy');
+      expect(fact(before, 'lifecycle').state).toBe('failed');
+      // The operator does what the action says: fix the module, swap it in.
+      expect(fact(before, 'action').action).toMatchObject({ type: 'fix-and-swap', moduleId: 'crashy' });
+      await writeFile(path.join(tmp, 'crashy/dist/index.js'), "export async function activate() { return { 'crashy.run': { async run() { return 'fine'; } } }; }\n");
+      await own.swap('crashy');
+      const after = await own.explain('tenant-b', 'crashy');
+      expect(fact(after, 'lifecycle').state).toBe('active');
+      expect(after.serves).toBe(true);
+      expect(fact(after, 'last-failure').message).toContain('license server unreachable');
+      await expect(own.client('tenant-b').invoke('crashy.run', 'run')).resolves.toBe('fine');
+    } finally {
+      await own.stop();
+      await rm(tmp, { recursive: true, force: true });
     }
   }, 60_000);
 });

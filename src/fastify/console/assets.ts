@@ -54,7 +54,7 @@ export const CONSOLE_JS = `
   const FIELDS = {
     state: (r) => r.state + (r.holdingCalls ? ' (holding calls)' : ''),
     version: (r) => r.version,
-    activatedAt: (r) => time(r.activatedAt),
+    activatedAt: (r) => time(r.activatedAt) + (r.activatedAt != null && r.activationMs != null ? ' (in ' + Math.round(r.activationMs) + ' ms)' : ''),
     calls: (r) => String(r.calls),
     errorRate: (r) => (r.errorRate * 100).toFixed(1) + '%',
     p50: (r) => r.p50.toFixed(2) + ' ms',
@@ -112,11 +112,12 @@ export const CONSOLE_JS = `
   function addEvent(e) {
     const list = $('#events');
     if (!list) return;
-    const li = document.createElement('li');
+    // The same seq again is an entry the server merged into (client changes): replace it.
+    const li = $$('li[data-seq]', list).find((el) => el.dataset.seq === String(e.seq)) || document.createElement('li');
     li.dataset.seq = e.seq;
     li.dataset.type = e.type;
     li.innerHTML = '<time>' + esc(time(e.at)) + '</time> <code>' + esc(e.type) + '</code> ' + esc(e.summary);
-    list.prepend(li);
+    if (!li.parentNode) list.prepend(li);
   }
 
   async function refreshRuns() {

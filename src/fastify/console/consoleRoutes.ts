@@ -80,7 +80,10 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     const status = all.find((s) => s.id === request.params.id);
     if (!status) return html(reply, notFoundPage(base, `No module '${request.params.id}' in the running catalog.`), 404);
     const row = moduleRows(host).find((r) => r.id === status.id)!;
-    return html(reply, modulePage(base, status, row, all, hub.events({ moduleId: status.id, types: ['module:failed', 'swap:failed'] })));
+    // The whole manifest of the version that runs: the resolver's plan over the packages the host holds.
+    const plan = await host.resolve([status.id]).catch(() => undefined);
+    const manifest = plan?.modules.find((m) => m.id === status.id && m.version === status.version)?.pkg.manifest;
+    return html(reply, modulePage(base, status, row, all, hub.events({ moduleId: status.id, types: ['module:failed', 'swap:failed'] }), manifest));
   });
 
   app.get<{ Querystring: { client?: string } }>('/clients', { schema: { querystring: clientsQuery } }, async (request, reply) => {

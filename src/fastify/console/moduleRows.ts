@@ -7,6 +7,8 @@ export interface ModuleRow {
   state: string;
   holdingCalls: boolean;
   activatedAt: string | null;
+  /** How long its last activation took. */
+  activationMs: number | null;
   calls: number;
   errors: number;
   /** errors / calls, 0 without calls. */
@@ -26,6 +28,7 @@ export function moduleRows(host: Host): ModuleRow[] {
     state: s.state,
     holdingCalls: s.holdingCalls,
     activatedAt: s.activatedAt ?? null,
+    activationMs: s.activationMs ?? null,
     calls: s.metrics.calls,
     errors: s.metrics.errors,
     errorRate: s.metrics.calls > 0 ? s.metrics.errors / s.metrics.calls : 0,

@@ -11,6 +11,10 @@ import { moduleRows, type ModuleRow } from './moduleRows.js';
 
 export const EVENTS_KEPT = 500;
 export const MODULES_INTERVAL_MS = 1000;
+/** client:changed events this close together are one entry (a migration announces every batch). */
+export const CLIENT_CHANGES_MERGE_MS = 2000;
+/** Client ids an entry names at most (the rest are counted). */
+const CLIENTS_LISTED = 5;
 const KEEPALIVE_MS = 15_000;
 
 /** One host event as the console keeps and sends it (no Error objects: code and reason only). */
@@ -52,8 +56,11 @@ function summarize(type: keyof HostEvents, e: Record<string, unknown>): string {
       return `swap of ${e.id} failed, ${e.from} serves on: ${e.code} ${e.reason}`;
     case 'catalog:changed':
       return `catalog generation ${e.generation}: +[${(e.added as string[]).join(', ')}] -[${(e.removed as string[]).join(', ')}] ~[${(e.changed as string[]).join(', ')}]`;
-    case 'client:changed':
-      return `clients changed: ${e.clients === 'all' ? 'all' : (e.clients as string[]).join(', ')}`;
+    case 'client:changed': {
+      if (e.clients === 'all') return 'clients changed: all';
+      const clients = e.clients as string[];
+      return `clients changed: ${clients.length > CLIENTS_LISTED ? `${clients.slice(0, CLIENTS_LISTED).join(', ')} and ${clients.length - CLIENTS_LISTED} more` : clients.join(', ')}`;
+    }
     case 'rollout:changed':
       return `rollout ${e.rolloutId} of ${e.moduleId}@${e.version}: ${e.state} at ${e.percent} %${e.reason ? ` (${e.reason})` : ''}`;
     case 'module:diagnostic':
@@ -91,10 +98,21 @@ export class ConsoleHub {
   }
 
   #record(type: keyof HostEvents, e: Record<string, unknown>): void {
+    const last = this.#events[this.#events.length - 1];
+    if (type === 'client:changed' && last?.type === 'client:changed' && Date.now() - Date.parse(last.at) < CLIENT_CHANGES_MERGE_MS) return this.#mergeClients(last, e);
     const event: ConsoleEvent = { seq: ++this.#seq, at: new Date().toISOString(), type, ...(typeof e.id === 'string' ? { id: e.id } : {}), summary: summarize(type, e), data: plain(e) };
     this.#events.push(event);
     if (this.#events.length > EVENTS_KEPT) this.#events.splice(0, this.#events.length - EVENTS_KEPT);
     this.broadcast('host', event);
+  }
+
+  /** Folds a client:changed into the entry before it (same seq: pages replace that entry). */
+  #mergeClients(last: ConsoleEvent, e: Record<string, unknown>): void {
+    const before = last.data.clients;
+    const clients = before === 'all' || e.clients === 'all' ? 'all' : [...new Set([...(before as string[]), ...(e.clients as string[])])];
+    const merged: ConsoleEvent = { ...last, data: { clients }, summary: summarize('client:changed', { clients }) };
+    this.#events[this.#events.length - 1] = merged;
+    this.broadcast('host', merged);
   }
 
   /** The newest events, oldest first; one module's when `moduleId` is given, only these types when `types` is. */

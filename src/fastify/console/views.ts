@@ -23,7 +23,7 @@ function fields(row: ModuleRow): Record<string, string> {
   return {
     state: stateCell(row),
     version: esc(row.version),
-    activatedAt: esc(formatTime(row.activatedAt)),
+    activatedAt: esc(formatTime(row.activatedAt) + (row.activatedAt !== null && row.activationMs !== null ? ` (in ${Math.round(row.activationMs)} ms)` : '')),
     calls: String(row.calls),
     errorRate: formatPercent(row.errorRate),
     p50: formatMs(row.p50),
@@ -68,7 +68,7 @@ function record(value: Record<string, string>, link?: (v: string) => string): st
   return entries.map(([k, v]) => `<code>${esc(k)}</code> ${link ? link(v) : esc(v)}`).join('<br>');
 }
 
-export function modulePage(base: string, status: ModuleStatus, row: ModuleRow, all: readonly ModuleStatus[], failures: readonly ConsoleEvent[]): string {
+export function modulePage(base: string, status: ModuleStatus, row: ModuleRow, all: readonly ModuleStatus[], failures: readonly ConsoleEvent[], manifest: object | undefined): string {
   const link = (id: string) => `<a href="${esc(base)}/modules/${encodeURIComponent(id)}">${esc(id)}</a>`;
   const byId = new Map(all.map((s) => [s.id, s]));
   const requirements = Object.entries(status.requires)
@@ -100,6 +100,7 @@ ${status.reason ? `<div class="bad" id="reason">${esc(status.code ?? '')} ${esc(
 <dt>restarts</dt><dd>${status.restarts}</dd>
 <dt>folder</dt><dd><code>${esc(status.dir)}</code></dd>
 </dl>
+${manifest ? `<details id="manifest-full"><summary>The whole manifest (the running version's)</summary><pre>${esc(JSON.stringify(manifest, null, 2))}</pre></details>` : ''}
 <h2>Requirements</h2>
 ${requirements ? `<table id="requirements"><thead><tr><th>Capability</th><th>Range</th><th>Bound to</th><th>Its state</th></tr></thead><tbody>${requirements}</tbody></table>` : '<p id="requirements" class="none">It requires nothing.</p>'}
 <h2>Dependents</h2>
