@@ -65,12 +65,11 @@ function strictError(unresolved: readonly { id: string; error: HotmodError }[]):
  * (resolveSession.ts); the answer is the one a resolve from scratch gives.
  */
 export function resolvePlan(packages: readonly ModulePackage[], options: ResolveOptions): ResolvePlan {
-  if (options.previous !== undefined) {
-    const plan = resolveIncrementally(packages, options, resolveFull);
-    if (plan !== undefined) return plan;
-  }
+  const derived = options.previous === undefined ? undefined : resolveIncrementally(packages, options, resolveFull);
+  if (derived?.plan !== undefined) return derived.plan;
   const { plan, facts } = resolveFull(packages, options);
-  rememberPlan(plan, packages, options, facts);
+  // The components of the packages, when the incremental attempt already brought them up to date.
+  rememberPlan(plan, packages, options, facts, derived?.graph, false);
   return plan;
 }
 
