@@ -104,6 +104,8 @@ export class ResolveIndex {
   readonly #obligations = new Map<ModulePackage, readonly Template[]>();
   /** capability -> range -> the providers that can serve it (engine admits the host, version in range), in order. */
   readonly #inRange = new Map<string, Map<string, readonly ProviderEntry[]>>();
+  /** id -> range -> its usable versions in range, highest first. */
+  readonly #versionsInRange = new Map<string, Map<string, readonly ModulePackage[]>>();
 
   constructor(packages: readonly ModulePackage[], hostVersion: string) {
     this.hostVersion = hostVersion;
@@ -185,6 +187,21 @@ export class ResolveIndex {
 
   satisfies(version: string, range: string): boolean {
     return satisfies(version, range);
+  }
+
+  /** A dependsOn obligation's candidates: the usable versions in its range, highest first (one list per id and range, kept on the obligation). */
+  candidatesOf(t: Extract<Template, { kind: 'dep' }>): readonly ModulePackage[] {
+    if (t.inRange !== undefined) return t.inRange;
+    let byRange = this.#versionsInRange.get(t.id);
+    if (!byRange) this.#versionsInRange.set(t.id, (byRange = new Map()));
+    let list = byRange.get(t.range);
+    if (!list) byRange.set(t.range, (list = t.usable.filter((p) => satisfies(p.manifest.version, t.range))));
+    return (t.inRange = list);
+  }
+
+  /** A required capability's candidates: providersInRange, kept on the obligation. */
+  providersOf(t: Extract<Template, { kind: 'cap' }>): readonly ProviderEntry[] {
+    return (t.inRange ??= this.providersInRange(t.name, t.range));
   }
 
   /** The providers of `capability` that can serve `range` (usable, version in range), in the order they are tried. */

@@ -162,6 +162,8 @@ function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions
 /** From this many module ids on, the dead-package pass runs before the first search (see resolveFull). */
 const DEAD_FIRST_IDS = 1_000;
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
 const FIRST_TRY = 2_000;
 
@@ -206,9 +208,9 @@ function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModuleP
   return undefined;
 }
 
-/** The provider a consumer binds to: highest capability version, then module id (the entries' order). */
-function pickProvider(entries: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[], range: string): ProviderEntry | undefined {
-  for (const e of entries) if (chosen[e.slot] === e.pkg && satisfies(e.capabilityVersion, range)) return e;
+/** The provider a consumer binds to, among the providers in its range: highest capability version, then module id (the entries' order). */
+function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[]): ProviderEntry | undefined {
+  for (const e of inRange) if (chosen[e.slot] === e.pkg) return e;
   return undefined;
 }
 
@@ -251,14 +253,14 @@ function buildPlan(
     const slots: number[] = [];
     for (const t of index.obligationsOf(pkg)) {
       if (t.kind === 'cap') {
-        const entry = pickProvider(index.providersInRange(t.name, t.range), chosen, t.range)!;
+        const entry = pickProvider(index.providersOf(t), chosen)!;
         bindings[t.name] = entry.pkg.manifest.id;
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
     }
     const optionalBindings: Record<string, string | null> = Object.create(null);
     for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
-      optionalBindings[name] = pickProvider(index.providers(name), chosen, range)?.pkg.manifest.id ?? null;
+      optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
     const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0 };
     nodes.set(id, node);
     nodeBySlot[index.slotOf(id)] = node;
@@ -371,8 +373,8 @@ function buildPlan(
           // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
           bindings: n.bindings,
           optionalBindings: n.optionalBindings,
-          dependsOn: Object.freeze(manifestFacts(n.pkg.manifest).dependsOn.map(([id]) => id).sort()),
-          dependents: Object.freeze([...n.dependents].map((d) => d.id).sort()),
+          dependsOn: manifestFacts(n.pkg.manifest).dependsOnIds,
+          dependents: n.dependents.length === 0 ? NONE : Object.freeze(n.dependents.map((d) => d.id).sort()),
         }),
       );
     }

@@ -177,8 +177,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
         reason: { kind: 'conflict', chain: [`${describe(t)}, but ${t.id} ${current.pkg.manifest.version} is already chosen because ${why(current.level)}`] },
       };
     }
-    const candidates: (ModulePackage | null)[] = [];
-    for (const pkg of t.kind === 'dep' ? t.usable : index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
+    // A dependsOn's candidates are one shared list (never changed); a requested id's list may take a null (excludable).
+    const candidates: (ModulePackage | null)[] = t.kind === 'dep' ? (index.candidatesOf(t) as (ModulePackage | null)[]) : [...index.usable(t.id)];
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {
@@ -195,7 +195,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
     let blockers: Set<number> | null = null;
-    for (const entry of index.providersInRange(t.name, t.range)) {
+    for (const entry of index.providersOf(t)) {
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
       else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;

@@ -53,9 +53,8 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
   // Counting instead of rounds over the catalog: obligations with the same target and range
   // share a group that counts its live members; a package dies when one of its groups
   // reaches zero. Each package's death is handled once: O(edges) in all.
-  // Groups by identity, no string keys: a dependsOn's group by (the id's usable list, range),
-  // a capability's by the index's memoized list of providers in range.
-  const depGroups = new Map<readonly ModulePackage[], Map<string, Group>>();
+  // Groups by identity, no string keys: by the index's memoized candidate lists.
+  const depGroups = new Map<readonly ModulePackage[], Group>();
   const capGroups = new Map<readonly ProviderEntry[], Group>();
   const groupsOf = new Map<ModulePackage, Group[]>();
   const stack: { pkg: ModulePackage; t: Template; g: Group }[] = [];
@@ -73,12 +72,11 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
       for (const t of index.obligationsOf(pkg)) {
         let g: Group | undefined;
         if (t.kind === 'dep') {
-          let byRange = depGroups.get(t.usable);
-          if (!byRange) depGroups.set(t.usable, (byRange = new Map()));
-          g = byRange.get(t.range);
-          if (!g) byRange.set(t.range, (g = newGroup(t.usable.filter((p) => index.satisfies(p.manifest.version, t.range)))));
+          const list = index.candidatesOf(t);
+          g = depGroups.get(list);
+          if (!g) depGroups.set(list, (g = newGroup(list)));
         } else if (t.kind === 'cap') {
-          const list = index.providersInRange(t.name, t.range);
+          const list = index.providersOf(t);
           g = capGroups.get(list);
           if (!g) capGroups.set(list, (g = newGroup(list.map((e) => e.pkg))));
         } else continue;
