@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { resolvePlan, type ModulePackage, type ResolvePlan } from '../src/registry/index.js';
 import { syntheticPackages } from '../tests/registry/syntheticCatalog.js';
 import { alternativesPackages } from '../tests/registry/alternativesCatalog.js';
+import { encode } from '../tests/registry/satOracle.js';
 import { round, percentile, type BenchFigure, type Benchmark, type BenchRow } from './harness.js';
 
 const HOST = '1.0.0';
@@ -181,6 +182,31 @@ const bench: Benchmark = {
         figures.push({ target: 'reresolve10kTeams', value: med(t.reresolveManifest!), baseline: `one module's requirements changed in one of 50 independent parts; p25–p75 ${spread(t.reresolveManifest!)}` });
       if (c.shape === 'alternatives' && c.n === 100_000) figures.push({ target: 'resolve100k', value: round(cold, 1), baseline: against });
     }
+    // Our search against a SAT engine on the same catalogs: logic-solver (MiniSat), rules 1–3
+    // as clauses, one model (any: no preference order, no cycle check, no explanation).
+    const satRows: BenchRow[] = [];
+    for (const n of ctx.quick ? [1000, 10_000] : [1000, 10_000]) {
+      const packages = Object.freeze(alternativesPackages(n));
+      const ids = [...new Set(packages.map((p) => p.manifest.id))].sort();
+      let solver: ReturnType<typeof encode> | undefined;
+      ctx.log(`logic-solver on alternatives ${n} ids: 3 interleaved rounds`);
+      const t = interleaved(
+        {
+          ours: () => resolvePlan([...packages], { hostVersion: HOST }),
+          satEncode: () => (solver = encode(packages, ids, HOST)),
+          satSolve: () => solver!.solve(),
+        },
+        3,
+      );
+      satRows.push({
+        ids: n,
+        'resolvePlan ms (p50)': med(t.ours!),
+        'logic-solver encode ms (p50)': med(t.satEncode!),
+        'logic-solver solve ms (p50)': med(t.satSolve!),
+        'solve / resolvePlan': round(percentile(t.satSolve!, 50) / percentile(t.ours!, 50), 2),
+      });
+      ctx.log(JSON.stringify(satRows[satRows.length - 1]));
+    }
     const load = `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${os.cpus().length} cores`;
     return [
       {
@@ -192,6 +218,15 @@ const bench: Benchmark = {
           're-resolve: the previous plan given (`previous`), chained; code change: one package object replaced, same manifest; manifest change: one package\'s requirements dropped / put back.',
           'baseline: toposort of the same graph, newest version of each id, first provider of each capability (no choice, no explanations).',
           `"older versions chosen": modules whose newest version could not be part of the plan. The machine is shared (${load}): read the ratio, not the milliseconds.`,
+        ],
+      },
+      {
+        title: 'resolvePlan against a SAT engine (logic-solver, MiniSat in JavaScript) on the alternatives catalogs',
+        rows: satRows,
+        notes: [
+          'resolvePlan: the preferred plan, cycles checked, explanations on failure, from a cold index.',
+          'logic-solver: rules 1–3 of docs/resolver.md as clauses (tests/registry/satOracle.ts); solve finds one model, any one: no preference order, no cycle check (the preferred plan would take one solve per decision).',
+          'solve runs interleaved with the encode that feeds it (the next solve uses the encode of the same round).',
         ],
       },
     ];

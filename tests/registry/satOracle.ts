@@ -12,7 +12,17 @@ import semver from 'semver';
 import type { ModulePackage } from '../../src/registry/index.js';
 import { violation } from './resolveOracle.js';
 
-const ok = (version: string, range: string) => semver.satisfies(version, range);
+// Plain semver, memoized here (not the resolver's memo): encoding a big catalog tests millions of (version, range) pairs.
+const memo = new Map<string, boolean>();
+const ok = (version: string, range: string) => {
+  const key = `${range}\n${version}`;
+  let r = memo.get(key);
+  if (r === undefined) {
+    if (memo.size > 100_000) memo.clear();
+    memo.set(key, (r = semver.satisfies(version, range)));
+  }
+  return r;
+};
 
 /** Rules 1–3 as clauses over one variable per package (its key). */
 export function encode(packages: readonly ModulePackage[], request: readonly string[], hostVersion: string): InstanceType<typeof Logic.Solver> {
