@@ -55,8 +55,8 @@ interface Selection {
 
 export type SolveResult =
   /** selected: what this search chose (locked modules are not repeated). */
-  | { ok: true; selected: Map<string, ModulePackage>; excluded: Map<string, Reason> }
-  | { ok: false; reason: Reason };
+  | { ok: true; selected: Map<string, ModulePackage>; excluded: Map<string, Reason>; backtracks: number }
+  | { ok: false; reason: Reason; backtracks: number };
 
 export interface SolveOptions {
   /** partial mode: a requested id may be left out (last resort) instead of failing the search. */
@@ -130,7 +130,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       const conflict = step(cell);
       if (conflict !== null) {
         const failure = backjump(conflict.culprits, conflict.reason);
-        if (failure !== null) return { ok: false, reason: failure };
+        if (failure !== null) return { ok: false, reason: failure, backtracks };
       }
     }
     if (options.complete === undefined) break;
@@ -146,7 +146,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     // A requirement that kept its binding could have taken a better-ranked provider instead.
     if (redirecting) levels.forEach((d, level) => d.selection?.pkg === null && d.cell.t.kind === 'cap' && culprits.push(level));
     const failure = backjump(culprits, verdict.reason);
-    if (failure !== null) return { ok: false, reason: failure };
+    if (failure !== null) return { ok: false, reason: failure, backtracks };
   }
   // Decisions in order: the same order every run.
   const out = new Map<string, ModulePackage>();
@@ -156,7 +156,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     if (s.pkg !== null) out.set(s.pkg.manifest.id, s.pkg);
     else if (d.cell.t.kind === 'root') excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
   }
-  return { ok: true, selected: out, excluded };
+  return { ok: true, selected: out, excluded, backtracks };
 
   function step(cell: Pending): { culprits: number[]; reason: Reason } | null {
     const t = cell.t;
