@@ -87,6 +87,8 @@ export interface CompleteConflict {
 
 const MAX_CLAUSES = 24;
 const DEFAULT_BUDGET = 200_000;
+/** The most backtracks measured on the bench's catalogs with alternatives at 30,000 ids (docs/resolver.md "The budget"). */
+const BUDGET_NEEDED_30K = 20_000;
 
 export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
 
@@ -277,7 +279,12 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
       d.next++;
       if (++backtracks > budget)
-        return { kind: 'budget', chain: [`the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore`] };
+        return {
+          kind: 'budget',
+          chain: [
+            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 30,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_30K / 1000)},000: docs/resolver.md "The budget")`,
+          ],
+        };
       if (d.next < d.candidates.length) {
         assign(d, h);
         return null;
