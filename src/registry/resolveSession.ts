@@ -327,6 +327,23 @@ function label(graph: Graph, ids: readonly string[], caps: readonly string[], ex
   }
 }
 
+/** The components `comps` and the new nodes (`ids`, `caps` not labelled yet) as one component: the largest one's. */
+function mergeInto(graph: Graph, comps: ReadonlySet<number>, ids: ReadonlySet<string>, caps: ReadonlySet<string>): void {
+  let target: number | undefined;
+  for (const c of comps) if (target === undefined || graph.members.get(c)!.ids.length > graph.members.get(target)!.ids.length) target = c;
+  if (target === undefined) graph.members.set((target = graph.nextComp++), { ids: [], caps: [] });
+  const into = graph.members.get(target)!;
+  for (const c of comps) {
+    if (c === target) continue;
+    const m = graph.members.get(c)!;
+    for (const id of m.ids) (graph.idComp.set(id, target), into.ids.push(id));
+    for (const cap of m.caps) (graph.capComp.set(cap, target), into.caps.push(cap));
+    graph.members.delete(c);
+  }
+  for (const id of ids) if (!graph.idComp.has(id)) (graph.idComp.set(id, target), into.ids.push(id));
+  for (const cap of caps) if (!graph.capComp.has(cap)) (graph.capComp.set(cap, target), into.caps.push(cap));
+}
+
 /** Resolves the components the change touches on their own and puts their plan in place of theirs in `plan`. */
 function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | 'gave-up' {
   // Seeds: the changed ids, and everything the new packages link.
@@ -357,6 +374,7 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     for (const cap of m.caps) caps.add(cap);
   }
   // The graph follows the new catalog whatever happens next (it is handed on with the plan).
+  const tooBig = ids.size > MAX_SHARE * Math.max(1, graph.idComp.size);
   for (const pkg of diff.removed) {
     const list = graph.packagesOf.get(pkg.manifest.id)!;
     list.splice(list.indexOf(pkg), 1);
@@ -366,6 +384,13 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     const list = graph.packagesOf.get(pkg.manifest.id);
     if (list) list.push(pkg);
     else graph.packagesOf.set(pkg.manifest.id, [pkg]);
+  }
+  if (tooBig) {
+    // Most of the catalog: resolved from scratch. Relabelling it would cost as much as the
+    // resolve, so the touched components are merged into one instead (still a union of whole
+    // components, which is all the next incremental resolve needs).
+    mergeInto(graph, comps, ids, caps);
+    return 'gave-up';
   }
   for (const c of comps) graph.members.delete(c);
   for (const id of ids) graph.idComp.delete(id);
@@ -377,8 +402,6 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
 
   const subPackages: ModulePackage[] = [];
   for (const id of ids) for (const pkg of graph.packagesOf.get(id) ?? []) subPackages.push(pkg);
-  // Giving up hands the graph (which follows the new catalog now) to the full resolve's plan.
-  if (ids.size > MAX_SHARE * Math.max(1, graph.idComp.size)) return 'gave-up';
   const request = s.request?.filter((id) => ids.has(id));
   let sub: { plan: ResolvePlan; facts: PlanFacts };
   try {
