@@ -229,6 +229,8 @@ interface Node {
   inDegree: number;
   /** Scratch counter of orderLevels. */
   waiting: number;
+  /** The slots of what it needs (first pass only). */
+  slots: number[];
 }
 
 function buildPlan(
@@ -244,7 +246,6 @@ function buildPlan(
   for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
-  const needSlots = new Map<Node, number[]>();
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   for (const [id, pkg] of selected) {
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
@@ -261,13 +262,12 @@ function buildPlan(
     const optionalBindings: Record<string, string | null> = Object.create(null);
     for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0 };
+    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
     nodeBySlot[index.slotOf(id)] = node;
-    needSlots.set(node, slots);
   }
-  for (const [node, slots] of needSlots) {
-    for (const slot of slots) {
+  for (const node of nodes.values()) {
+    for (const slot of node.slots) {
       const provider = nodeBySlot[slot]!;
       provider.after.push(node);
       provider.dependents.push(node);
@@ -360,11 +360,12 @@ function buildPlan(
     }
   }
 
-  const { levels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
-  for (const level of levels)
-    for (const id of level) {
-      const n = nodes.get(id)!;
+  for (const level of nodeLevels)
+    for (const n of level) {
+      const id = n.id;
       modules.push(
         Object.freeze({
           id,
@@ -385,17 +386,17 @@ function buildPlan(
  * Kahn's algorithm, level by level: a level is what has nothing left to wait for.
  * Works on a copy of the in-degrees, so it can run twice (cycle check, then final order).
  */
-function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: string[][]; placed: number } {
+function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node[][]; placed: number } {
   let current: Node[] = [];
   for (const node of nodes.values()) {
     node.waiting = node.inDegree;
     if (node.inDegree === 0) current.push(node);
   }
-  const levels: string[][] = [];
+  const levels: Node[][] = [];
   let placed = 0;
   while (current.length > 0) {
     placed += current.length;
-    if (collect) levels.push(current.map((n) => n.id).sort());
+    if (collect) levels.push(current.sort(byNodeId));
     const next: Node[] = [];
     for (const node of current) for (const after of node.after) if (--after.waiting === 0) next.push(after);
     current = next;
@@ -508,6 +509,10 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+function byNodeId(a: Node, b: Node): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function byId(a: ModulePackage, b: ModulePackage): number {

@@ -43,8 +43,9 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
 interface Group {
   readonly members: readonly ModulePackage[];
   alive: number;
-  /** The packages that have this obligation (each once). */
-  readonly waiters: { readonly pkg: ModulePackage; readonly t: Template }[];
+  /** The packages that have this obligation (each once), and the obligation of each (parallel arrays: no object per edge). */
+  readonly waiters: ModulePackage[];
+  readonly obligations: Template[];
 }
 
 function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
@@ -59,7 +60,7 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
   const groupsOf = new Map<ModulePackage, Group[]>();
   const stack: { pkg: ModulePackage; t: Template; g: Group }[] = [];
   const newGroup = (members: readonly ModulePackage[]): Group => {
-    const g: Group = { members, alive: members.length, waiters: [] };
+    const g: Group = { members, alive: members.length, waiters: [], obligations: [] };
     for (const m of members) {
       const of = groupsOf.get(m);
       if (of) of.push(g);
@@ -80,14 +81,15 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
           g = capGroups.get(list);
           if (!g) capGroups.set(list, (g = newGroup(list.map((e) => e.pkg))));
         } else continue;
-        g.waiters.push({ pkg, t });
+        g.waiters.push(pkg);
+        g.obligations.push(t);
         if (g.alive === 0) stack.push({ pkg, t, g });
       }
   const requestedSet = new Set(requested);
   const requestedDirty = new Set<string>(requested);
   const kill = (p: ModulePackage, kind: Reason['kind'], clause: string, because?: Reason) => {
     dead.set(p, { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] });
-    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (const w of g.waiters) stack.push({ pkg: w.pkg, t: w.t, g });
+    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (let i = 0; i < g.waiters.length; i++) stack.push({ pkg: g.waiters[i]!, t: g.obligations[i]!, g });
     if (requestedSet.has(p.manifest.id)) requestedDirty.add(p.manifest.id);
   };
   /** `pkg`'s obligation `t` has nothing alive left to serve it (its group `g` counts none). */
