@@ -8,6 +8,8 @@ export interface ManifestFacts {
   readonly requires: Entries;
   readonly optionalRequires: Entries;
   readonly dependsOn: Entries;
+  /** The dependsOn ids, sorted (frozen: shared by every plan that has this manifest). */
+  readonly dependsOnIds: readonly string[];
 }
 
 // Manifests are immutable, so their facts are computed once per manifest for the life of
@@ -25,6 +27,7 @@ export function manifestFacts(manifest: ModuleManifest): ManifestFacts {
       requires: Object.entries(manifest.requires),
       optionalRequires: Object.entries(manifest.optionalRequires),
       dependsOn: Object.entries(manifest.dependsOn),
+      dependsOnIds: Object.freeze(Object.keys(manifest.dependsOn).sort()),
     });
     facts.set(manifest, f);
   }

@@ -27,14 +27,17 @@ function clearIfFull(): void {
   }
 }
 
+/** A version string parsed once. */
+function parsed(v: string): semver.SemVer {
+  let p = parsedVersions.get(v);
+  if (!p) (clearIfFull(), parsedVersions.set(v, (p = new semver.SemVer(v))));
+  return p;
+}
+
 /** semver.compare with each version string parsed once. */
 export function compareVersions(a: string, b: string): number {
   if (a === b) return 0;
-  let pa = parsedVersions.get(a);
-  if (!pa) (clearIfFull(), parsedVersions.set(a, (pa = new semver.SemVer(a))));
-  let pb = parsedVersions.get(b);
-  if (!pb) (clearIfFull(), parsedVersions.set(b, (pb = new semver.SemVer(b))));
-  return pa.compare(pb);
+  return parsed(a).compare(parsed(b));
 }
 
 export interface SatisfiesOptions {
@@ -104,6 +107,8 @@ export class ResolveIndex {
   readonly #obligations = new Map<ModulePackage, readonly Template[]>();
   /** capability -> range -> the providers that can serve it (engine admits the host, version in range), in order. */
   readonly #inRange = new Map<string, Map<string, readonly ProviderEntry[]>>();
+  /** id -> range -> its usable versions in range, highest first. */
+  readonly #versionsInRange = new Map<string, Map<string, readonly ModulePackage[]>>();
 
   constructor(packages: readonly ModulePackage[], hostVersion: string) {
     this.hostVersion = hostVersion;
@@ -133,14 +138,16 @@ export class ResolveIndex {
     this.ids = [...this.#versions.keys()].sort();
     // Highest capability version first, then module id, then module version: the order
     // in which providers are tried, so the plan prefers the newest implementation.
-    for (const list of this.#providers.values())
-      if (list.length > 1)
-        list.sort(
-          (a, b) =>
-            compareVersions(b.capabilityVersion, a.capabilityVersion) ||
-            (a.pkg.manifest.id < b.pkg.manifest.id ? -1 : a.pkg.manifest.id > b.pkg.manifest.id ? 1 : 0) ||
-            compareVersions(b.pkg.manifest.version, a.pkg.manifest.version),
+    // Each version looked up once per list, not once per comparison (lists of dozens of providers).
+    for (const [name, list] of this.#providers)
+      if (list.length > 1) {
+        const keyed = list.map((e) => ({ e, cap: parsed(e.capabilityVersion), version: parsed(e.pkg.manifest.version), id: e.pkg.manifest.id }));
+        keyed.sort((a, b) => b.cap.compare(a.cap) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || b.version.compare(a.version));
+        this.#providers.set(
+          name,
+          keyed.map((k) => k.e),
         );
+      }
   }
 
   compareVersions(a: string, b: string): number {
@@ -185,6 +192,21 @@ export class ResolveIndex {
 
   satisfies(version: string, range: string): boolean {
     return satisfies(version, range);
+  }
+
+  /** A dependsOn obligation's candidates: the usable versions in its range, highest first (one list per id and range, kept on the obligation). */
+  candidatesOf(t: Extract<Template, { kind: 'dep' }>): readonly ModulePackage[] {
+    if (t.inRange !== undefined) return t.inRange;
+    let byRange = this.#versionsInRange.get(t.id);
+    if (!byRange) this.#versionsInRange.set(t.id, (byRange = new Map()));
+    let list = byRange.get(t.range);
+    if (!list) byRange.set(t.range, (list = t.usable.filter((p) => satisfies(p.manifest.version, t.range))));
+    return (t.inRange = list);
+  }
+
+  /** A required capability's candidates: providersInRange, kept on the obligation. */
+  providersOf(t: Extract<Template, { kind: 'cap' }>): readonly ProviderEntry[] {
+    return (t.inRange ??= this.providersInRange(t.name, t.range));
   }
 
   /** The providers of `capability` that can serve `range` (usable, version in range), in the order they are tried. */

@@ -65,12 +65,11 @@ function strictError(unresolved: readonly { id: string; error: HotmodError }[]):
  * (resolveSession.ts); the answer is the one a resolve from scratch gives.
  */
 export function resolvePlan(packages: readonly ModulePackage[], options: ResolveOptions): ResolvePlan {
-  if (options.previous !== undefined) {
-    const plan = resolveIncrementally(packages, options, resolveFull);
-    if (plan !== undefined) return plan;
-  }
+  const derived = options.previous === undefined ? undefined : resolveIncrementally(packages, options, resolveFull);
+  if (derived?.plan !== undefined) return derived.plan;
   const { plan, facts } = resolveFull(packages, options);
-  rememberPlan(plan, packages, options, facts);
+  // The components of the packages, when the incremental attempt already brought them up to date.
+  rememberPlan(plan, packages, options, facts, derived?.graph, false);
   return plan;
 }
 
@@ -163,6 +162,8 @@ function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions
 /** From this many module ids on, the dead-package pass runs before the first search (see resolveFull). */
 const DEAD_FIRST_IDS = 1_000;
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
 const FIRST_TRY = 2_000;
 
@@ -207,9 +208,9 @@ function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModuleP
   return undefined;
 }
 
-/** The provider a consumer binds to: highest capability version, then module id (the entries' order). */
-function pickProvider(entries: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[], range: string): ProviderEntry | undefined {
-  for (const e of entries) if (chosen[e.slot] === e.pkg && satisfies(e.capabilityVersion, range)) return e;
+/** The provider a consumer binds to, among the providers in its range: highest capability version, then module id (the entries' order). */
+function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[]): ProviderEntry | undefined {
+  for (const e of inRange) if (chosen[e.slot] === e.pkg) return e;
   return undefined;
 }
 
@@ -228,6 +229,8 @@ interface Node {
   inDegree: number;
   /** Scratch counter of orderLevels. */
   waiting: number;
+  /** The slots of what it needs (first pass only). */
+  slots: number[];
 }
 
 function buildPlan(
@@ -243,7 +246,6 @@ function buildPlan(
   for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
-  const needSlots = new Map<Node, number[]>();
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   for (const [id, pkg] of selected) {
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
@@ -252,21 +254,20 @@ function buildPlan(
     const slots: number[] = [];
     for (const t of index.obligationsOf(pkg)) {
       if (t.kind === 'cap') {
-        const entry = pickProvider(index.providersInRange(t.name, t.range), chosen, t.range)!;
+        const entry = pickProvider(index.providersOf(t), chosen)!;
         bindings[t.name] = entry.pkg.manifest.id;
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
     }
     const optionalBindings: Record<string, string | null> = Object.create(null);
     for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
-      optionalBindings[name] = pickProvider(index.providers(name), chosen, range)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0 };
+      optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
+    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
     nodeBySlot[index.slotOf(id)] = node;
-    needSlots.set(node, slots);
   }
-  for (const [node, slots] of needSlots) {
-    for (const slot of slots) {
+  for (const node of nodes.values()) {
+    for (const slot of node.slots) {
       const provider = nodeBySlot[slot]!;
       provider.after.push(node);
       provider.dependents.push(node);
@@ -359,11 +360,12 @@ function buildPlan(
     }
   }
 
-  const { levels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
-  for (const level of levels)
-    for (const id of level) {
-      const n = nodes.get(id)!;
+  for (const level of nodeLevels)
+    for (const n of level) {
+      const id = n.id;
       modules.push(
         Object.freeze({
           id,
@@ -372,8 +374,8 @@ function buildPlan(
           // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
           bindings: n.bindings,
           optionalBindings: n.optionalBindings,
-          dependsOn: Object.freeze(manifestFacts(n.pkg.manifest).dependsOn.map(([id]) => id).sort()),
-          dependents: Object.freeze([...n.dependents].map((d) => d.id).sort()),
+          dependsOn: manifestFacts(n.pkg.manifest).dependsOnIds,
+          dependents: n.dependents.length === 0 ? NONE : Object.freeze(n.dependents.map((d) => d.id).sort()),
         }),
       );
     }
@@ -384,17 +386,17 @@ function buildPlan(
  * Kahn's algorithm, level by level: a level is what has nothing left to wait for.
  * Works on a copy of the in-degrees, so it can run twice (cycle check, then final order).
  */
-function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: string[][]; placed: number } {
+function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node[][]; placed: number } {
   let current: Node[] = [];
   for (const node of nodes.values()) {
     node.waiting = node.inDegree;
     if (node.inDegree === 0) current.push(node);
   }
-  const levels: string[][] = [];
+  const levels: Node[][] = [];
   let placed = 0;
   while (current.length > 0) {
     placed += current.length;
-    if (collect) levels.push(current.map((n) => n.id).sort());
+    if (collect) levels.push(current.sort(byNodeId));
     const next: Node[] = [];
     for (const node of current) for (const after of node.after) if (--after.waiting === 0) next.push(after);
     current = next;
@@ -507,6 +509,10 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+function byNodeId(a: Node, b: Node): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function byId(a: ModulePackage, b: ModulePackage): number {

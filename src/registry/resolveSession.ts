@@ -59,7 +59,8 @@ const sessions = new WeakMap<ResolvePlan, Session>();
 export const incrementalStats = { derived: 0, substituted: 0, full: 0 };
 
 /** Records how `plan` was found, for a later `resolvePlan(…, { previous: plan })`. */
-export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage[], options: ResolveOptions, facts: PlanFacts, graph?: Graph): void {
+export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage[], options: ResolveOptions, facts: PlanFacts, graph?: Graph, positioned = true): void {
+  if (graph !== undefined && !positioned) placeModules(graph, plan, facts);
   sessions.set(plan, {
     packages: Object.isFrozen(packages) ? packages : [...packages],
     hostVersion: options.hostVersion,
@@ -97,29 +98,30 @@ const MAX_DIFF = 256;
  * The plan of `packages` derived from `options.previous`, or undefined when only a resolve
  * from scratch can give the same answer (then the caller resolves; see the file comment).
  */
-export function resolveIncrementally(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): ResolvePlan | undefined {
-  const plan = derive(packages, options, full);
-  if (plan === undefined) incrementalStats.full++;
+export function resolveIncrementally(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): { plan?: ResolvePlan; graph?: Graph } {
+  const out = derive(packages, options, full);
+  if (out.plan === undefined) incrementalStats.full++;
   else incrementalStats.derived++;
-  return plan;
+  return out;
 }
 
-function derive(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): ResolvePlan | undefined {
+/** The derived plan; or, when a full resolve must give the answer, the graph if it already follows the new packages. */
+function derive(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): { plan?: ResolvePlan; graph?: Graph } {
   const previous = options.previous!;
   const s = sessions.get(previous);
-  if (s === undefined || !sameOptions(s, options)) return undefined;
+  if (s === undefined || !sameOptions(s, options)) return {};
   const diff = diffPackages(s.packages, packages);
   // A changed package needs its components resolved again, which only a decomposable plan allows.
-  if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return undefined;
+  if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return {};
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog
   // A version added twice (or next to one that stays) would be a catalog with duplicate keys: not ours to derive.
   for (const pkg of diff.added) {
     const key = pkg.key;
-    if ((graph.packagesOf.get(pkg.manifest.id) ?? []).some((p) => p.key === key && !diff.removed.includes(p))) return undefined;
+    if ((graph.packagesOf.get(pkg.manifest.id) ?? []).some((p) => p.key === key && !diff.removed.includes(p))) return {};
   }
   const seen = new Set<string>();
-  for (const pkg of diff.added) if (seen.has(pkg.key)) return undefined;
+  for (const pkg of diff.added) if (seen.has(pkg.key)) return {};
   else seen.add(pkg.key);
 
   // The previous plan with the replaced package objects.
@@ -129,12 +131,12 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   if (diff.changedIds.size === 0) incrementalStats.substituted++;
   else {
     const next = resolveComponents(plan, options, full, s, graph, diff);
-    if (next === undefined) return undefined;
+    if (next === 'gave-up') return { graph };
     plan = next;
   }
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
   rememberPlan(plan, packages, options, { ...s.facts, solved: countSolved(plan, graph) }, graph);
-  return plan;
+  return { plan };
 }
 
 function countSolved(plan: ResolvePlan, graph: Graph): number {
@@ -263,12 +265,18 @@ function buildGraph(packages: readonly ModulePackage[], plan: ResolvePlan): Grap
     else graph.packagesOf.set(pkg.manifest.id, [pkg]);
   }
   label(graph, [...graph.packagesOf.keys()], [], plan.unresolved.map((u) => u.id));
+  placeModules(graph, plan, sessions.get(plan)?.facts);
+  return graph;
+}
+
+/** Where each module of `plan` sits (its level), and which unresolved ids the search reported. */
+function placeModules(graph: Graph, plan: ResolvePlan, facts: PlanFacts | undefined): void {
+  graph.levelOf.clear();
+  graph.unresolvedOf.clear();
   plan.levels.forEach((level, k) => {
     for (const id of level) graph.levelOf.set(id, k);
   });
-  const s = sessions.get(plan);
-  plan.unresolved.forEach((u, i) => graph.unresolvedOf.set(u.id, i < (s?.facts.solved ?? plan.unresolved.length)));
-  return graph;
+  plan.unresolved.forEach((u, i) => graph.unresolvedOf.set(u.id, i < (facts?.solved ?? plan.unresolved.length)));
 }
 
 /**
@@ -319,8 +327,25 @@ function label(graph: Graph, ids: readonly string[], caps: readonly string[], ex
   }
 }
 
+/** The components `comps` and the new nodes (`ids`, `caps` not labelled yet) as one component: the largest one's. */
+function mergeInto(graph: Graph, comps: ReadonlySet<number>, ids: ReadonlySet<string>, caps: ReadonlySet<string>): void {
+  let target: number | undefined;
+  for (const c of comps) if (target === undefined || graph.members.get(c)!.ids.length > graph.members.get(target)!.ids.length) target = c;
+  if (target === undefined) graph.members.set((target = graph.nextComp++), { ids: [], caps: [] });
+  const into = graph.members.get(target)!;
+  for (const c of comps) {
+    if (c === target) continue;
+    const m = graph.members.get(c)!;
+    for (const id of m.ids) (graph.idComp.set(id, target), into.ids.push(id));
+    for (const cap of m.caps) (graph.capComp.set(cap, target), into.caps.push(cap));
+    graph.members.delete(c);
+  }
+  for (const id of ids) if (!graph.idComp.has(id)) (graph.idComp.set(id, target), into.ids.push(id));
+  for (const cap of caps) if (!graph.capComp.has(cap)) (graph.capComp.set(cap, target), into.caps.push(cap));
+}
+
 /** Resolves the components the change touches on their own and puts their plan in place of theirs in `plan`. */
-function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | undefined {
+function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | 'gave-up' {
   // Seeds: the changed ids, and everything the new packages link.
   const comps = new Set<number>();
   const ids = new Set<string>();
@@ -349,6 +374,7 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     for (const cap of m.caps) caps.add(cap);
   }
   // The graph follows the new catalog whatever happens next (it is handed on with the plan).
+  const tooBig = ids.size > MAX_SHARE * Math.max(1, graph.idComp.size);
   for (const pkg of diff.removed) {
     const list = graph.packagesOf.get(pkg.manifest.id)!;
     list.splice(list.indexOf(pkg), 1);
@@ -358,6 +384,13 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     const list = graph.packagesOf.get(pkg.manifest.id);
     if (list) list.push(pkg);
     else graph.packagesOf.set(pkg.manifest.id, [pkg]);
+  }
+  if (tooBig) {
+    // Most of the catalog: resolved from scratch. Relabelling it would cost as much as the
+    // resolve, so the touched components are merged into one instead (still a union of whole
+    // components, which is all the next incremental resolve needs).
+    mergeInto(graph, comps, ids, caps);
+    return 'gave-up';
   }
   for (const c of comps) graph.members.delete(c);
   for (const id of ids) graph.idComp.delete(id);
@@ -369,28 +402,32 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
 
   const subPackages: ModulePackage[] = [];
   for (const id of ids) for (const pkg of graph.packagesOf.get(id) ?? []) subPackages.push(pkg);
-  // Giving up drops the graph: the plan of the full resolve has other positions (the next incremental resolve builds its own).
-  if (ids.size > MAX_SHARE * Math.max(1, graph.idComp.size)) return undefined;
   const request = s.request?.filter((id) => ids.has(id));
   let sub: { plan: ResolvePlan; facts: PlanFacts };
   try {
     sub = full(subPackages, { ...options, previous: undefined, ...(request ? { request } : {}) });
   } catch {
-    return undefined; // strict mode: the error of a full resolve names the whole request
+    return 'gave-up'; // strict mode: the error of a full resolve names the whole request
   }
-  if (!sub.facts.decomposable || sub.facts.jointOk !== s.facts.jointOk) return undefined;
+  if (!sub.facts.decomposable || sub.facts.jointOk !== s.facts.jointOk) return 'gave-up';
   return merge(plan, sub, ids, graph);
 }
 
 function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, ids: ReadonlySet<string>, graph: Graph): ResolvePlan {
   // Levels: a module's level is the longest chain below it, inside its component: level k of
   // the new plan is level k of the kept part and level k of the component's plan, merged.
-  const affected = new Set<number>();
+  // Only the component's ids are looked up (binary search in the sorted levels); the kept
+  // part is copied in slices.
+  const dropped = new Map<number, number[]>(); // level -> positions of the component's old modules in it
   for (const id of ids) {
     const k = graph.levelOf.get(id);
-    if (k !== undefined) (affected.add(k), graph.levelOf.delete(id));
+    if (k === undefined) continue;
+    graph.levelOf.delete(id);
+    const at = lowerBound(plan.levels[k]!, id);
+    const list = dropped.get(k);
+    if (list) list.push(at);
+    else dropped.set(k, [at]);
   }
-  sub.plan.levels.forEach((_, k) => affected.add(k));
   const starts = levelStarts(plan);
   const subStarts = levelStarts(sub.plan);
   const depth = Math.max(plan.levels.length, sub.plan.levels.length);
@@ -398,31 +435,35 @@ function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, 
   const modules: ResolvedModule[] = [];
   for (let k = 0; k < depth; k++) {
     const kept = plan.levels[k] ?? [];
-    if (!affected.has(k)) {
+    const added = sub.plan.levels[k] ?? [];
+    const drop = dropped.get(k);
+    const from = starts[k] ?? 0;
+    if (drop === undefined && added.length === 0) {
       levels.push(kept);
-      for (let i = 0; i < kept.length; i++) modules.push(plan.modules[starts[k]! + i]!);
+      pushSlice(modules, plan.modules, from, from + kept.length);
       continue;
     }
-    const added = sub.plan.levels[k] ?? [];
+    drop?.sort((x, y) => x - y);
     const level: string[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < kept.length || j < added.length) {
-      if (i < kept.length && ids.has(kept[i]!)) {
-        i++;
-        continue;
+    let i = 0; // next kept position to copy
+    let d = 0; // next dropped position
+    const copyKeptUpTo = (end: number) => {
+      // kept[i, end) without the dropped positions
+      while (i < end) {
+        const stop = drop !== undefined && d < drop.length && drop[d]! < end ? drop[d]! : end;
+        pushSlice(level, kept, i, stop);
+        pushSlice(modules, plan.modules, from + i, from + stop);
+        i = stop;
+        if (drop !== undefined && d < drop.length && drop[d] === i) (i++, d++);
       }
-      if (j >= added.length || (i < kept.length && kept[i]! < added[j]!)) {
-        level.push(kept[i]!);
-        modules.push(plan.modules[starts[k]! + i]!);
-        i++;
-      } else {
-        level.push(added[j]!);
-        modules.push(sub.plan.modules[subStarts[k]! + j]!);
-        graph.levelOf.set(added[j]!, k);
-        j++;
-      }
+    };
+    for (let j = 0; j < added.length; j++) {
+      copyKeptUpTo(lowerBound(kept, added[j]!, i));
+      level.push(added[j]!);
+      modules.push(sub.plan.modules[subStarts[k]! + j]!);
+      graph.levelOf.set(added[j]!, k);
     }
+    copyKeptUpTo(kept.length);
     levels.push(level);
   }
   // A level left empty at the top is dropped (the kept part was shallower).
@@ -437,6 +478,21 @@ function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, 
   for (const u of cyclesNew) graph.unresolvedOf.set(u.id, false);
   const unresolved = [...mergeById(solvedKept, solvedNew), ...mergeById(cyclesKept, cyclesNew)];
   return { modules, levels, unresolved };
+}
+
+/** The first position in sorted `ids` (from `lo`) whose id is not below `id`. */
+function lowerBound(ids: readonly string[], id: string, lo = 0): number {
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function pushSlice<T>(into: T[], from: readonly T[], start: number, end: number): void {
+  for (let i = start; i < end; i++) into.push(from[i]!);
 }
 
 function mergeById<T extends { readonly id: string }>(a: readonly T[], b: readonly T[]): T[] {

@@ -55,8 +55,8 @@ interface Selection {
 
 export type SolveResult =
   /** selected: what this search chose (locked modules are not repeated). */
-  | { ok: true; selected: Map<string, ModulePackage>; excluded: Map<string, Reason> }
-  | { ok: false; reason: Reason };
+  | { ok: true; selected: Map<string, ModulePackage>; excluded: Map<string, Reason>; backtracks: number }
+  | { ok: false; reason: Reason; backtracks: number };
 
 export interface SolveOptions {
   /** partial mode: a requested id may be left out (last resort) instead of failing the search. */
@@ -87,6 +87,8 @@ export interface CompleteConflict {
 
 const MAX_CLAUSES = 24;
 const DEFAULT_BUDGET = 200_000;
+/** The most backtracks measured on the bench's catalogs with alternatives at 30,000 ids (docs/resolver.md "The budget"). */
+const BUDGET_NEEDED_30K = 20_000;
 
 export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
 
@@ -130,7 +132,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       const conflict = step(cell);
       if (conflict !== null) {
         const failure = backjump(conflict.culprits, conflict.reason);
-        if (failure !== null) return { ok: false, reason: failure };
+        if (failure !== null) return { ok: false, reason: failure, backtracks };
       }
     }
     if (options.complete === undefined) break;
@@ -146,7 +148,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     // A requirement that kept its binding could have taken a better-ranked provider instead.
     if (redirecting) levels.forEach((d, level) => d.selection?.pkg === null && d.cell.t.kind === 'cap' && culprits.push(level));
     const failure = backjump(culprits, verdict.reason);
-    if (failure !== null) return { ok: false, reason: failure };
+    if (failure !== null) return { ok: false, reason: failure, backtracks };
   }
   // Decisions in order: the same order every run.
   const out = new Map<string, ModulePackage>();
@@ -156,7 +158,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     if (s.pkg !== null) out.set(s.pkg.manifest.id, s.pkg);
     else if (d.cell.t.kind === 'root') excluded.set((d.cell.t as { id: string }).id, s.excludedReason!);
   }
-  return { ok: true, selected: out, excluded };
+  return { ok: true, selected: out, excluded, backtracks };
 
   function step(cell: Pending): { culprits: number[]; reason: Reason } | null {
     const t = cell.t;
@@ -177,8 +179,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
         reason: { kind: 'conflict', chain: [`${describe(t)}, but ${t.id} ${current.pkg.manifest.version} is already chosen because ${why(current.level)}`] },
       };
     }
-    const candidates: (ModulePackage | null)[] = [];
-    for (const pkg of t.kind === 'dep' ? t.usable : index.usable(t.id)) if (range === undefined || index.satisfies(pkg.manifest.version, range)) candidates.push(pkg);
+    // A dependsOn's candidates are one shared list (never changed); a requested id's list may take a null (excludable).
+    const candidates: (ModulePackage | null)[] = t.kind === 'dep' ? (index.candidatesOf(t) as (ModulePackage | null)[]) : [...index.usable(t.id)];
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {
@@ -195,7 +197,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
     const candidates: ModulePackage[] = [];
     let blockers: Set<number> | null = null;
-    for (const entry of index.providersInRange(t.name, t.range)) {
+    for (const entry of index.providersOf(t)) {
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
       if (current === undefined) candidates.push(entry.pkg);
       else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;
@@ -277,7 +279,12 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
       d.next++;
       if (++backtracks > budget)
-        return { kind: 'budget', chain: [`the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore`] };
+        return {
+          kind: 'budget',
+          chain: [
+            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 30,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_30K / 1000)},000: docs/resolver.md "The budget")`,
+          ],
+        };
       if (d.next < d.candidates.length) {
         assign(d, h);
         return null;

@@ -43,8 +43,9 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
 interface Group {
   readonly members: readonly ModulePackage[];
   alive: number;
-  /** The packages that have this obligation (each once). */
-  readonly waiters: { readonly pkg: ModulePackage; readonly t: Template }[];
+  /** The packages that have this obligation (each once), and the obligation of each (parallel arrays: no object per edge). */
+  readonly waiters: ModulePackage[];
+  readonly obligations: Template[];
 }
 
 function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
@@ -53,14 +54,13 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
   // Counting instead of rounds over the catalog: obligations with the same target and range
   // share a group that counts its live members; a package dies when one of its groups
   // reaches zero. Each package's death is handled once: O(edges) in all.
-  // Groups by identity, no string keys: a dependsOn's group by (the id's usable list, range),
-  // a capability's by the index's memoized list of providers in range.
-  const depGroups = new Map<readonly ModulePackage[], Map<string, Group>>();
+  // Groups by identity, no string keys: by the index's memoized candidate lists.
+  const depGroups = new Map<readonly ModulePackage[], Group>();
   const capGroups = new Map<readonly ProviderEntry[], Group>();
   const groupsOf = new Map<ModulePackage, Group[]>();
   const stack: { pkg: ModulePackage; t: Template; g: Group }[] = [];
   const newGroup = (members: readonly ModulePackage[]): Group => {
-    const g: Group = { members, alive: members.length, waiters: [] };
+    const g: Group = { members, alive: members.length, waiters: [], obligations: [] };
     for (const m of members) {
       const of = groupsOf.get(m);
       if (of) of.push(g);
@@ -73,23 +73,23 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
       for (const t of index.obligationsOf(pkg)) {
         let g: Group | undefined;
         if (t.kind === 'dep') {
-          let byRange = depGroups.get(t.usable);
-          if (!byRange) depGroups.set(t.usable, (byRange = new Map()));
-          g = byRange.get(t.range);
-          if (!g) byRange.set(t.range, (g = newGroup(t.usable.filter((p) => index.satisfies(p.manifest.version, t.range)))));
+          const list = index.candidatesOf(t);
+          g = depGroups.get(list);
+          if (!g) depGroups.set(list, (g = newGroup(list)));
         } else if (t.kind === 'cap') {
-          const list = index.providersInRange(t.name, t.range);
+          const list = index.providersOf(t);
           g = capGroups.get(list);
           if (!g) capGroups.set(list, (g = newGroup(list.map((e) => e.pkg))));
         } else continue;
-        g.waiters.push({ pkg, t });
+        g.waiters.push(pkg);
+        g.obligations.push(t);
         if (g.alive === 0) stack.push({ pkg, t, g });
       }
   const requestedSet = new Set(requested);
   const requestedDirty = new Set<string>(requested);
   const kill = (p: ModulePackage, kind: Reason['kind'], clause: string, because?: Reason) => {
     dead.set(p, { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] });
-    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (const w of g.waiters) stack.push({ pkg: w.pkg, t: w.t, g });
+    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (let i = 0; i < g.waiters.length; i++) stack.push({ pkg: g.waiters[i]!, t: g.obligations[i]!, g });
     if (requestedSet.has(p.manifest.id)) requestedDirty.add(p.manifest.id);
   };
   /** `pkg`'s obligation `t` has nothing alive left to serve it (its group `g` counts none). */

@@ -33,6 +33,8 @@ export type Template =
       readonly from: ModulePackage;
       readonly usable: readonly ModulePackage[];
       readonly slot: number;
+      /** The usable versions in range, highest first: ResolveIndex.candidatesOf fills it on first use. */
+      inRange?: readonly ModulePackage[];
     }
   | {
       readonly kind: 'cap';
@@ -41,6 +43,8 @@ export type Template =
       readonly from: ModulePackage;
       readonly optional: boolean;
       readonly providers?: readonly ProviderEntry[];
+      /** The providers in range, in the order they are tried: ResolveIndex.providersOf fills it on first use. */
+      inRange?: readonly ProviderEntry[];
     }
   // A combination of package versions that may not all be chosen: a cycle of an earlier
   // attempt, or an incompatibility the search learned from a conflict (`reason`: its explanation).

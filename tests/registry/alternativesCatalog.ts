@@ -24,10 +24,11 @@ export interface AlternativesOptions {
   requires?: number;
   /** Share of the other versions' requirements that may point at any id, so cycles can form (default 0: layered, acyclic by construction). */
   upwardShare?: number;
+  /** Prefix of the ids and capability names, so that several catalogs can sit side by side as separate components (default none). */
+  prefix?: string;
 }
 
-export const altId = (i: number) => `a${String(i).padStart(6, '0')}`;
-const capName = (c: number) => `cap${c}.api`;
+export const altId = (i: number, prefix = '') => `${prefix}a${String(i).padStart(6, '0')}`;
 
 export interface AltPackageJson {
   folder: string;
@@ -41,6 +42,9 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
   const brokenShare = options.brokenShare ?? 0.15;
   const reqs = options.requires ?? 3;
   const upward = options.upwardShare ?? 0;
+  const prefix = options.prefix ?? '';
+  const capName = (c: number) => `${prefix}cap${c}.api`;
+  const idOf = (i: number) => altId(i, prefix);
   const pick = (k: number) => Math.floor(random() * k);
   // id -> its versions (ascending) and the witness index; capability served by each id.
   const versionsOf: string[][] = [];
@@ -59,7 +63,7 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
   const firstOfBand: number[] = [];
   for (let i = n - 1; i >= 0; i--) firstOfBand[capOf[i]!] = i;
   for (let i = 0; i < n; i++) {
-    const id = altId(i);
+    const id = idOf(i);
     const versions = versionsOf[i]!;
     const w = witness[i]!;
     const brokenNewest = versions.length > 1 && w !== versions.length - 1 && random() < brokenShare * 3;
@@ -76,7 +80,7 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
         if (i > 0 && random() < dependsShare) {
           const j = pick(i);
           const wv = versionsOf[j]![witness[j]!]!;
-          dependsOn[altId(j)] = random() < 0.5 ? `>=${wv}` : `^${wv.split('.')[0]}.0.0`;
+          dependsOn[idOf(j)] = random() < 0.5 ? `>=${wv}` : `^${wv.split('.')[0]}.0.0`;
         }
       } else {
         for (let k = 0; k < reqs; k++) {
@@ -90,11 +94,11 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
         if (random() < dependsShare) {
           const up = random() < upward;
           const j = up ? pick(n) : i === 0 ? i : pick(i);
-          if (j !== i) dependsOn[altId(j)] = random() < 0.5 ? `^${1 + pick(4)}.0.0` : '*';
+          if (j !== i) dependsOn[idOf(j)] = random() < 0.5 ? `^${1 + pick(4)}.0.0` : '*';
         }
         if (brokenNewest && v === versions.length - 1) {
           const kind = pick(3);
-          if (kind === 0) requires[`missing${i}.api`] = '^1.0.0';
+          if (kind === 0) requires[`${prefix}missing${i}.api`] = '^1.0.0';
           else if (kind === 1) engines = '^2.0.0';
           else requires[capName(capOf[(i + 1) % n]!)] = '^9.0.0';
         }
@@ -110,7 +114,7 @@ export function alternativesPackageJsons(n: number, options: AlternativesOptions
         folder: `${id}-${version}`,
         json: JSON.parse(
           JSON.stringify({
-            name: `@alt/${id}`,
+            name: `@alt/${id.replace(/[^a-z0-9-]/g, '-')}`,
             version,
             main: 'dist/index.js',
             engines: { hotmod: engines },

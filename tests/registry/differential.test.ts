@@ -4,6 +4,7 @@ import { resolvePlan, type ModulePackage, type ResolvePlan } from '../../src/reg
 import { bindingOf, oracleSolve, violation } from './resolveOracle.js';
 import { prng } from './syntheticCatalog.js';
 import { randomCatalog } from './randomCatalog.js';
+import { satSolve } from './satOracle.js';
 
 /**
  * The resolver against an independent exhaustive oracle (resolveOracle.ts) on thousands of
@@ -91,6 +92,50 @@ describe('differential: resolver vs exhaustive oracle', () => {
     }
     expect(mismatches).toEqual([]);
   });
+
+  it('cycle-rich catalogs (requirements and dependsOn twice as likely): agrees with the oracle, and every plan holds', () => {
+    const mismatches: string[] = [];
+    let satisfiable = 0;
+    let cyclicPreferred = 0;
+    for (const seed of SEEDS.slice(0, 2000)) {
+      const packages = randomCatalog(seed, { cycleRich: true });
+      const request = [...new Set(packages.map((p) => p.manifest.id))].sort();
+      const expected = oracleSolve(packages, request, HOST);
+      const got = attempt(packages, undefined);
+      if (expected) satisfiable++;
+      // How often the newest usable versions close a cycle, so that the search must look further.
+      const newest = request.map((id) => packages.find((p) => p.manifest.id === id && p.manifest.engines.hotmod === '^1.0.0')).filter((p) => p !== undefined);
+      if (violation(newest, [], HOST) === 'a cycle') cyclicPreferred++;
+      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
+      else if (expected && !got.plan) mismatches.push(`seed ${seed}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
+      else if (!expected && got.plan) mismatches.push(`seed ${seed}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
+      else if (got.plan) {
+        const bad = checkPlan(got.plan, packages, request);
+        if (bad) mismatches.push(`seed ${seed}: plan breaks a constraint: ${bad}`);
+      }
+      if (mismatches.length >= 5) break;
+    }
+    expect(mismatches).toEqual([]);
+    expect(satisfiable).toBeGreaterThan(100);
+    expect(cyclicPreferred).toBeGreaterThan(40);
+  });
+
+  it('a second oracle, logic-solver (MiniSat), agrees with the exhaustive one and the resolver on satisfiability', () => {
+    const mismatches: string[] = [];
+    // Each MiniSat instance costs milliseconds: 300 catalogs of each kind.
+    for (const [seed, cycleRich] of [...SEEDS.slice(0, 300).map((s) => [s, false] as const), ...SEEDS.slice(0, 300).map((s) => [s, true] as const)]) {
+      const packages = randomCatalog(seed, { cycleRich });
+      const request = [...new Set(packages.map((p) => p.manifest.id))].sort();
+      const sat = satSolve(packages, request, HOST);
+      const exhaustive = oracleSolve(packages, request, HOST) !== null;
+      const got = attempt(packages, undefined);
+      if ((sat !== null) !== exhaustive) mismatches.push(`seed ${seed}${cycleRich ? ' (cycle-rich)' : ''}: SAT ${sat !== null}, exhaustive ${exhaustive}`);
+      else if ((sat !== null) !== (got.plan !== undefined)) mismatches.push(`seed ${seed}${cycleRich ? ' (cycle-rich)' : ''}: SAT ${sat !== null}, resolver ${got.plan !== undefined}`);
+      else if (sat !== null && violation(sat, request, HOST) !== null) mismatches.push(`seed ${seed}: the SAT model breaks a rule`);
+      if (mismatches.length >= 5) break;
+    }
+    expect(mismatches).toEqual([]);
+  }, 180_000);
 
   it('partial mode never throws and never gives up, and what it plans holds every constraint', () => {
     for (const seed of SEEDS.slice(0, 1000)) {

@@ -130,6 +130,28 @@ describe('incremental resolution equals a resolve from scratch', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('a change to most of the catalog is resolved from scratch, and later changes elsewhere are incremental again', () => {
+    const big = alternativesPackages(150, { seed: 2, prefix: 'big' });
+    let packages: ModulePackage[] = [...big, ...catalogOf(17).filter((p) => p.manifest.id.startsWith('g0.') || p.manifest.id.startsWith('g1.'))];
+    let previous = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    const random = prng(77);
+    const before = { ...incrementalStats };
+    for (let step = 0; step < 30; step++) {
+      const next = [...packages];
+      if (step % 2 === 0) {
+        // In the big component: one package's requirements dropped (or a copy of the original put back).
+        const i = 10 + Math.floor(random() * 100);
+        next[i] = step % 4 === 0 ? { ...big[i]!, manifest: { ...big[i]!.manifest, requires: {} }, dir: `/big/${step}` } : big[i]!;
+      } else next.splice(0, next.length, ...change(next, random, step));
+      const derived = resolvePlan(next, { hostVersion: HOST, mode: 'partial', previous });
+      expect(fingerprint(derived), `step ${step}`).toEqual(fingerprint(resolvePlan(next, { hostVersion: HOST, mode: 'partial' })));
+      previous = derived;
+      packages = next;
+    }
+    expect(incrementalStats.full - before.full).toBeGreaterThan(0);
+    expect(incrementalStats.derived - before.derived).toBeGreaterThan(0);
+  });
+
   it('a code change (same manifest) on a 2,000-id catalog gives the previous plan with the new package object', () => {
     const packages = alternativesPackages(2000, { seed: 5 });
     const plan = resolvePlan(packages, { hostVersion: HOST });

@@ -16,10 +16,14 @@ export interface RandomCatalogOptions {
   readonly prefix?: string;
   /** Capabilities are named with this prefix instead (components sharing one link up). */
   readonly capPrefix?: string;
+  /** Cycle-rich: requirements and dependsOn twice as likely (most catalogs then have cycles that other versions may avoid). */
+  readonly cycleRich?: boolean;
 }
 
 /** One package of id `id` at `version`, drawn from `random`. */
-export function randomPackage(random: () => number, id: string, version: string, ids: readonly string[], caps: readonly string[], tag: string): ModulePackage {
+export function randomPackage(random: () => number, id: string, version: string, ids: readonly string[], caps: readonly string[], tag: string, cycleRich = false): ModulePackage {
+  const requireShare = cycleRich ? 0.55 : 0.3;
+  const dependsShare = cycleRich ? 0.7 : 0.35;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const provides: Record<string, string> = {};
   for (const cap of caps) if (random() < 0.35) provides[cap] = pick(VERSIONS);
@@ -28,11 +32,11 @@ export function randomPackage(random: () => number, id: string, version: string,
   for (const cap of caps) {
     if (provides[cap] !== undefined) continue;
     const r = random();
-    if (r < 0.3) requires[cap] = pick(RANGES);
-    else if (r < 0.4) optionalRequires[cap] = pick(RANGES);
+    if (r < requireShare) requires[cap] = pick(RANGES);
+    else if (r < requireShare + 0.1) optionalRequires[cap] = pick(RANGES);
   }
   const dependsOn: Record<string, string> = {};
-  if (random() < 0.35) {
+  if (random() < dependsShare) {
     const other = pick(ids);
     if (other !== id) dependsOn[other] = pick(RANGES);
   }
@@ -60,7 +64,7 @@ export function randomCatalog(seed: number, options: RandomCatalogOptions = {}):
   for (const id of ids) {
     const versions = VERSIONS.filter(() => random() < 0.6);
     if (versions.length === 0) versions.push(pick(random, VERSIONS));
-    for (const version of versions) out.push(randomPackage(random, id, version, ids, caps, String(seed)));
+    for (const version of versions) out.push(randomPackage(random, id, version, ids, caps, String(seed), options.cycleRich));
   }
   return out;
 }
