@@ -17,6 +17,7 @@ const commands: Record<string, CommandLoader> = {
   migrate: () => import('./commands/migrate.js'),
   clients: () => import('./commands/clients.js'),
   db: () => import('./commands/db.js'),
+  rollout: () => import('./commands/rollout.js'),
 };
 
 async function helpText(): Promise<string> {
