@@ -116,6 +116,8 @@ describe('a rollout on one host', () => {
     const plain = await newHost({ modulesDir: m.dir, store: 'memory' });
     await plain.start();
     await expectCode(plain.rollouts.list(), 'E_ROLLOUTS_DISABLED');
+    await expectCode(newHost({ modulesDir: m.dir, store: 'none', rollouts: true }), 'E_HOST_OPTIONS_INVALID');
+    await expectCode(newHost({ modulesDir: m.dir, store: 'memory', rollouts: { pollIntervalMs: -1 } }), 'E_HOST_OPTIONS_INVALID');
     const host = await hostWith(['greeter-1'], []);
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0', stages: '50,10' }), 'E_ROLLOUT_INVALID');
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0', maxErrorRate: '150%' }), 'E_ROLLOUT_INVALID');
