@@ -18,6 +18,7 @@ export {
   type HostOverrides,
   type HostLimits,
   type HostFetchOptions,
+  type HostRolloutOptions,
   type RestartPolicy,
   type HostClient,
   type HostEvents,
@@ -31,6 +32,17 @@ export {
   type Clock,
   type HotmodConfigFile,
 } from './runtime/index.js';
+
+// Staged rollouts across hosts on one PostgreSQL (docs/rollouts.md): host.rollouts' types, and the same
+// operations over a store without a host (what `hotmod rollout` runs).
+export {
+  FleetErrorCode,
+  createRolloutApi,
+  type RolloutApi,
+  type RolloutStatus,
+  type RolloutStartOptions,
+  type RolloutStateName,
+} from './fleet/index.js';
 
 // The catalog and the resolver (docs/manifest.md): for tooling that checks or plans modules without a host.
 export {

@@ -7,6 +7,7 @@ export type {
   HostOverrides,
   HostLimits,
   HostFetchOptions,
+  HostRolloutOptions,
   RestartPolicy,
   HostClient,
   HostEvents,
