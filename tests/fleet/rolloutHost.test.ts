@@ -80,6 +80,19 @@ describe('a rollout on one host', () => {
     expect(status.history.map((h) => h.event)).toEqual(['start', 'begin', 'advance', 'advance', 'advance', 'finish']);
   });
 
+  it('advances by itself after each bake within budget, promotes, and completes; each step is an event', async () => {
+    const host = await hostWith(['greeter-1', 'front'], ['greeter-2']);
+    const events: { state: string; percent: number }[] = [];
+    host.on('rollout:changed', (e) => events.push({ state: e.state, percent: e.percent }));
+    const r = await startWhenSeen(host, { moduleId: 'greeter', version: '2.0.0', stages: '10,50,100', bake: '300ms', minCalls: 0 });
+    await waitFor(async () => (await host.rollouts.status(r.id)).state === 'completed', 'the rollout to complete by itself');
+    const done = await host.rollouts.status(r.id);
+    expect(done.history.map((h) => `${h.event}:${h.to}`)).toEqual(['start:pending', 'begin:running', 'advance:running', 'advance:running', 'advance:promoting', 'finish:completed']);
+    expect(done.history.slice(1).every((h) => h.hostId === 'h1')).toBe(true);
+    expect(events.map((e) => `${e.state}:${e.percent}`)).toEqual(expect.arrayContaining(['running:10', 'running:50', 'running:100', 'completed:100']));
+    await waitFor(() => host.status().find((s) => s.id === 'greeter')?.version === '2.0.0' && !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the old version to unload');
+  });
+
   it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused', async () => {
     const host = await hostWith(['greeter-1', 'front'], ['greeter-2']);
     const r = await startWhenSeen(host, { moduleId: 'greeter', version: '2.0.0', stages: [50, 100], bake: '1h' });

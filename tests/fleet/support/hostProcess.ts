@@ -16,10 +16,10 @@ export interface HostProcess {
   stop(): Promise<void>;
 }
 
-export async function startHostProcess(hostId: string, env: { modulesDir: string; storeUrl: string }): Promise<HostProcess> {
+export async function startHostProcess(hostId: string, env: { modulesDir: string; storeUrl: string; pollMs?: number }): Promise<HostProcess> {
   const child = spawn(process.execPath, ['--no-node-snapshot', '--import', 'tsx', CHILD], {
     cwd: ROOT,
-    env: { ...process.env, HOTMOD_ROLLOUT_MODULES: env.modulesDir, HOTMOD_ROLLOUT_STORE: env.storeUrl, HOTMOD_ROLLOUT_HOST: hostId, FORCE_COLOR: '0' },
+    env: { ...process.env, HOTMOD_ROLLOUT_MODULES: env.modulesDir, HOTMOD_ROLLOUT_STORE: env.storeUrl, HOTMOD_ROLLOUT_HOST: hostId, HOTMOD_ROLLOUT_POLL_MS: String(env.pollMs ?? 100), FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let text = '';
