@@ -4,7 +4,8 @@
  * promotion replaces the old version, abort and stateful modules are handled.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Host } from '../../src/runtime/index.js';
+import { tokens, type Host } from '../../src/runtime/index.js';
+import { createRolloutApi } from '../../src/fleet/index.js';
 import { expectCode, newHost, waitFor } from '../runtime/helpers.js';
 import { CLIENTS, expectedNew, modulesDirWith } from './support.js';
 
@@ -93,10 +94,18 @@ describe('a rollout on one host', () => {
     await waitFor(() => host.status().find((s) => s.id === 'greeter')?.version === '2.0.0' && !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the old version to unload');
   });
 
-  it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused', async () => {
+  it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused; a change no NOTIFY announces is found by the poll', async () => {
     const host = await hostWith(['greeter-1', 'front'], ['greeter-2']);
     const r = await startWhenSeen(host, { moduleId: 'greeter', version: '2.0.0', stages: [50, 100], bake: '1h' });
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0' }), 'E_ROLLOUT_CONFLICT');
+    // A change no NOTIFY announces (the trigger off, a writer outside the host): the poll finds it.
+    const store = host.container.resolve(tokens.STORE);
+    const paused: string[] = [];
+    host.on('rollout:changed', (e) => paused.push(e.state));
+    await store.exec('ALTER TABLE hotmod_rollouts DISABLE TRIGGER hotmod_rollouts_notify');
+    await createRolloutApi(store, 'outside').pause(r.id);
+    await waitFor(() => paused.includes('paused'), 'the poll to find the pause');
+    await store.exec('ALTER TABLE hotmod_rollouts ENABLE TRIGGER hotmod_rollouts_notify');
     const aborted = await host.rollouts.abort(r.id, 'testing abort');
     expect(aborted).toMatchObject({ state: 'aborted', reason: 'testing abort', percent: 0 });
     await waitFor(() => !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the candidate to unload');
