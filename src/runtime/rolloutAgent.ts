@@ -43,6 +43,7 @@ import {
   type RolloutApi,
   type RolloutEvent,
   type RolloutRecord,
+  type RolloutStatus,
   type VersionSample,
 } from '../fleet/index.js';
 import type { ActivationEngine } from './activationEngine.js';
@@ -178,7 +179,7 @@ export class RolloutAgent {
     }
     this.#route();
     await this.#reporter.flush();
-    for (const r of records) if (!this.#stopped && isLive(r.state)) await this.#decide(this.#local.get(r.id)?.record ?? r, nowMs);
+    for (const r of records) if (!this.#stopped && isLive(r.state)) await this.#decide(r, nowMs);
   }
 
   /** Brings this host in line with one record. */
@@ -333,7 +334,7 @@ export class RolloutAgent {
   }
 
   /** host.rollouts.start: the host checks what it can (the version is here, not serving yet, the module not stateful). */
-  async #start(base: RolloutApi, options: Parameters<RolloutApi['start']>[0]): Promise<ReturnType<RolloutApi['start']> extends Promise<infer T> ? T : never> {
+  async #start(base: RolloutApi, options: Parameters<RolloutApi['start']>[0]): Promise<RolloutStatus> {
     const o = normalizeRolloutOptions(options);
     const table = this.#d.engine.table;
     const main = table.get(o.moduleId);
