@@ -213,6 +213,11 @@ export class RolloutAgent {
             await this.#write(r, { type: 'abort', reason: statefulReason(r.moduleId, d.hostId) });
             return;
           }
+          if (instance?.stateful || mainInstance?.stateful)
+            d.logger.warn(
+              { rollout: r.id, module: r.moduleId },
+              `rollout ${r.id}: module '${r.moduleId}' is stateful and the rollout allows it: versions ${oldVersion} and ${r.toVersion} each keep their own state on this host, and the state of the one that ends is dropped`,
+            );
         } catch (error) {
           this.#unavailable.add(r.id);
           const reason = `version ${r.toVersion} could not run on host ${d.hostId}: ${(error as Error).message}`;
