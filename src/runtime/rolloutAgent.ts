@@ -152,7 +152,11 @@ export class RolloutAgent {
           if (!this.#stopped) this.#d.logger.warn({ err: error }, `rollouts: a pass failed (${(error as Error).message}); the next poll tries again`);
         }
       } while (this.#again && !this.#stopped);
-    })().finally(() => (this.#running = undefined));
+    })().finally(() => {
+      this.#running = undefined;
+      // A NOTIFY that came after the loop's last check and before this line is not lost.
+      if (this.#again && !this.#stopped) void this.tick();
+    });
     this.#running = run;
     return run;
   }
