@@ -18,6 +18,7 @@ export {
   type HostOverrides,
   type HostLimits,
   type HostFetchOptions,
+  type HostRolloutOptions,
   type RestartPolicy,
   type HostClient,
   type HostEvents,
@@ -38,6 +39,17 @@ export {
   type ExplainFactKind,
   type ExplainAction,
 } from './runtime/index.js';
+
+// Staged rollouts across hosts on one PostgreSQL (docs/rollouts.md): host.rollouts' types, and the same
+// operations over a store without a host (what `hotmod rollout` runs).
+export {
+  FleetErrorCode,
+  createRolloutApi,
+  type RolloutApi,
+  type RolloutStatus,
+  type RolloutStartOptions,
+  type RolloutStateName,
+} from './fleet/index.js';
 
 // The catalog and the resolver (docs/manifest.md): for tooling that checks or plans modules without a host.
 export {
@@ -108,7 +120,6 @@ export {
 
 // The fleet (docs/fleet.md): artifacts published to the store, and the fleet view.
 export {
-  FleetErrorCode,
   publishArtifact,
   readArtifactDir,
   listArtifacts,

@@ -19,6 +19,7 @@ const commands: Record<string, CommandLoader> = {
   db: () => import('./commands/db.js'),
   publish: () => import('./commands/publish.js'),
   fleet: () => import('./commands/fleet.js'),
+  rollout: () => import('./commands/rollout.js'),
 };
 
 async function helpText(): Promise<string> {

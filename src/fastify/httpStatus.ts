@@ -15,6 +15,7 @@ const byCode: ReadonlyMap<string, number> = new Map([
   // Who is asking is not known (the console).
   [FastifyErrorCode.CONSOLE_UNAUTHORIZED, 401],
   [FastifyErrorCode.CONSOLE_CONFIRMATION_REQUIRED, 400],
+  ['E_ROLLOUT_INVALID', 400],
   // The client may not do this.
   ['E_NOT_ENABLED', 403],
   // The thing named in the URL does not exist.
@@ -25,11 +26,16 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_UNKNOWN_MODULE', 404],
   ['E_MODULE_UNKNOWN', 404],
   ['E_NO_PROVIDER', 404],
+  ['E_ROLLOUT_UNKNOWN', 404],
+  ['E_ROLLOUT_VERSION_UNKNOWN', 404],
   ['E_UNKNOWN_METHOD', 404],
   // The request conflicts with what is stored or running.
   ['E_LEGACY_LIST_UNREADABLE', 409],
   ['E_SWAP_REFUSED', 409],
   ['E_SWAP_FAILED', 409],
+  ['E_ROLLOUT_CONFLICT', 409],
+  ['E_ROLLOUT_STATE', 409],
+  ['E_ROLLOUT_STATEFUL', 409],
   // The module misbehaved: a bug in module code, not in the request. Whatever code the
   // module put on its error, it is E_MODULE_THREW (details.moduleCode): never a host status.
   ['E_MODULE_THREW', 502],
@@ -42,6 +48,8 @@ const byCode: ReadonlyMap<string, number> = new Map([
   ['E_MODULE_FAILED', 503],
   ['E_SANDBOX_MEMORY', 503],
   [FastifyErrorCode.HOST_NOT_READY, 503],
+  // The host runs without rollouts: a deployment choice, not the request's fault.
+  ['E_ROLLOUTS_DISABLED', 501],
   ['E_HOST_NOT_RUNNING', 503],
   ['E_STORE_OPEN_FAILED', 503],
   ['E_STORE_QUERY_FAILED', 503],

@@ -18,6 +18,9 @@ import {
   invokeParams,
   invokeQuerystring,
   overridesBody,
+  rolloutAbortBody,
+  rolloutParams,
+  rolloutStartBody,
 } from './schemas.js';
 import { useJsonBodies } from './jsonBody.js';
 import { createValidatorCompiler } from './validatorCompiler.js';
@@ -67,6 +70,12 @@ const ROOT_ROUTES: readonly { url: string; methods: readonly string[] }[] = [
   { url: '/clients/:id/invoke/:capability/:method', methods: ['POST'] },
   { url: '/clients/:id/overrides', methods: ['GET', 'PUT'] },
   { url: '/clients/:id/overrides/reset', methods: ['POST'] },
+  { url: '/rollouts', methods: ['GET', 'POST'] },
+  { url: '/rollouts/:id', methods: ['GET'] },
+  { url: '/rollouts/:id/promote', methods: ['POST'] },
+  { url: '/rollouts/:id/pause', methods: ['POST'] },
+  { url: '/rollouts/:id/resume', methods: ['POST'] },
+  { url: '/rollouts/:id/abort', methods: ['POST'] },
 ];
 
 function missingPart(part: 'legacy' | 'unifier', route: string): HotmodError {
@@ -215,6 +224,18 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       if (!legacy) throw missingPart('legacy', `POST ${request.url}`);
       return legacy.resetToDefaults(clientId);
     },
+  );
+
+  // Rollouts (docs/rollouts.md): host.rollouts; `:id` is a rollout id or a module id (its live rollout).
+  app.get('/rollouts', async () => ({ rollouts: await host.rollouts.list() }));
+  app.post<{ Body: Parameters<Host['rollouts']['start']>[0] }>('/rollouts', { schema: { body: rolloutStartBody } }, async (request, reply) =>
+    reply.code(201).send(await host.rollouts.start(request.body)),
+  );
+  app.get<{ Params: { id: string } }>('/rollouts/:id', { schema: { params: rolloutParams } }, async (request) => host.rollouts.status(request.params.id));
+  for (const op of ['promote', 'pause', 'resume'] as const)
+    app.post<{ Params: { id: string } }>(`/rollouts/:id/${op}`, { schema: { params: rolloutParams } }, async (request) => host.rollouts[op](request.params.id));
+  app.post<{ Params: { id: string }; Body: { reason?: string } | null }>('/rollouts/:id/abort', { schema: { params: rolloutParams, body: rolloutAbortBody } }, async (request) =>
+    host.rollouts.abort(request.params.id, request.body?.reason),
   );
 
   app.get('/metrics', async (_request, reply: FastifyReply) => {

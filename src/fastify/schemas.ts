@@ -71,3 +71,34 @@ export const overridesBody = {
   required: ['modulesEnabled'],
   additionalProperties: false,
 } as const;
+
+// Rollouts (docs/rollouts.md): the options as the CLI writes them ('1,10,50,100', '5m', '1%', '200ms') or as numbers.
+const durationOrMs = { anyOf: [{ type: 'string', minLength: 1, maxLength: 50 }, { type: 'number', minimum: 0 }] } as const;
+export const rolloutParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 300 } },
+  required: ['id'],
+} as const;
+
+export const rolloutStartBody = {
+  type: 'object',
+  properties: {
+    moduleId: moduleId,
+    version: { type: 'string', minLength: 1, maxLength: 100 },
+    stages: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'number' }, minItems: 1 }] },
+    bake: durationOrMs,
+    maxErrorRate: durationOrMs,
+    maxP99: durationOrMs,
+    minCalls: { type: 'integer', minimum: 0 },
+    clients: { type: 'array', items: clientId },
+    allowStateful: { type: 'boolean' },
+  },
+  required: ['moduleId', 'version'],
+  additionalProperties: false,
+} as const;
+
+export const rolloutAbortBody = {
+  type: ['object', 'null'],
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+  additionalProperties: false,
+} as const;

@@ -30,21 +30,30 @@ export class HealthReporter {
   #timer: NodeJS.Timeout | undefined;
   /** What was last written per (rollout, version): an unchanged sample is not written again. */
   readonly #written = new Map<string, string>();
-  #flushing: Promise<void> | undefined;
+  #tail: Promise<void> = Promise.resolve();
+  #writing = 0;
 
   constructor(options: HealthReporterOptions) {
     this.#o = options;
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => void this.flush(), this.#o.intervalMs);
+    // A tick while a write is still out is skipped: a slow store never piles writes up.
+    this.#timer ??= setInterval(() => {
+      if (this.#writing === 0) void this.flush();
+    }, this.#o.intervalMs);
     this.#timer.unref();
   }
 
-  /** Writes what changed since the last write (one statement). Concurrent callers share one write. */
+  /**
+   * Writes what changed, after any write already out: what the caller counted before the
+   * call is in the write (a final flush after a drain sees every call). One at a time.
+   */
   flush(): Promise<void> {
-    this.#flushing ??= this.#write().finally(() => (this.#flushing = undefined));
-    return this.#flushing;
+    this.#writing++;
+    const run = this.#tail.then(() => this.#write()).finally(() => this.#writing--);
+    this.#tail = run;
+    return run;
   }
 
   async #write(): Promise<void> {

@@ -8,7 +8,7 @@ import type { Store } from '../legacy-bridge/index.js';
 import { normalizeRolloutOptions, type RolloutStartOptions } from './rolloutPlan.js';
 import { ensureRolloutSchema } from './rolloutSchema.js';
 import { describeRollout, type RolloutStatus } from './rolloutStatus.js';
-import { createRollout, findRollout, listRollouts, operateRollout } from './rolloutStore.js';
+import { createRollout, databaseNow, findRollout, listRollouts, operateRollout } from './rolloutStore.js';
 
 export interface RolloutApi {
   /** Starts a rollout (pending until a host begins it, at its next tick). */
@@ -32,8 +32,7 @@ export function createRolloutApi(store: Store, by: string | undefined, afterChan
   const ready = () => (schema ??= ensureRolloutSchema(store));
   const describe = async (idOrModule: string) => {
     const record = await findRollout(store, idOrModule);
-    const { nowMs } = await listRollouts(store, { live: true });
-    return describeRollout(store, record, nowMs);
+    return describeRollout(store, record, await databaseNow(store));
   };
   const operate = async (idOrModule: string, event: Parameters<typeof operateRollout>[2]) => {
     await ready();

@@ -177,8 +177,14 @@ export async function listRollouts(store: Store, filter: { live?: boolean; newes
   const sql = filter.newestPerModule
     ? `SELECT DISTINCT ON (module_id) ${COLUMNS} FROM hotmod_rollouts ORDER BY module_id, created_at DESC, id`
     : `SELECT ${COLUMNS} FROM hotmod_rollouts ${where} ORDER BY created_at DESC, id`;
-  const [{ rows }, clock] = await Promise.all([store.query<RolloutRow>(sql), store.query<{ now_ms: number }>('SELECT (extract(epoch from now()) * 1000)::float8 AS now_ms')]);
-  return { records: rows.map(recordOf), nowMs: Number(clock.rows[0]!.now_ms) };
+  const [{ rows }, nowMs] = await Promise.all([store.query<RolloutRow>(sql), databaseNow(store)]);
+  return { records: rows.map(recordOf), nowMs };
+}
+
+/** The database's clock in epoch ms: every host decides bake times by it. */
+export async function databaseNow(store: Store): Promise<number> {
+  const { rows } = await store.query<{ now_ms: number }>('SELECT (extract(epoch from now()) * 1000)::float8 AS now_ms');
+  return Number(rows[0]!.now_ms);
 }
 
 /** A rollout given by id, or by module id: its live rollout, else its newest. */
@@ -216,8 +222,7 @@ export async function applyRolloutEvent(store: Store, record: RolloutRecord, eve
 export async function operateRollout(store: Store, idOrModule: string, make: (record: RolloutRecord, nowMs: number) => RolloutEvent, by: string | undefined): Promise<RolloutRecord> {
   for (let attempt = 0; ; attempt++) {
     const record = await findRollout(store, idOrModule);
-    const { rows } = await store.query<{ now_ms: number }>('SELECT (extract(epoch from now()) * 1000)::float8 AS now_ms');
-    const done = await applyRolloutEvent(store, record, make(record, Number(rows[0]!.now_ms)), by);
+    const done = await applyRolloutEvent(store, record, make(record, await databaseNow(store)), by);
     if (done) return done;
     if (attempt >= 20)
       throw new HotmodError(FleetErrorCode.ROLLOUT_CONFLICT, `rollout '${record.id}' kept changing under this operation; try again`, { rolloutId: record.id });

@@ -220,6 +220,7 @@ class HotmodHost implements Host {
       onCatalogChanged: (changed) => reconciler.bumpCatalog([], [], changed),
     });
     if (o.rollouts) {
+      // hostOptions.ts refuses rollouts with store 'none'; an application's own bridge may still lack one.
       const store = this.#bridge?.store;
       if (store === undefined)
         throw new HotmodError(FleetErrorCode.ROLLOUTS_DISABLED, `rollouts need a store: create the host with store 'postgres://…' (several hosts) or 'pglite://…', not 'none'`, {});

@@ -31,6 +31,15 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
     else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
   if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
   checkFleet(options);
+  const r = options.rollouts;
+  if (r !== undefined && r !== false) {
+    if (options.store === 'none') throw invalid(`option "rollouts" needs a store ('postgres://…' for several hosts, 'pglite://…' for one), but "store" is 'none'`);
+    if (r !== true && (typeof r !== 'object' || r === null)) throw invalid(`option "rollouts" must be true, false or { hostId?, pollIntervalMs?, reportIntervalMs? }, got ${JSON.stringify(r)}`);
+    if (typeof r === 'object') {
+      for (const k of ['pollIntervalMs', 'reportIntervalMs'] as const) if (r[k] !== undefined && !(isDuration(r[k]) && r[k] > 0)) throw invalid(`rollouts.${k} ${durationRule(r[k])}`);
+      if (r.hostId !== undefined && (typeof r.hostId !== 'string' || r.hostId === '' || r.hostId.length > 200)) throw invalid(`rollouts.hostId must be a non-empty string of at most 200 characters`);
+    }
+  }
   const fetch = checkHostFetch(options.fetch, (reason) => invalid(reason));
   return { ...options, modulesDir: path.resolve(options.modulesDir), ...(fetch === undefined ? {} : { fetch }) };
 }

@@ -8,6 +8,7 @@ export type {
   HostLimits,
   HostFetchOptions,
   FleetHostOptions,
+  HostRolloutOptions,
   RestartPolicy,
   HostClient,
   HostEvents,

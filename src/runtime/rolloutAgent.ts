@@ -43,6 +43,7 @@ import {
   type RolloutApi,
   type RolloutEvent,
   type RolloutRecord,
+  type RolloutStatus,
   type VersionSample,
 } from '../fleet/index.js';
 import type { ActivationEngine } from './activationEngine.js';
@@ -151,7 +152,11 @@ export class RolloutAgent {
           if (!this.#stopped) this.#d.logger.warn({ err: error }, `rollouts: a pass failed (${(error as Error).message}); the next poll tries again`);
         }
       } while (this.#again && !this.#stopped);
-    })().finally(() => (this.#running = undefined));
+    })().finally(() => {
+      this.#running = undefined;
+      // A NOTIFY that came after the loop's last check and before this line is not lost.
+      if (this.#again && !this.#stopped) void this.tick();
+    });
     this.#running = run;
     return run;
   }
@@ -178,7 +183,7 @@ export class RolloutAgent {
     }
     this.#route();
     await this.#reporter.flush();
-    for (const r of records) if (!this.#stopped && isLive(r.state)) await this.#decide(this.#local.get(r.id)?.record ?? r, nowMs);
+    for (const r of records) if (!this.#stopped && isLive(r.state)) await this.#decide(r, nowMs);
   }
 
   /** Brings this host in line with one record. */
@@ -212,6 +217,11 @@ export class RolloutAgent {
             await this.#write(r, { type: 'abort', reason: statefulReason(r.moduleId, d.hostId) });
             return;
           }
+          if (instance?.stateful || mainInstance?.stateful)
+            d.logger.warn(
+              { rollout: r.id, module: r.moduleId },
+              `rollout ${r.id}: module '${r.moduleId}' is stateful and the rollout allows it: versions ${oldVersion} and ${r.toVersion} each keep their own state on this host, and the state of the one that ends is dropped`,
+            );
         } catch (error) {
           this.#unavailable.add(r.id);
           const reason = `version ${r.toVersion} could not run on host ${d.hostId}: ${(error as Error).message}`;
@@ -333,7 +343,7 @@ export class RolloutAgent {
   }
 
   /** host.rollouts.start: the host checks what it can (the version is here, not serving yet, the module not stateful). */
-  async #start(base: RolloutApi, options: Parameters<RolloutApi['start']>[0]): Promise<ReturnType<RolloutApi['start']> extends Promise<infer T> ? T : never> {
+  async #start(base: RolloutApi, options: Parameters<RolloutApi['start']>[0]): Promise<RolloutStatus> {
     const o = normalizeRolloutOptions(options);
     const table = this.#d.engine.table;
     const main = table.get(o.moduleId);

@@ -234,7 +234,11 @@ export class SwapCoordinator {
 
   async #removeCandidate(key: string): Promise<void> {
     const table = this.#d.engine.table;
-    if (!table.has(key)) return;
+    const record = table.get(key);
+    if (record === undefined) return;
+    // No route leads to it any more: every call it started finishes (each bounded by its own
+    // timeout), as a swapped-out instance's do; the unload's drain budget never cuts one.
+    await servingInstance(record.state)?.drain(this.#d.clock, Infinity);
     await this.#d.engine.deactivate(key, 'unload').catch(() => {});
     table.remove(key);
   }

@@ -4,7 +4,8 @@
  * promotion replaces the old version, abort and stateful modules are handled.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Host } from '../../src/runtime/index.js';
+import { tokens, type Host } from '../../src/runtime/index.js';
+import { createRolloutApi } from '../../src/fleet/index.js';
 import { expectCode, newHost, waitFor } from '../runtime/helpers.js';
 import { CLIENTS, expectedNew, modulesDirWith } from './support.js';
 
@@ -80,10 +81,31 @@ describe('a rollout on one host', () => {
     expect(status.history.map((h) => h.event)).toEqual(['start', 'begin', 'advance', 'advance', 'advance', 'finish']);
   });
 
-  it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused', async () => {
+  it('advances by itself after each bake within budget, promotes, and completes; each step is an event', async () => {
+    const host = await hostWith(['greeter-1', 'front'], ['greeter-2']);
+    const events: { state: string; percent: number }[] = [];
+    host.on('rollout:changed', (e) => events.push({ state: e.state, percent: e.percent }));
+    const r = await startWhenSeen(host, { moduleId: 'greeter', version: '2.0.0', stages: '10,50,100', bake: '300ms', minCalls: 0 });
+    await waitFor(async () => (await host.rollouts.status(r.id)).state === 'completed', 'the rollout to complete by itself');
+    const done = await host.rollouts.status(r.id);
+    expect(done.history.map((h) => `${h.event}:${h.to}`)).toEqual(['start:pending', 'begin:running', 'advance:running', 'advance:running', 'advance:promoting', 'finish:completed']);
+    expect(done.history.slice(1).every((h) => h.hostId === 'h1')).toBe(true);
+    expect(events.map((e) => `${e.state}:${e.percent}`)).toEqual(expect.arrayContaining(['running:10', 'running:50', 'running:100', 'completed:100']));
+    await waitFor(() => host.status().find((s) => s.id === 'greeter')?.version === '2.0.0' && !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the old version to unload');
+  });
+
+  it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused; a change no NOTIFY announces is found by the poll', async () => {
     const host = await hostWith(['greeter-1', 'front'], ['greeter-2']);
     const r = await startWhenSeen(host, { moduleId: 'greeter', version: '2.0.0', stages: [50, 100], bake: '1h' });
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0' }), 'E_ROLLOUT_CONFLICT');
+    // A change no NOTIFY announces (the trigger off, a writer outside the host): the poll finds it.
+    const store = host.container.resolve(tokens.STORE);
+    const paused: string[] = [];
+    host.on('rollout:changed', (e) => paused.push(e.state));
+    await store.exec('ALTER TABLE hotmod_rollouts DISABLE TRIGGER hotmod_rollouts_notify');
+    await createRolloutApi(store, 'outside').pause(r.id);
+    await waitFor(() => paused.includes('paused'), 'the poll to find the pause');
+    await store.exec('ALTER TABLE hotmod_rollouts ENABLE TRIGGER hotmod_rollouts_notify');
     const aborted = await host.rollouts.abort(r.id, 'testing abort');
     expect(aborted).toMatchObject({ state: 'aborted', reason: 'testing abort', percent: 0 });
     await waitFor(() => !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the candidate to unload');
@@ -116,6 +138,8 @@ describe('a rollout on one host', () => {
     const plain = await newHost({ modulesDir: m.dir, store: 'memory' });
     await plain.start();
     await expectCode(plain.rollouts.list(), 'E_ROLLOUTS_DISABLED');
+    await expectCode(newHost({ modulesDir: m.dir, store: 'none', rollouts: true }), 'E_HOST_OPTIONS_INVALID');
+    await expectCode(newHost({ modulesDir: m.dir, store: 'memory', rollouts: { pollIntervalMs: -1 } }), 'E_HOST_OPTIONS_INVALID');
     const host = await hostWith(['greeter-1'], []);
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0', stages: '50,10' }), 'E_ROLLOUT_INVALID');
     await expectCode(host.rollouts.start({ moduleId: 'greeter', version: '2.0.0', maxErrorRate: '150%' }), 'E_ROLLOUT_INVALID');

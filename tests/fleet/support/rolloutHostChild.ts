@@ -16,7 +16,8 @@ const host = await createHost({
   configFile: false,
   watch: true,
   logger: 'info',
-  rollouts: { hostId: process.env.HOTMOD_ROLLOUT_HOST!, pollIntervalMs: 100, reportIntervalMs: 100 },
+  // HOTMOD_ROLLOUT_POLL_MS large: changes can only arrive by NOTIFY (the test of that path).
+  rollouts: { hostId: process.env.HOTMOD_ROLLOUT_HOST!, pollIntervalMs: Number(process.env.HOTMOD_ROLLOUT_POLL_MS ?? 100), reportIntervalMs: 100 },
 });
 host.on('rollout:changed', (e) => process.send!({ event: 'rollout:changed', ...e }));
 await host.start();
