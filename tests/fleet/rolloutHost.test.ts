@@ -61,6 +61,8 @@ describe('a rollout on one host', () => {
     }
     // Both versions run side by side; the catalog still names the old one.
     expect(host.status().map((s) => `${s.id}:${s.version}:${s.state}`)).toEqual(expect.arrayContaining(['greeter:1.0.0:active', 'greeter@2.0.0:2.0.0:active']));
+    expect(host.status().find((s) => s.id === 'greeter@2.0.0')).toMatchObject({ candidateOf: 'greeter' });
+    expect(host.status().find((s) => s.id === 'greeter')?.candidateOf).toBeUndefined();
 
     // Sticky: at 50 % every client that had the new version keeps it.
     const at50 = await host.rollouts.promote('greeter');
