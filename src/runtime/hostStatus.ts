@@ -5,7 +5,7 @@
 import type { Isolation } from '../registry/index.js';
 import type { CallMetrics, HostMetricsSnapshot } from './callMetrics.js';
 import { describeState, gateOf, lifecycleName, servingInstance } from './moduleState.js';
-import type { ModuleTable } from './moduleTable.js';
+import { isCandidate, type ModuleTable } from './moduleTable.js';
 import type { ModuleStatus } from './types.js';
 
 /** Every module's status, sorted by id. `swapping` is reported as `active` (with `holdingCalls` while the gate is closed). */
@@ -21,6 +21,7 @@ export function moduleStatuses(table: ModuleTable, metrics: CallMetrics, default
     out.push({
       id,
       version: m.version,
+      ...(isCandidate(r) ? { candidateOf: m.id } : {}),
       state: lifecycleName(state.name),
       ...(reason !== undefined ? { reason } : {}),
       ...(code !== undefined ? { code } : {}),

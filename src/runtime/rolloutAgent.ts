@@ -92,6 +92,8 @@ export class RolloutAgent {
   readonly #local = new Map<string, LocalRollout>();
   /** Rollouts whose candidate could not start here (the reason was logged): not retried every tick. */
   readonly #unavailable = new Set<string>();
+  /** Rollouts whose new version this host does not have (yet): logged once. */
+  readonly #missing = new Set<string>();
   /** The revision of each rollout this host last applied: a newer one is announced (event, log). */
   readonly #seen = new Map<string, number>();
   #held: ReadonlySet<string> = new Set();
@@ -201,7 +203,9 @@ export class RolloutAgent {
         if (this.#unavailable.has(r.id) || !table.has(r.moduleId)) return;
         const pkg = d.packages().find((p) => p.manifest.id === r.moduleId && p.manifest.version === r.toVersion);
         if (pkg === undefined) {
-          this.#unavailable.add(r.id);
+          // Looked for again at every pass: the folder may yet arrive (watch) or be published.
+          if (this.#missing.has(r.id)) return;
+          this.#missing.add(r.id);
           d.logger.warn({ rollout: r.id, module: r.moduleId, version: r.toVersion }, `rollout ${r.id}: this host has no package of ${r.moduleId}@${r.toVersion}; its clients stay on the version it runs`);
           return;
         }

@@ -137,8 +137,11 @@ export type ModuleStateName =
   | 'unresolved';
 
 export interface ModuleStatus {
+  /** The module id; for a rollout's new version running beside the module, `id@version` (docs/rollouts.md). */
   id: string;
   version: string;
+  /** Set on a rollout's candidate: the module whose new version this is (it serves the clients its rollout picks). */
+  candidateOf?: string;
   state: ModuleStateName;
   /** Why the module is failed or unresolved. */
   reason?: string;

@@ -61,6 +61,8 @@ describe('a rollout on one host', () => {
     }
     // Both versions run side by side; the catalog still names the old one.
     expect(host.status().map((s) => `${s.id}:${s.version}:${s.state}`)).toEqual(expect.arrayContaining(['greeter:1.0.0:active', 'greeter@2.0.0:2.0.0:active']));
+    expect(host.status().find((s) => s.id === 'greeter@2.0.0')).toMatchObject({ candidateOf: 'greeter' });
+    expect(host.status().find((s) => s.id === 'greeter')?.candidateOf).toBeUndefined();
 
     // Sticky: at 50 % every client that had the new version keeps it.
     const at50 = await host.rollouts.promote('greeter');
@@ -92,6 +94,21 @@ describe('a rollout on one host', () => {
     expect(done.history.slice(1).every((h) => h.hostId === 'h1')).toBe(true);
     expect(events.map((e) => `${e.state}:${e.percent}`)).toEqual(expect.arrayContaining(['running:10', 'running:50', 'running:100', 'completed:100']));
     await waitFor(() => host.status().find((s) => s.id === 'greeter')?.version === '2.0.0' && !host.status().some((s) => s.id === 'greeter@2.0.0'), 'the old version to unload');
+  });
+
+  it('rolls back a version whose fleet p99 is over budget, with the reason in status', async () => {
+    const host = await hostWith(['greeter-1', 'front'], ['greeter-4-slow']);
+    const r = await startWhenSeen(host, { moduleId: 'greeter', version: '4.0.0', stages: [100], bake: '1h', maxP99: '20ms', minCalls: 10 });
+    for (let i = 0; i < 12; i++) expect(((await host.client(`c${i}`).invoke('greet.api', 'hello', {})) as { version: string }).version).toBe('4.0.0');
+    const s = await waitFor(async () => {
+      const now = await host.rollouts.status(r.id);
+      return now.state === 'rolled-back' ? now : undefined;
+    }, 'the p99 rollback');
+    // 40 ms of work per call: the p99 bound is 50 ms, or more on a loaded machine.
+    expect(s.reason).toMatch(/p99 latency ≤ \d+ ms \(over \d+ calls fleet-wide\) is over the budget of 20 ms/);
+    expect(s.health['4.0.0']!.errors).toBe(0);
+    expect(s.health['4.0.0']!.p99Ms).toBeGreaterThanOrEqual(50);
+    await waitFor(async () => ((await host.client('c1').invoke('greet.api', 'hello', {})) as { version: string }).version === '1.0.0', 'the old version back');
   });
 
   it('abort sends every client back to the old version and unloads the new one; a second live rollout of a module is refused; a change no NOTIFY announces is found by the poll', async () => {
