@@ -21,6 +21,7 @@ import { servingInstance } from './moduleState.js';
 import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
 import type { HostEvents, HostFetchOptions, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
 import { fetchPolicyFor } from './fetchPolicy.js';
+import { codeCacheStore, codeCacheWritten } from './bundleModule.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -37,6 +38,8 @@ export interface EngineDeps {
   drainTimeoutMs: number;
   /** The router's entry for calls a module makes through `call.capability`. */
   callCapability(caller: ModulePackage, call: OutgoingCall): Promise<unknown>;
+  /** False: bundles' compiled code is not kept on disk (bundleModule.ts codeCacheStore). Default true. */
+  codeCache?: boolean;
   /** Settles once no swap of the module is queued or running (stop and unload never cut one in half). */
   swapsSettled(moduleId: string): Promise<unknown>;
 }
@@ -111,6 +114,7 @@ export class ActivationEngine {
       permissions: pkg.manifest.permissions,
       limits: limitsFor(pkg, d.defaultLimits),
       ...(pkg.manifest.permissions.includes('fetch') ? { fetch: fetchPolicyFor(pkg.manifest, d.fetch) } : {}),
+      ...(d.codeCache === false ? {} : { codeCache: codeCacheStore(pkg.dir) }),
       log: (level, message, data) => log[level](data === undefined ? {} : { data }, message),
       callCapability: (call) => d.callCapability(pkg, call),
       onFatal: fatal,
@@ -443,5 +447,7 @@ export class ActivationEngine {
       const results = await Promise.allSettled(level.map((r) => this.deactivate(r.id, 'stop')));
       for (const r of results) if (r.status === 'rejected') this.#deps.logger.error({ err: r.reason }, 'deactivate failed during stop');
     }
+    // The next start finds the compiled code of this one.
+    await codeCacheWritten();
   }
 }

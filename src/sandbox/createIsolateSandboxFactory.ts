@@ -7,6 +7,8 @@ import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_CALL_HOPS } from './callChain.js';
 import { DEFAULT_CPU_BUDGET_MS, DEFAULT_CPU_WINDOW_MS } from './cpuBudget.js';
 import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
+import { EVALUATED_EXPORT } from './bridgeSource.js';
+import { planCompile } from './codeCache.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
 
@@ -70,7 +72,8 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
         if (limits[key] !== undefined && !isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
-      return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));
+      const plan = await planCompile(sandboxOptions.code, EVALUATED_EXPORT, sandboxOptions.codeCache);
+      return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)), plan);
     },
   };
 }
