@@ -78,6 +78,8 @@ export class ActivationEngine {
   readonly #deps: EngineDeps;
   /** Instances swapped out and still draining, by module id; stop and unload wait for them. */
   readonly #retiring = new Map<string, Set<Promise<void>>>();
+  /** Ids of modules that failed because a dependency did (a superset: #retryDependents checks each). */
+  readonly #failedForDependency = new Set<string>();
   #stopping = false;
 
   constructor(table: ModuleTable, deps: EngineDeps) {
@@ -283,10 +285,21 @@ export class ActivationEngine {
     }
   }
 
-  /** Dependents that failed only because `id` failed get another chance once it is back. */
+  /**
+   * Dependents that failed only because `id` failed get another chance once it is back.
+   * Only modules that failed for a dependency are looked at (#failedForDependency), so an
+   * activation costs nothing here when none did: a start of N modules is not N × N.
+   */
   #retryDependents(id: string): void {
-    for (const other of this.table.values()) {
-      if (other.state.name === 'failed' && other.state.dependency === id && other.state.timer === undefined) {
+    if (this.#failedForDependency.size === 0) return;
+    for (const otherId of [...this.#failedForDependency]) {
+      const other = this.table.get(otherId);
+      if (other === undefined || other.state.name !== 'failed' || other.state.dependency === undefined) {
+        this.#failedForDependency.delete(otherId);
+        continue;
+      }
+      if (other.state.dependency === id && other.state.timer === undefined) {
+        this.#failedForDependency.delete(otherId);
         this.table.apply(other.id, { type: 'retry' });
         if (other.pkg.manifest.activation === 'eager') this.ensureActive(other.id).catch(() => {});
       }
@@ -336,6 +349,7 @@ export class ActivationEngine {
       ...(timer !== undefined ? { restart: { at: now + delayMs!, timer } } : {}),
       ...(quarantined ? { quarantine: { crashes: failures.length, windowMs: d.restart.windowMs } } : {}),
     });
+    if (opts.dependency !== undefined) this.#failedForDependency.add(id);
     d.logger.warn({ module: id, code: error.code, willRestart, delayMs }, error.message);
     d.events.emit('module:failed', {
       id,

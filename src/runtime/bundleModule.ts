@@ -181,19 +181,21 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
 }
 
 /**
- * Where a package's compiled code is kept across restarts: `<package>/.hotmod/codecache/`,
- * beside the map (a dot-folder the watcher ignores). One file per bundle, named by its key
- * (the bundle's sha256, the V8 and isolated-vm versions: src/sandbox/codeCache.ts); writing
- * a new one removes the module's others. Delete the folder to drop the cache; nothing
- * else needs it.
+ * Where compiled code is kept across restarts (src/sandbox/codeCache.ts): a bundle's in
+ * `<package>/.hotmod/codecache/` (beside its map, a dot-folder the watcher ignores), one
+ * file per bundle named by its key ('b-', the bundle's sha256, the V8 and isolated-vm
+ * versions); the sandbox's setup script's (key 's-…', the same for every module) once for
+ * the catalog, in `<catalog folder>/.hotmod/codecache/`. Writing a file removes the
+ * folder's others of the same kind. Delete the folders to drop the cache; nothing else
+ * needs them.
  */
 export const CODE_CACHE_DIR = path.join('.hotmod', 'codecache');
 const pendingCacheWrites = new Set<Promise<void>>();
 
 /** The code cache of the package in `dir` (SandboxOptions.codeCache). Reads and writes never throw. */
 export function codeCacheStore(dir: string): CodeCacheStore {
-  const folder = path.join(dir, CODE_CACHE_DIR);
-  const fileOf = (key: string) => path.join(folder, `${key}.bin`);
+  const folderOf = (key: string) => path.join(key.startsWith('s-') ? path.dirname(dir) : dir, CODE_CACHE_DIR);
+  const fileOf = (key: string) => path.join(folderOf(key), `${key}.bin`);
   return {
     async read(key) {
       try {
@@ -203,9 +205,11 @@ export function codeCacheStore(dir: string): CodeCacheStore {
       }
     },
     write(key, data) {
+      const kind = key.slice(0, 2);
       const done: Promise<void> = (async () => {
         await writeFileAtomic(fileOf(key), data);
-        for (const name of await readdir(folder)) if (name.endsWith('.bin') && name !== `${key}.bin`) await rm(path.join(folder, name), { force: true });
+        const folder = folderOf(key);
+        for (const name of await readdir(folder)) if (name.startsWith(kind) && name.endsWith('.bin') && name !== `${key}.bin`) await rm(path.join(folder, name), { force: true });
       })()
         .catch(() => {})
         .finally(() => pendingCacheWrites.delete(done));

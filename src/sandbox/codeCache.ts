@@ -12,7 +12,7 @@
  * a cache. The wrapper's first line is taken back by `lineOffset: -1`, so stack frames keep
  * the bundle's lines and columns (and the source maps stay right).
  *
- * The cache's key is the bundle's sha256, the V8 version and the isolated-vm version:
+ * The cache's key is 'b-', the bundle's sha256, the V8 version and the isolated-vm version:
  * a changed bundle, a new Node or a new isolated-vm never meets old code. Entries live in
  * this process (`ExternalCopy`, the most recent MEMORY_ENTRIES bundles) and, when the
  * sandbox options carry a `CodeCacheStore` (the runtime's, beside the module's build output:
@@ -74,7 +74,7 @@ export async function planCompile(code: string, evaluatedExport: string, store: 
   if (!codeCacheSwitches.enabled || code.length < CODE_CACHE_MIN_LENGTH) return {};
   const text = asScript(code, evaluatedExport);
   if (text === undefined) return {};
-  const key = `${createHash('sha256').update(code).digest('hex')}-${CODE_CACHE_ENGINE}`;
+  const key = `b-${createHash('sha256').update(code).digest('hex')}-${CODE_CACHE_ENGINE}`;
   let cachedData = memory.get(key);
   if (cachedData === undefined && store !== undefined) {
     const bytes = unframe(key, await store.read(key).catch(() => undefined));

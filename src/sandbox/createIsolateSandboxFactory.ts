@@ -9,6 +9,7 @@ import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { EVALUATED_EXPORT } from './bridgeSource.js';
 import { planCompile } from './codeCache.js';
+import { loadSetupCache } from './isolateSetup.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
 
@@ -72,7 +73,7 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
         if (limits[key] !== undefined && !isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
-      const plan = await planCompile(sandboxOptions.code, EVALUATED_EXPORT, sandboxOptions.codeCache);
+      const [plan] = await Promise.all([planCompile(sandboxOptions.code, EVALUATED_EXPORT, sandboxOptions.codeCache), loadSetupCache(sandboxOptions.codeCache)]);
       return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)), plan);
     },
   };

@@ -124,7 +124,7 @@ export class IsolateSandbox implements Sandbox {
       const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
       const setupTimeout = toTimeout(options.limits.activateTimeoutMs);
       // One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts).
-      const setup = setupFunction(this.#isolate, this.#context, setupTimeout);
+      const setup = setupFunction(this.#isolate, this.#context, setupTimeout, options.codeCache);
       const globals = benchSwitches.enabled;
       const bridge = setup.applySync(
         undefined,

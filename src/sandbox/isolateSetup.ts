@@ -7,12 +7,35 @@
  * returns the bridge's entries. So a new isolate pays one cached compile, one run and one
  * call, instead of compiling the bridge's and the globals' source each time.
  */
+import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
 import { BRIDGE_FILENAME, BRIDGE_SOURCE } from './bridgeSource.js';
+import { CODE_CACHE_ENGINE, frame, unframe } from './codeCache.js';
+import type { CodeCacheStore } from './types.js';
 import { webGlobalsSource } from './webGlobals/index.js';
 
 let source: string | undefined;
 let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+let key: string | undefined;
+let fromStore: Promise<void> | undefined;
+
+/** The setup script's key in a code cache store: 's-' (the runtime keeps it once per catalog), its sha256, the engine. */
+export function setupCacheKey(): string {
+  return (key ??= `s-${createHash('sha256').update(setupSource()).digest('hex')}-${CODE_CACHE_ENGINE}`);
+}
+
+/**
+ * Before the first isolate of a process: the setup script's compiled code from `store`
+ * (written by an earlier process), so that even the first isolate compiles from a cache.
+ * Tried once per process; never throws.
+ */
+export function loadSetupCache(store: CodeCacheStore | undefined): Promise<void> {
+  if (cachedData !== undefined || store === undefined || !setupSwitches.codeCache) return Promise.resolve();
+  return (fromStore ??= (async () => {
+    const bytes = unframe(setupCacheKey(), await store.read(setupCacheKey()).catch(() => undefined));
+    if (bytes !== undefined && cachedData === undefined) cachedData = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  })());
+}
 
 /** The setup script's text (for tests: the leak test accounts for its copies). */
 export function setupSource(): string {
@@ -62,15 +85,28 @@ export function eagerly(bridge: string): string {
 /** @internal For the benches only: whether isolates reuse the setup script's code cache. */
 export const setupSwitches = { codeCache: true };
 
-/** Compiles the setup script in `isolate` (from the process's code cache when there is one) and runs it in `context`: the setup function. */
-export function setupFunction(isolate: ivm.Isolate, context: ivm.Context, timeoutMs: number): ivm.Reference<unknown> {
+/**
+ * Compiles the setup script in `isolate` (from the process's code cache when there is one)
+ * and runs it in `context`: the setup function. Code V8 produced (no cache yet, or the one
+ * given was rejected) becomes the process's cache and goes to `store`.
+ */
+export function setupFunction(isolate: ivm.Isolate, context: ivm.Context, timeoutMs: number, store?: CodeCacheStore): ivm.Reference<unknown> {
   const text = setupSource();
   const cache = setupSwitches.codeCache ? cachedData : undefined;
+  // With cachedData, produceCachedData makes V8 produce new data only when it rejects the given one.
   // isolated-vm sets these on the script; its typings leave them out.
-  const script = (cache ? isolate.compileScriptSync(text, { filename: BRIDGE_FILENAME, cachedData: cache }) : isolate.compileScriptSync(text, { filename: BRIDGE_FILENAME, produceCachedData: true })) as ivm.Script &
+  const script = isolate.compileScriptSync(text, { filename: BRIDGE_FILENAME, produceCachedData: true, ...(cache ? { cachedData: cache } : {}) }) as ivm.Script &
     ivm.CachedDataResult & { cachedDataRejected?: boolean };
-  if (cache === undefined && script.cachedData) cachedData = script.cachedData;
-  else if (script.cachedDataRejected === true) cachedData = undefined;
+  if (script.cachedData !== undefined && setupSwitches.codeCache) {
+    cachedData = script.cachedData;
+    if (store !== undefined) {
+      try {
+        store.write(setupCacheKey(), frame(setupCacheKey(), new Uint8Array(script.cachedData.copy())));
+      } catch {
+        // Best effort: the next process compiles from source once.
+      }
+    }
+  }
   try {
     return script.runSync(context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
   } finally {

@@ -10,11 +10,33 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
 import { CODE_CACHE_DIR, codeCacheStore, codeCacheWritten } from '../../src/runtime/bundleModule.js';
+import { spawnSync } from 'node:child_process';
 import { asScript, clearMemoryCodeCache, CODE_CACHE_MIN_LENGTH, frame } from '../../src/sandbox/codeCache.js';
+import { setupCacheKey } from '../../src/sandbox/isolateSetup.js';
 import type { CodeCacheStore } from '../../src/sandbox/index.js';
 import { context, sandboxOptions, sandboxTracker } from './support.js';
 
 const track = sandboxTracker();
+
+/** A fresh process: one sandbox over the runtime's store for a package folder; how the setup script's entry was used. */
+const SETUP_CHILD = `
+const { codeCacheStore, codeCacheWritten } = await import(${JSON.stringify(path.resolve('src/runtime/bundleModule.ts'))});
+const { createIsolateSandboxFactory } = await import(${JSON.stringify(path.resolve('src/sandbox/index.ts'))});
+const inner = codeCacheStore(process.argv.at(-1));
+const seen = { read: 0, written: 0 };
+const store = {
+  async read(key) { const data = await inner.read(key); if (key.startsWith('s-') && data) seen.read++; return data; },
+  write(key, data) { if (key.startsWith('s-')) seen.written++; inner.write(key, data); },
+};
+const sandbox = await createIsolateSandboxFactory().create({ moduleId: 'm', version: '1.0.0', code: "export async function activate() { return { s: { ping: () => 'pong' } }; }", filename: '/virtual/m.js', permissions: [],
+  limits: { memoryMb: 16, callTimeoutMs: 1000, activateTimeoutMs: 1000, deactivateTimeoutMs: 1000 }, log() {}, callCapability: async () => undefined, onFatal() {}, codeCache: store });
+await sandbox.activate({ config: {}, previousState: undefined });
+const served = await sandbox.call('s', 'ping', undefined, { clientId: 'c', requestId: 'r', settings: {} });
+await sandbox.dispose();
+await codeCacheWritten();
+console.log(JSON.stringify({ ...seen, served }));
+process.exit(0);
+`;
 const temps: string[] = [];
 afterEach(async () => {
   await Promise.all(temps.splice(0).map((d) => rm(d, { recursive: true, force: true })));
@@ -40,26 +62,29 @@ export {
   return code;
 }
 
-/** The runtime's store over a temp package folder, counting what it hands back and what it is given. */
+/** The runtime's store over a temp package folder, counting what it hands back and what it is given for bundles (keys 'b-…'; the setup script's 's-…' key is left out). */
 async function countingStore() {
-  const dir = await mkdtemp(path.join(tmpdir(), 'hotmod-codecache-'));
-  temps.push(dir);
+  const catalog = await mkdtemp(path.join(tmpdir(), 'hotmod-codecache-'));
+  temps.push(catalog);
+  const dir = path.join(catalog, 'cached');
   const inner = codeCacheStore(dir);
   const counts = { hits: 0, misses: 0, writes: 0 };
   const store: CodeCacheStore = {
     async read(key) {
       const data = await inner.read(key);
-      if (data === undefined) counts.misses++;
-      else counts.hits++;
+      if (key.startsWith('b-')) {
+        if (data === undefined) counts.misses++;
+        else counts.hits++;
+      }
       return data;
     },
     write(key, data) {
-      counts.writes++;
+      if (key.startsWith('b-')) counts.writes++;
       inner.write(key, data);
     },
   };
   const files = async () => (await readdir(path.join(dir, CODE_CACHE_DIR)).catch(() => [] as string[])).filter((f) => f.endsWith('.bin'));
-  return { dir, store, counts, files };
+  return { catalog, dir, store, counts, files };
 }
 
 async function load(code: string, store: CodeCacheStore) {
@@ -160,6 +185,22 @@ describe('bundle code cache', () => {
     expect(await sandbox.call('svc', 'tag', undefined, context)).toBe('t');
     await codeCacheWritten();
     expect(counts.writes).toBe(0);
+  });
+
+  it("the setup script's compiled code is kept once for the catalog, and a fresh process starts from it", async () => {
+    const { catalog, store } = await countingStore();
+    const key = setupCacheKey();
+    expect(key).toMatch(/^s-[0-9a-f]{64}-v8-/);
+    // This process already has it in memory; a new one reads the file an earlier process wrote.
+    const child = spawnSync(process.execPath, ['--no-node-snapshot', '--import', 'tsx', '-e', SETUP_CHILD, path.join(catalog, 'cached')], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout.trim())).toEqual({ read: 0, written: 1, served: 'pong' });
+    const file = path.join(catalog, CODE_CACHE_DIR, `${key}.bin`);
+    expect((await readFile(file)).length).toBeGreaterThan(1000);
+    const again = spawnSync(process.execPath, ['--no-node-snapshot', '--import', 'tsx', '-e', SETUP_CHILD, path.join(catalog, 'cached')], { cwd: process.cwd(), encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout.trim())).toEqual({ read: 1, written: 0, served: 'pong' });
+    void store;
   });
 
   it('only the final export clause of identifiers makes the script shape', () => {
