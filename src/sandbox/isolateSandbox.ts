@@ -25,8 +25,7 @@ import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import { loadModule } from './moduleLoader.js';
-import { setupFunction } from './isolateSetup.js';
-import type { CompilePlan } from './codeCache.js';
+import { runSetup, type PreparedIsolate } from './isolateSetup.js';
 import { benchSwitches, webGlobalsHost, webTimeOrigin } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
@@ -105,13 +104,13 @@ export class IsolateSandbox implements Sandbox {
   #lastWallNs = 0;
   #lastHeapUsed = 0;
 
-  /** Use `createIsolateSandboxFactory().create()`: it compiles and evaluates before handing this out. */
-  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, plan: CompilePlan = {}) {
+  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate); this evaluates before handing it out. */
+  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
     this.moduleId = options.moduleId;
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
-    this.#isolate = new ivm.Isolate({ memoryLimit: memoryMb });
+    this.#isolate = prepared.isolate;
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
@@ -119,12 +118,12 @@ export class IsolateSandbox implements Sandbox {
     this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
     this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
     try {
-      this.#context = this.#isolate.createContextSync();
+      this.#context = prepared.context;
       const services = this.#services;
       const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
       const setupTimeout = toTimeout(options.limits.activateTimeoutMs);
       // One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts).
-      const setup = setupFunction(this.#isolate, this.#context, setupTimeout, options.codeCache);
+      const setup = runSetup(prepared.setup, this.#context, setupTimeout);
       const globals = benchSwitches.enabled;
       const bridge = setup.applySync(
         undefined,
@@ -152,7 +151,7 @@ export class IsolateSandbox implements Sandbox {
       const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
       const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
       this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
-      this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, options, plan, (error) => this.#classify(error));
+      this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, options, prepared.bundle, (error) => this.#classify(error));
     } catch (error) {
       this.#cpu?.stop();
       this.#disposeIsolate();

@@ -11,7 +11,9 @@ import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
 import { BRIDGE_FILENAME, BRIDGE_SOURCE } from './bridgeSource.js';
 import { CODE_CACHE_ENGINE, frame, unframe } from './codeCache.js';
-import type { CodeCacheStore } from './types.js';
+import type { CompilePlan } from './codeCache.js';
+import { compileBundle, compileBundleSync } from './moduleLoader.js';
+import type { CodeCacheStore, SandboxOptions } from './types.js';
 import { webGlobalsSource } from './webGlobals/index.js';
 
 let source: string | undefined;
@@ -82,21 +84,22 @@ export function eagerly(bridge: string): string {
     .replace(/^ {2}(\w+)\(([^)\n]*)\) \{$([\s\S]*?)^ {2}\},$/gm, '  $1: (function $1($2) {$3}),');
 }
 
-/** @internal For the benches only: whether isolates reuse the setup script's code cache. */
-export const setupSwitches = { codeCache: true };
-
 /**
- * Compiles the setup script in `isolate` (from the process's code cache when there is one)
- * and runs it in `context`: the setup function. Code V8 produced (no cache yet, or the one
- * given was rejected) becomes the process's cache and goes to `store`.
+ * @internal For the benches only: whether isolates reuse the setup script's code cache, and
+ * whether concurrent creates prepare their isolates on the isolates' threads.
  */
-export function setupFunction(isolate: ivm.Isolate, context: ivm.Context, timeoutMs: number, store?: CodeCacheStore): ivm.Reference<unknown> {
-  const text = setupSource();
+export const setupSwitches = { codeCache: true, parallel: true };
+
+type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+
+function setupCompileOptions(): ivm.ScriptOrigin & ivm.CachedDataOptions {
   const cache = setupSwitches.codeCache ? cachedData : undefined;
   // With cachedData, produceCachedData makes V8 produce new data only when it rejects the given one.
-  // isolated-vm sets these on the script; its typings leave them out.
-  const script = isolate.compileScriptSync(text, { filename: BRIDGE_FILENAME, produceCachedData: true, ...(cache ? { cachedData: cache } : {}) }) as ivm.Script &
-    ivm.CachedDataResult & { cachedDataRejected?: boolean };
+  return { filename: BRIDGE_FILENAME, produceCachedData: true, ...(cache ? { cachedData: cache } : {}) };
+}
+
+/** Code V8 produced (no cache yet, or the one given was rejected) becomes the process's cache and goes to `store`. */
+function keepSetupCode(script: CompiledScript, store: CodeCacheStore | undefined): ivm.Script {
   if (script.cachedData !== undefined && setupSwitches.codeCache) {
     cachedData = script.cachedData;
     if (store !== undefined) {
@@ -107,9 +110,50 @@ export function setupFunction(isolate: ivm.Isolate, context: ivm.Context, timeou
       }
     }
   }
+  return script;
+}
+
+/** A new isolate, its context, and the setup script and the bundle compiled in it, not yet run. */
+export interface PreparedIsolate {
+  isolate: ivm.Isolate;
+  context: ivm.Context;
+  setup: ivm.Script;
+  /** The bundle as its equivalent script (codeCache.ts), or undefined: it loads as a module. */
+  bundle: ivm.Script | undefined;
+}
+
+/**
+ * Makes the isolate and compiles what it will run. `parallel` (other creates are in
+ * flight): the context and both compiles go to the isolate's own thread (isolated-vm's
+ * async calls), so that the host thread makes the next module's isolate meanwhile; alone,
+ * everything runs synchronously, which spares the thread hops.
+ */
+export async function prepareIsolate(options: SandboxOptions, memoryMb: number, plan: CompilePlan, parallel: boolean): Promise<PreparedIsolate> {
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb });
   try {
-    return script.runSync(context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
+    const store = options.codeCache;
+    if (!parallel || !setupSwitches.parallel) {
+      const context = isolate.createContextSync();
+      const setup = keepSetupCode(isolate.compileScriptSync(setupSource(), setupCompileOptions()) as CompiledScript, store);
+      return { isolate, context, setup, bundle: plan.script && compileBundleSync(isolate, options, plan.script) };
+    }
+    const [context, setup, bundle] = await Promise.all([
+      isolate.createContext(),
+      isolate.compileScript(setupSource(), setupCompileOptions()).then((script) => keepSetupCode(script as CompiledScript, store)),
+      plan.script && compileBundle(isolate, options, plan.script),
+    ]);
+    return { isolate, context, setup, bundle };
+  } catch (error) {
+    isolate.dispose();
+    throw error;
+  }
+}
+
+/** Runs the compiled setup script in `context` (releasing the script): the setup function. */
+export function runSetup(setup: ivm.Script, context: ivm.Context, timeoutMs: number): ivm.Reference<unknown> {
+  try {
+    return setup.runSync(context, { reference: true, timeout: timeoutMs }) as ivm.Reference<unknown>;
   } finally {
-    script.release();
+    setup.release();
   }
 }

@@ -6,6 +6,8 @@
  */
 import type ivm from 'isolated-vm';
 import { keepCompiled, type CompilePlan } from './codeCache.js';
+
+type ScriptPlan = NonNullable<CompilePlan['script']>;
 import { HotmodError } from '../errors.js';
 import { EVALUATED_SUFFIX } from './bridgeSource.js';
 import { errorText, type EntryFailure } from './crash.js';
@@ -20,11 +22,12 @@ import { registerSourceMap } from './sourceMaps.js';
 type EntryRef = ivm.Reference<any>;
 
 /** `bridge`: the bridge's dispatcher (isolateSetup.ts), whose 'install' entry takes the namespace. */
-export function loadModule(isolate: ivm.Isolate, context: ivm.Context, bridge: EntryRef, options: SandboxOptions, plan: CompilePlan, classify: (error: unknown) => EntryFailure): { release(): void } {
+/** `script`: the bundle already compiled as its equivalent script (compileBundle), else it is compiled here as a module. */
+export function loadModule(isolate: ivm.Isolate, context: ivm.Context, bridge: EntryRef, options: SandboxOptions, script: ivm.Script | undefined, classify: (error: unknown) => EntryFailure): { release(): void } {
   const { moduleId, version, filename, code } = options;
   const subject = `module '${moduleId}@${version}' (${filename})`;
   registerSourceMap(filename, code);
-  const compiled = (plan.script && compileScript(isolate, context, options, plan.script, subject, classify)) ?? compileModule(isolate, context, options, subject, classify);
+  const compiled = script ? runScript(script, context, options, subject, classify) : compileModule(isolate, context, options, subject, classify);
   const namespace = compiled.namespace;
   let shape: { evaluated: boolean; hasActivate: boolean };
   try {
@@ -59,19 +62,42 @@ interface Compiled {
   namespace: ivm.Reference<unknown>;
 }
 
+type CompiledScript = ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+
+function bundleCompileOptions(options: SandboxOptions, plan: ScriptPlan): ivm.ScriptOrigin & ivm.CachedDataOptions {
+  // The wrapper's first line is taken back (codeCache.ts asScript). With cachedData,
+  // produceCachedData makes V8 produce new data only when it rejects the given one.
+  return { filename: options.filename, lineOffset: -1, produceCachedData: true, ...(plan.cachedData ? { cachedData: plan.cachedData } : {}) };
+}
+
+function keepBundleCode(script: CompiledScript, options: SandboxOptions, plan: ScriptPlan): ivm.Script {
+  keepCompiled(plan.key, script.cachedData, script.cachedDataRejected === true, options.codeCache);
+  return script;
+}
+
 /**
  * The bundle as its equivalent script (codeCache.ts), from the cached code when there is
- * one; undefined when it does not compile as one (then it is compiled as a module).
+ * one; undefined when it does not compile as one (then it loads as a module, whose compile
+ * reports the syntax error if there is one).
  */
-function compileScript(isolate: ivm.Isolate, context: ivm.Context, options: SandboxOptions, plan: NonNullable<CompilePlan['script']>, subject: string, classify: (error: unknown) => EntryFailure): Compiled | undefined {
-  let script: ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+export function compileBundleSync(isolate: ivm.Isolate, options: SandboxOptions, plan: ScriptPlan): ivm.Script | undefined {
   try {
-    // With cachedData, produceCachedData makes V8 produce new data only when it rejects the given one.
-    script = isolate.compileScriptSync(plan.text, { filename: options.filename, lineOffset: -1, produceCachedData: true, ...(plan.cachedData ? { cachedData: plan.cachedData } : {}) }) as typeof script;
+    return keepBundleCode(isolate.compileScriptSync(plan.text, bundleCompileOptions(options, plan)) as CompiledScript, options, plan);
   } catch {
     return undefined;
   }
-  keepCompiled(plan.key, plan.cachedData && script.cachedDataRejected !== true ? undefined : script.cachedData, script.cachedDataRejected === true, options.codeCache);
+}
+
+/** compileBundleSync on the isolate's own thread. */
+export async function compileBundle(isolate: ivm.Isolate, options: SandboxOptions, plan: ScriptPlan): Promise<ivm.Script | undefined> {
+  try {
+    return keepBundleCode((await isolate.compileScript(plan.text, bundleCompileOptions(options, plan))) as CompiledScript, options, plan);
+  } catch {
+    return undefined;
+  }
+}
+
+function runScript(script: ivm.Script, context: ivm.Context, options: SandboxOptions, subject: string, classify: (error: unknown) => EntryFailure): Compiled {
   let namespace: ivm.Reference<unknown>;
   try {
     namespace = script.runSync(context, { reference: true, timeout: toTimeout(options.limits.activateTimeoutMs) }) as ivm.Reference<unknown>;
