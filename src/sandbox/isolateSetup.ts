@@ -71,15 +71,16 @@ return function setup(host, moduleId, version, canLog, canTime, maxPayload, maxT
  * expression ("PIFE"), which it compiles with the script; and the code cache holds only
  * what was compiled with the script. So the bridge's functions, all called by the first
  * activate and call, are turned from `function f(…) {…}` at the top level and `name(…) {…}`
- * entry methods into `var f = (function f(…) {…});` and `name: (function name(…) {…})`:
+ * entry methods into `const f = (function f(…) {…});` and `name: (function name(…) {…})`:
  * they come from the cache compiled, instead of being parsed and compiled again in every
- * isolate. (None is called before its definition runs; the one declared after the
- * bridge's `return` stays a declaration.)
+ * isolate. (`const`: the bindings stay constant, as declarations are never reassigned
+ * either. None is called before its definition runs; the one declared after the bridge's
+ * `return` stays a declaration.)
  */
 export function eagerly(bridge: string): string {
   return bridge
     .replace(/^function (\w+)\(([^)\n]*)\) \{(.*\}$|$[\s\S]*?^\}$)/gm, (whole, name: string, params: string, rest: string) =>
-      name === 'ignoreValue' ? whole : `var ${name} = (function ${name}(${params}) {${rest});`,
+      name === 'ignoreValue' ? whole : `const ${name} = (function ${name}(${params}) {${rest});`,
     )
     .replace(/^ {2}(\w+)\(([^)\n]*)\) \{$([\s\S]*?)^ {2}\},$/gm, '  $1: (function $1($2) {$3}),');
 }
