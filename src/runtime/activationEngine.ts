@@ -21,6 +21,7 @@ import { servingInstance } from './moduleState.js';
 import type { ModuleSnapshot, ModuleTable } from './moduleTable.js';
 import type { HostEvents, HostFetchOptions, HostLimits, ModuleConfigProvider, RestartPolicy } from './types.js';
 import { fetchPolicyFor } from './fetchPolicy.js';
+import { codeCacheStore, codeCacheWritten } from './bundleModule.js';
 
 export interface EngineDeps {
   logger: Logger;
@@ -37,6 +38,8 @@ export interface EngineDeps {
   drainTimeoutMs: number;
   /** The router's entry for calls a module makes through `call.capability`. */
   callCapability(caller: ModulePackage, call: OutgoingCall): Promise<unknown>;
+  /** False: bundles' compiled code is not kept on disk (bundleModule.ts codeCacheStore). Default true. */
+  codeCache?: boolean;
   /** Settles once no swap of the module is queued or running (stop and unload never cut one in half). */
   swapsSettled(moduleId: string): Promise<unknown>;
 }
@@ -75,6 +78,8 @@ export class ActivationEngine {
   readonly #deps: EngineDeps;
   /** Instances swapped out and still draining, by module id; stop and unload wait for them. */
   readonly #retiring = new Map<string, Set<Promise<void>>>();
+  /** Ids of modules that failed because a dependency did (a superset: #retryDependents checks each). */
+  readonly #failedForDependency = new Set<string>();
   #stopping = false;
 
   constructor(table: ModuleTable, deps: EngineDeps) {
@@ -111,6 +116,7 @@ export class ActivationEngine {
       permissions: pkg.manifest.permissions,
       limits: limitsFor(pkg, d.defaultLimits),
       ...(pkg.manifest.permissions.includes('fetch') ? { fetch: fetchPolicyFor(pkg.manifest, d.fetch) } : {}),
+      ...(d.codeCache === false ? {} : { codeCache: codeCacheStore(pkg.dir) }),
       log: (level, message, data) => log[level](data === undefined ? {} : { data }, message),
       callCapability: (call) => d.callCapability(pkg, call),
       onFatal: fatal,
@@ -279,10 +285,21 @@ export class ActivationEngine {
     }
   }
 
-  /** Dependents that failed only because `id` failed get another chance once it is back. */
+  /**
+   * Dependents that failed only because `id` failed get another chance once it is back.
+   * Only modules that failed for a dependency are looked at (#failedForDependency), so an
+   * activation costs nothing here when none did: a start of N modules is not N × N.
+   */
   #retryDependents(id: string): void {
-    for (const other of this.table.values()) {
-      if (other.state.name === 'failed' && other.state.dependency === id && other.state.timer === undefined) {
+    if (this.#failedForDependency.size === 0) return;
+    for (const otherId of [...this.#failedForDependency]) {
+      const other = this.table.get(otherId);
+      if (other === undefined || other.state.name !== 'failed' || other.state.dependency === undefined) {
+        this.#failedForDependency.delete(otherId);
+        continue;
+      }
+      if (other.state.dependency === id && other.state.timer === undefined) {
+        this.#failedForDependency.delete(otherId);
         this.table.apply(other.id, { type: 'retry' });
         if (other.pkg.manifest.activation === 'eager') this.ensureActive(other.id).catch(() => {});
       }
@@ -332,6 +349,7 @@ export class ActivationEngine {
       ...(timer !== undefined ? { restart: { at: now + delayMs!, timer } } : {}),
       ...(quarantined ? { quarantine: { crashes: failures.length, windowMs: d.restart.windowMs } } : {}),
     });
+    if (opts.dependency !== undefined) this.#failedForDependency.add(id);
     d.logger.warn({ module: id, code: error.code, willRestart, delayMs }, error.message);
     d.events.emit('module:failed', {
       id,
@@ -443,5 +461,7 @@ export class ActivationEngine {
       const results = await Promise.allSettled(level.map((r) => this.deactivate(r.id, 'stop')));
       for (const r of results) if (r.status === 'rejected') this.#deps.logger.error({ err: r.reason }, 'deactivate failed during stop');
     }
+    // The next start finds the compiled code of this one.
+    await codeCacheWritten();
   }
 }

@@ -8,12 +8,13 @@
  * the source, instead of failing later inside the isolate.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
 import { HotmodError } from '../errors.js';
+import type { CodeCacheStore } from '../sandbox/index.js';
 import { pathExists } from '../shared/fs.js';
 import { RuntimeErrorCode } from './errors.js';
 import { writeFileAtomic } from './writeFileAtomic.js';
@@ -177,6 +178,49 @@ export async function bundleModule(dir: string, options: BundleOptions = {}): Pr
     unchanged,
     warnings: warnings.map((w) => formatProblem(toProblem(root, w))),
   };
+}
+
+/**
+ * Where compiled code is kept across restarts (src/sandbox/codeCache.ts): a bundle's in
+ * `<package>/.hotmod/codecache/` (beside its map, a dot-folder the watcher ignores), one
+ * file per bundle named by its key ('b-', the bundle's sha256, the V8 and isolated-vm
+ * versions); the sandbox's setup script's (key 's-…', the same for every module) once for
+ * the catalog, in `<catalog folder>/.hotmod/codecache/`. Writing a file removes the
+ * folder's others of the same kind. Delete the folders to drop the cache; nothing else
+ * needs them.
+ */
+export const CODE_CACHE_DIR = path.join('.hotmod', 'codecache');
+const pendingCacheWrites = new Set<Promise<void>>();
+
+/** The code cache of the package in `dir` (SandboxOptions.codeCache). Reads and writes never throw. */
+export function codeCacheStore(dir: string): CodeCacheStore {
+  const folderOf = (key: string) => path.join(key.startsWith('s-') ? path.dirname(dir) : dir, CODE_CACHE_DIR);
+  const fileOf = (key: string) => path.join(folderOf(key), `${key}.bin`);
+  return {
+    async read(key) {
+      try {
+        return await readFile(fileOf(key));
+      } catch {
+        return undefined;
+      }
+    },
+    write(key, data) {
+      const kind = key.slice(0, 2);
+      const done: Promise<void> = (async () => {
+        await writeFileAtomic(fileOf(key), data);
+        const folder = folderOf(key);
+        for (const name of await readdir(folder)) if (name.startsWith(kind) && name.endsWith('.bin') && name !== `${key}.bin`) await rm(path.join(folder, name), { force: true });
+      })()
+        .catch(() => {})
+        .finally(() => pendingCacheWrites.delete(done));
+      pendingCacheWrites.add(done);
+    },
+  };
+}
+
+/** Settles once every code cache write started so far is on disk (host stop waits for it). */
+export async function codeCacheWritten(): Promise<void> {
+  await Promise.all([...pendingCacheWrites]);
 }
 
 /** Where sourcemap 'file' puts the map of a bundle: `<package>/.hotmod/<bundle path>.map`. */

@@ -1,6 +1,7 @@
 /**
  * The isolate side of the bridge, as source text. It runs once per isolate, before the
- * module, as the body of `context.evalClosureSync` with these arguments:
+ * module, as the body of a function in the isolate's setup script (isolateSetup.ts,
+ * compiled once per process and from its code cache in every isolate), with these arguments:
  *
  *   $0 host(op, a, b, c, d, e)  the one host callback (an ivm.Callback: a plain function
  *                               here, arguments and result copied); captured in this
@@ -10,8 +11,9 @@
  *   $7 a SharedArrayBuffer for results ('sync' execution), or null
  *   $8 the name of the export the host appends to the bundle (EVALUATED_EXPORT)
  *
- * It returns an object of entry functions; the host takes a Reference to each and drops
- * the object. Module code can reach none of them: no global ever held a host callback.
+ * It returns an object of entry functions (and `fetch`, the fetch primitive, which the
+ * setup hands to the web globals and removes); the host takes a Reference to each entry and
+ * drops the object. Module code can reach none of them: no global ever held a host callback.
  *
  * The protocol. Every call that settles while an entry runs becomes a record
  * `(callId, kind, payload)`, where kind is 'o' (payload: JSON text), 'u' (undefined), 'e'
@@ -309,21 +311,19 @@ if (CAN_TIME) {
 }
 
 // fetch's one host primitive (permission "fetch"): the request as JSON text out, the
-// response's JSON text back through settleOut. The web globals take it off the global
-// before the module runs (webGlobals/isolateRuntime.js wraps it as fetch); the host refuses
-// it without the permission.
-defineProperty(globalObject, '__hotmodFetch', {
-  value: function hostFetch(requestText) {
-    const outId = ++nextOut;
-    return new PromiseCtor((resolve, reject) => {
-      pendingOut[outId] = { resolve, reject };
-      host('fetch', outId, requestText);
-    });
-  },
-  writable: true, enumerable: false, configurable: true,
-});
+// response's JSON text back through settleOut. Returned with the entries and handed by the
+// setup (isolateSetup.ts) to the web globals, which wrap it as fetch; never on a global.
+// The host refuses it without the permission.
+function hostFetch(requestText) {
+  const outId = ++nextOut;
+  return new PromiseCtor((resolve, reject) => {
+    pendingOut[outId] = { resolve, reject };
+    host('fetch', outId, requestText);
+  });
+}
 
 return {
+  fetch: hostFetch,
   install(namespace) {
     ns = namespace;
     // The host appends this export to the bundle: it is initialized only once the module's

@@ -7,6 +7,9 @@ import { DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_CALL_HOPS } from './callChain.js';
 import { DEFAULT_CPU_BUDGET_MS, DEFAULT_CPU_WINDOW_MS } from './cpuBudget.js';
 import { durationRule, isDuration } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
+import { EVALUATED_EXPORT } from './bridgeSource.js';
+import { planCompile } from './codeCache.js';
+import { loadSetupCache, prepareIsolate } from './isolateSetup.js';
 import { IsolateSandbox, type ExecutionMode, type IsolateSandboxSettings } from './isolateSandbox.js';
 import type { Sandbox, SandboxFactory, SandboxOptions } from './types.js';
 
@@ -57,6 +60,8 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
   if (!(settings.maxPayloadLength > 0) || !(settings.maxTimers >= 0)) {
     throw optionsError(`maxPayloadLength must be positive and maxTimers zero or more (got ${settings.maxPayloadLength}, ${settings.maxTimers})`);
   }
+  /** Creates in progress: with more than one, isolates are prepared on their own threads (prepareIsolate). */
+  let creating = 0;
   return {
     async create(sandboxOptions: SandboxOptions): Promise<Sandbox> {
       const { limits, moduleId } = sandboxOptions;
@@ -70,7 +75,15 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
         if (limits[key] !== undefined && !isDuration(limits[key])) throw optionsError(`module '${moduleId}': limits.${key} ${durationRule(limits[key])}`);
       }
       if (typeof sandboxOptions.code !== 'string') throw optionsError(`module '${moduleId}': code must be the bundle's source text`);
-      return new IsolateSandbox(sandboxOptions, settings, Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb)));
+      creating++;
+      try {
+        const [plan] = await Promise.all([planCompile(sandboxOptions.code, EVALUATED_EXPORT, sandboxOptions.codeCache), loadSetupCache(sandboxOptions.codeCache)]);
+        const memoryMb = Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb));
+        const prepared = await prepareIsolate(sandboxOptions, memoryMb, plan, creating > 1);
+        return new IsolateSandbox(sandboxOptions, settings, memoryMb, prepared);
+      } finally {
+        creating--;
+      }
     },
   };
 }

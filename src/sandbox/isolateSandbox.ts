@@ -16,7 +16,7 @@
  */
 import ivm from 'isolated-vm';
 import { HotmodError } from '../errors.js';
-import { BRIDGE_FILENAME, BRIDGE_SOURCE, EVALUATED_EXPORT } from './bridgeSource.js';
+import { EVALUATED_EXPORT } from './bridgeSource.js';
 import { chainFor, deadlinePassed, nextHop, takeHop, type CallChain, type HopContext } from './callChain.js';
 import { CpuMeter, cpuBudgetError } from './cpuBudget.js';
 import { classifyFailure, errorText, memoryError, type EntryFailure } from './crash.js';
@@ -25,7 +25,8 @@ import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
 import { loadModule } from './moduleLoader.js';
-import { installWebGlobals, webGlobalsSnapshot } from './webGlobals/index.js';
+import { runSetup, type PreparedIsolate } from './isolateSetup.js';
+import { benchSwitches, webGlobalsHost, webTimeOrigin } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
 import type { ActivateContext, ActivatedModule, CallContext, Sandbox, SandboxMetrics, SandboxOptions, SandboxState } from './types.js';
@@ -50,6 +51,11 @@ type EntryArgs = (string | number | boolean | undefined)[];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- isolated-vm's generic Reference typing
 type EntryRef = ivm.Reference<any>;
 type EntryName = 'activate' | 'deactivate' | 'call' | 'settleOut' | 'fireTimer' | 'drain';
+/** The bridge's entries: `call` (the hot path) by its own Reference, the others through one dispatcher (isolateSetup.ts). */
+interface Entries {
+  call: EntryRef;
+  dispatch: EntryRef;
+}
 
 export class IsolateSandbox implements Sandbox {
   readonly moduleId: string;
@@ -59,8 +65,9 @@ export class IsolateSandbox implements Sandbox {
   readonly #settings: IsolateSandboxSettings;
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #entries: Record<EntryName, EntryRef>;
-  readonly #module: ivm.Module;
+  readonly #entries: Entries;
+  /** The compiled bundle (a Module, or the Script of its equivalent script: codeCache.ts). */
+  readonly #module: { release(): void };
   readonly #heapLimitBytes: number;
   readonly #defaultCallRun: { timeout: number };
   /** 'sync' execution: the results buffer shared with the bridge (see bridgeSource.ts). */
@@ -97,14 +104,13 @@ export class IsolateSandbox implements Sandbox {
   #lastWallNs = 0;
   #lastHeapUsed = 0;
 
-  /** Use `createIsolateSandboxFactory().create()`: it compiles and evaluates before handing this out. */
-  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number) {
+  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate); this evaluates before handing it out. */
+  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
     this.moduleId = options.moduleId;
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
-    const snapshot = webGlobalsSnapshot(); // the web globals, already built (webGlobals/index.ts)
-    this.#isolate = new ivm.Isolate(snapshot ? { memoryLimit: memoryMb, snapshot } : { memoryLimit: memoryMb });
+    this.#isolate = prepared.isolate;
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
@@ -112,11 +118,15 @@ export class IsolateSandbox implements Sandbox {
     this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
     this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
     try {
-      this.#context = this.#isolate.createContextSync();
+      this.#context = prepared.context;
       const services = this.#services;
       const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
-      const bridge = this.#context.evalClosureSync(
-        BRIDGE_SOURCE,
+      const setupTimeout = toTimeout(options.limits.activateTimeoutMs);
+      // One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts).
+      const setup = runSetup(prepared.setup, this.#context, setupTimeout);
+      const globals = benchSwitches.enabled;
+      const bridge = setup.applySync(
+        undefined,
         [
           hostCallback,
           options.moduleId,
@@ -127,24 +137,21 @@ export class IsolateSandbox implements Sandbox {
           settings.maxTimers,
           sharedBuffer ? new ivm.ExternalCopy(sharedBuffer).copyInto({ release: true }) : null,
           EVALUATED_EXPORT,
+          globals ? webGlobalsHost(options) : undefined,
+          options.permissions.includes('fetch'),
+          webTimeOrigin(),
+          globals,
+          benchSwitches.lazy,
         ],
-        { result: { reference: true }, filename: BRIDGE_FILENAME, timeout: toTimeout(options.limits.activateTimeoutMs) },
-      ) as ivm.Reference<Record<EntryName | 'install', unknown>>;
-      const entry = (name: EntryName | 'install') => bridge.getSync(name, { reference: true }) as EntryRef;
-      this.#entries = {
-        activate: entry('activate'),
-        deactivate: entry('deactivate'),
-        call: entry('call'),
-        settleOut: entry('settleOut'),
-        fireTimer: entry('fireTimer'),
-        drain: entry('drain'),
-      };
+        { result: { reference: true }, timeout: setupTimeout },
+      ) as ivm.Reference<Record<keyof Entries, unknown>>;
+      setup.release();
+      this.#entries = { call: bridge.getSync('call', { reference: true }) as EntryRef, dispatch: bridge.getSync('dispatch', { reference: true }) as EntryRef };
+      bridge.release();
       const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
       const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
       this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
-      installWebGlobals(this.#isolate, this.#context, options, toTimeout(options.limits.activateTimeoutMs));
-      this.#module = loadModule(this.#isolate, this.#context, entry('install'), options, (error) => this.#classify(error));
-      bridge.release();
+      this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, options, prepared.bundle, (error) => this.#classify(error));
     } catch (error) {
       this.#cpu?.stop();
       this.#disposeIsolate();
@@ -334,7 +341,8 @@ export class IsolateSandbox implements Sandbox {
     let failure: EntryFailure | undefined;
     this.#entering++;
     try {
-      this.#entries[entry].applySync(undefined, args, run);
+      if (entry === 'call') this.#entries.call.applySync(undefined, args, run);
+      else this.#entries.dispatch.applySync(undefined, [entry, ...args], run);
     } catch (error) {
       failure = this.#classify(error);
     } finally {
@@ -363,7 +371,7 @@ export class IsolateSandbox implements Sandbox {
     if (drain || overflow) {
       let box: Outbox | undefined;
       try {
-        box = this.#entries.drain.applySync(undefined, [], { result: { copy: true }, timeout: 1000 }) as Outbox;
+        box = this.#entries.dispatch.applySync(undefined, ['drain'], { result: { copy: true }, timeout: 1000 }) as Outbox;
       } catch (error) {
         const failure = this.#classify(error);
         if (failure.kind === 'fatal') this.#die(failure.error);
@@ -394,7 +402,8 @@ export class IsolateSandbox implements Sandbox {
     if (this.#state === 'disposed') return;
     let box: Outbox | undefined;
     try {
-      box = (await this.#entries[entry].apply(undefined, args, { result: { copy: true }, timeout: toTimeout(timeoutMs) })) as Outbox;
+      const ref = entry === 'call' ? this.#entries.call : this.#entries.dispatch;
+      box = (await ref.apply(undefined, entry === 'call' ? args : [entry, ...args], { result: { copy: true }, timeout: toTimeout(timeoutMs) })) as Outbox;
     } catch (error) {
       const failure = this.#classify(error);
       if (failure.kind === 'timeout') {
@@ -411,7 +420,7 @@ export class IsolateSandbox implements Sandbox {
       }
       if ((this.#state as SandboxState) === 'disposed') return;
       try {
-        box = (await this.#entries.drain.apply(undefined, [], { result: { copy: true }, timeout: 1000 })) as Outbox;
+        box = (await this.#entries.dispatch.apply(undefined, ['drain'], { result: { copy: true }, timeout: 1000 })) as Outbox;
       } catch {
         return;
       }
@@ -566,8 +575,8 @@ export class IsolateSandbox implements Sandbox {
   }
 
   #disposeIsolate(): void {
-    const entries = this.#entries as Record<string, ivm.Reference<unknown>> | undefined;
-    if (entries) for (const ref of Object.values(entries)) safely(() => ref.release());
+    const entries = this.#entries as Entries | undefined;
+    if (entries) for (const ref of [entries.call, entries.dispatch]) safely(() => ref.release());
     safely(() => this.#module?.release());
     safely(() => this.#context?.release());
     if (!this.#isolate.isDisposed) safely(() => this.#isolate.dispose());

@@ -2,9 +2,10 @@
  * Source maps of module bundles: a stack frame in the bundle (`dist/index.js:812:11`)
  * becomes the author's place (`src/cart.ts:14:9`). `hotmod build` and the dev watcher
  * write every bundle's map to the package's .hotmod/ (or inline it); the loader registers
- * it here by the bundle's file name (read and decoded only when an error first needs it,
- * and only if it was made for these bytes), and the module error path rewrites the
- * frames. A bundle without a map keeps its frames as they are.
+ * the bundle here by its file name, and the map is looked for, read and decoded only when
+ * an error first needs it (and applied only if it was made for these bytes), so loading a
+ * bundle costs no file-system call; the module error path rewrites the frames. A bundle
+ * without a map keeps its frames as they are.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -14,6 +15,8 @@ import path from 'node:path';
 const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)\s*$/;
 
 interface Entry {
+  /** The bundle's text until an error first looks for its map (then dropped): its inline map or its sha256 come from it. */
+  code?: string;
   /** An inline map's payload, or undefined for a map file. */
   base64?: string;
   /** A map file: its path (read when first needed, again when its mtime changes) and the sha256 of the bundle it must be for. */
@@ -32,22 +35,38 @@ const MAX_MAPS = 1000;
 const MAP_SEARCH_DEPTH = 4;
 
 /**
- * Called for every bundle the sandbox loads: an inline map, or the map file hotmod build
- * wrote for it at `<package>/.hotmod/<bundle path>.map`.
+ * Called for every bundle the sandbox loads. Its map (an inline one, or the map file
+ * hotmod build wrote for it at `<package>/.hotmod/<bundle path>.map`) is looked for when an
+ * error first needs it (`resolved`); until then the entry holds the bundle's text, one per
+ * file name (the newest load wins), at most MAX_MAPS of them.
  */
 export function registerSourceMap(filename: string, code: string): void {
   maps.delete(filename);
+  if (maps.size >= MAX_MAPS) maps.delete(maps.keys().next().value!);
+  maps.set(filename, { code, baseDir: path.dirname(filename) });
+}
+
+/** The entry of `filename` with its map's whereabouts settled (inline, a file, or none: map null). */
+function resolved(filename: string): Entry | undefined {
+  const entry = maps.get(filename);
+  if (entry === undefined || entry.code === undefined) return entry;
+  const code = entry.code;
+  delete entry.code;
   const at = code.lastIndexOf('//# sourceMappingURL=');
   const inline = at < 0 ? null : INLINE_MAP.exec(code.slice(at));
-  let entry: Entry | undefined;
-  if (inline) entry = { base64: inline[1]!, baseDir: path.dirname(filename) };
-  else if (path.isAbsolute(filename)) {
-    const file = findMapFile(filename);
-    if (file !== undefined) entry = { file, bundleSha256: createHash('sha256').update(code).digest('hex'), baseDir: path.dirname(file) };
+  if (inline) {
+    entry.base64 = inline[1]!;
+    return entry;
   }
-  if (entry === undefined) return;
-  if (maps.size >= MAX_MAPS) maps.delete(maps.keys().next().value!);
-  maps.set(filename, entry);
+  const file = path.isAbsolute(filename) ? findMapFile(filename) : undefined;
+  if (file === undefined) {
+    entry.map = null;
+    return entry;
+  }
+  entry.file = file;
+  entry.bundleSha256 = createHash('sha256').update(code).digest('hex');
+  entry.baseDir = path.dirname(file);
+  return entry;
 }
 
 function findMapFile(filename: string): string | undefined {
@@ -63,8 +82,8 @@ function findMapFile(filename: string): string | undefined {
 }
 
 function mapFor(filename: string): SourceMap | undefined {
-  const entry = maps.get(filename);
-  if (!entry) return undefined;
+  const entry = resolved(filename);
+  if (!entry || (entry.map === null && entry.file === undefined)) return undefined;
   if (entry.file !== undefined) {
     // A map file is read when an error needs it: after a comment-only edit the bundle is
     // byte-identical (no reload), and the rewritten map, made for these very bytes, is right.
@@ -101,7 +120,7 @@ export interface SourcePlace {
 /** The author's place of a 1-based line and column of a bundle, if its map knows it. */
 export function originalPlace(filename: string, line: number, column: number): SourcePlace | undefined {
   const map = mapFor(filename);
-  const baseDir = maps.get(filename)?.baseDir ?? path.dirname(filename);
+  const baseDir = maps.get(filename)?.baseDir ?? path.dirname(filename); // settled by mapFor
   if (!map) return undefined;
   const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
   if (!entry || typeof entry.originalSource !== 'string' || typeof entry.originalLine !== 'number') return undefined;

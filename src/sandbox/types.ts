@@ -54,12 +54,25 @@ export interface SandboxOptions {
   limits: SandboxLimits;
   /** What `fetch` may reach (only with the `fetch` permission; absent: every fetch is refused). Plain JSON. */
   fetch?: FetchPolicy;
+  /**
+   * Where the bundle's compiled code is kept across restarts (codeCache.ts). Absent: only
+   * within this process. The process sandbox does not use it.
+   */
+  codeCache?: CodeCacheStore;
   /** The host side of `ctx.log` (only wired when `log` is granted). */
   log(level: LogLevel, message: string, data?: unknown): void;
   /** The host side of `call.capability(...)`: the runtime routes and checks it. */
   callCapability(call: OutgoingCall): Promise<unknown>;
   /** The isolate died (out of memory, disposed, child crashed): the runtime restarts or fails it. */
   onFatal(error: Error): void;
+}
+
+/** Bytes by key, kept by the runtime (one store per module package). Best effort: neither method throws. */
+export interface CodeCacheStore {
+  /** What was written under `key`, or undefined. */
+  read(key: string): Promise<Uint8Array | undefined>;
+  /** Keeps `data` under `key`, in the background, in place of what the module had before. */
+  write(key: string, data: Uint8Array): void;
 }
 
 export interface ActivateContext {

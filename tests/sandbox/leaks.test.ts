@@ -6,7 +6,7 @@ import { createHook } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import ivm from 'isolated-vm';
-import { webGlobalsSource } from '../../src/sandbox/webGlobals/index.js';
+import { setupSource } from '../../src/sandbox/isolateSetup.js';
 import { describe, expect, it } from 'vitest';
 import { createIsolateSandboxFactory } from '../../src/sandbox/index.js';
 import { IsolateSandbox } from '../../src/sandbox/isolateSandbox.js';
@@ -65,9 +65,10 @@ describe('isolate sandbox: no leaks over 1,000 load/dispose cycles', () => {
     // isolated-vm 6.2 never subtracts a compiled source's size from this counter (its
     // ExternalCopy move-assignment drops it; the memory itself is freed), so each cycle may
     // add the bundle's length, and nothing more: the values copied by calls are all freed.
-    // The web globals' script (src/sandbox/webGlobals) is compiled in every isolate too, with
-    // its code cache: the counter gains the source and the cache's copy, each about its length.
-    expect(ivm.ExternalCopy.totalExternalSize - externalBefore).toBeLessThanOrEqual(1000 * (made.options.code.length + 2 * webGlobalsSource().length + 256));
+    // The setup script (src/sandbox/isolateSetup.ts: the bridge and the web globals) is compiled
+    // in every isolate too, with its code cache: the counter gains the source and the cache's
+    // copy, each about its length.
+    expect(ivm.ExternalCopy.totalExternalSize - externalBefore).toBeLessThanOrEqual(1000 * (made.options.code.length + 2 * setupSource().length + 256));
     // One live isolate costs ~1-2 MB of RSS: 1,000 leaked ones would be gigabytes.
     expect(rssAfter - rssBefore).toBeLessThan(150 * 1024 * 1024);
   }, 180_000);

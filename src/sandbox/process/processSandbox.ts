@@ -69,7 +69,8 @@ export class ProcessSandbox implements Sandbox {
 
   /** Loads the bundle in the child (the factory's `create`). */
   async load(): Promise<void> {
-    const { log: _log, callCapability: _call, onFatal: _fatal, ...wire } = this.options;
+    // The code cache store stays here: the child compiles from source (it holds functions, which do not cross).
+    const { log: _log, callCapability: _call, onFatal: _fatal, codeCache: _codeCache, ...wire } = this.options;
     const timeoutMs = this.options.limits.activateTimeoutMs + PHASE_MARGIN_MS;
     await this.child.request({ type: 'create', sandboxId: this.id, options: wire }, timeoutMs, () => this.#timeout(ProcessSandboxErrorCode.ACTIVATE_TIMEOUT, 'load', timeoutMs), this.#onState);
   }

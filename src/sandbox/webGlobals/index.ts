@@ -1,24 +1,22 @@
 /**
  * The web-standard globals of every module isolate (TextEncoder, URL, crypto, console, …;
  * the list and what is absent: docs/module-authoring.md). They are implemented inside the
- * isolate (isolateRuntime.js, webUrl.js); what needs the host (random bytes, digests, a
- * monotonic clock, console lines) goes through one ivm.Callback of primitives, held in the
- * installer's closure only, never on a global.
+ * isolate (isolateRuntime.js, webUrl.js, webFetch.js); what needs the host (random bytes,
+ * digests, a monotonic clock, console lines) goes through one ivm.Callback of primitives
+ * (`webGlobalsHost`), held in the isolate's closure only, never on a global.
  *
- * The script is compiled with a V8 code cache made by the first isolate and run in each
- * one. A startup snapshot with the globals built (`webGlobalsSnapshot()`) is faster to
- * start from, but is OFF: isolates made from it abort the whole process in V8
- * ("Check failed: (backing_store) != nullptr") when an isolate runs out of memory and in
- * tests/legacy-bridge/propagation.test.ts (isolated-vm 6.2, Node 24). It stays for
- * bench/webGlobals.bench.ts, which measures both against no globals.
+ * Their source is part of the isolate's setup script (../isolateSetup.ts), compiled once
+ * per process with a V8 code cache. They are lazy: bound in every isolate, built on the
+ * first touch of any of them (isolateRuntime.js). A startup snapshot was tried and is not
+ * used: isolates made from one abort the whole process in V8 ("Check failed:
+ * (backing_store) != nullptr") when an isolate runs out of memory and in
+ * tests/legacy-bridge/propagation.test.ts (isolated-vm 6.2, Node 24).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import ivm from 'isolated-vm';
 import type { LogLevel, SandboxOptions } from '../types.js';
-
-export const WEB_GLOBALS_FILENAME = 'hotmod:web-globals';
 
 function loadSource(): string {
   const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
@@ -31,34 +29,17 @@ function loadSource(): string {
 }
 
 let source: string | undefined;
-let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
-let snapshot: ivm.ExternalCopy<ArrayBuffer> | null | undefined;
-const BIND = '__hotmodBindWebGlobals';
 
-/** The source text evaluated in every isolate (for tests and the bench). */
+/** The globals' source: one function expression (isolateRuntime.js), spliced into the setup script. */
 export function webGlobalsSource(): string {
   return (source ??= loadSource());
 }
 
-/** @internal For bench/webGlobals.bench.ts only: isolates without the globals, without the snapshot, without the code cache. */
-export const benchSwitches = { enabled: true, snapshot: false, codeCache: true };
-
 /**
- * The startup snapshot for new module isolates (`new ivm.Isolate({ snapshot })`): the
- * web globals, built. Made once per process (~15 ms); undefined if V8 could not make one
- * (the globals are then evaluated in each isolate).
+ * @internal For the benches only: `enabled: false` makes isolates without the globals (the
+ * baseline of webGlobalsCreateCost); `lazy: false` builds them all in every isolate.
  */
-export function webGlobalsSnapshot(): ivm.ExternalCopy<ArrayBuffer> | undefined {
-  if (!benchSwitches.enabled || !benchSwitches.snapshot) return undefined;
-  if (snapshot === undefined) {
-    try {
-      snapshot = ivm.Isolate.createSnapshot([{ code: webGlobalsSource(), filename: WEB_GLOBALS_FILENAME }]);
-    } catch {
-      snapshot = null;
-    }
-  }
-  return snapshot ?? undefined;
-}
+export const benchSwitches = { enabled: true, lazy: true };
 
 /** Console lines per module: a burst of this many, refilled at this many per second. */
 export const CONSOLE_BURST = 200;
@@ -94,24 +75,10 @@ class ConsoleSink {
   }
 }
 
-/**
- * Installs the globals in a fresh context, after the bridge (so `timers` already put
- * setTimeout there) and before the module. Throws what evaluating them throws.
- */
-export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, options: Pick<SandboxOptions, 'permissions' | 'log'>, timeoutMs: number): void {
-  if (!benchSwitches.enabled) {
-    context.global.deleteSync('__hotmodFetch'); // the bridge's fetch primitive (bridgeSource.ts): never left to the module
-    return;
-  }
-  let bind = context.global.getSync(BIND, { reference: true }) as ivm.Reference<unknown>;
-  if (bind.typeof !== 'function') {
-    bind.release();
-    bind = evaluateGlobals(isolate, context, timeoutMs);
-  }
+/** The host end of the globals in one isolate: random bytes, digests, the clock, console lines into the module's log. */
+export function webGlobalsHost(options: Pick<SandboxOptions, 'log'>): ivm.Callback {
   const sink = new ConsoleSink(options.log);
-
-  const origin = performance.timeOrigin;
-  const host = new ivm.Callback((op: unknown, a: unknown, b: unknown): string | number | undefined => {
+  return new ivm.Callback((op: unknown, a: unknown, b: unknown): string | number | undefined => {
     switch (op) {
       case 'random': {
         const n = typeof a === 'number' && a > 0 ? Math.min(Math.floor(a), MAX_RANDOM) : 0;
@@ -121,8 +88,8 @@ export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, op
         if (typeof a !== 'string' || !DIGESTS.has(a) || typeof b !== 'string') throw new TypeError('crypto.subtle.digest: bad arguments');
         return createHash(a).update(Buffer.from(b, 'latin1')).digest().toString('latin1');
       case 'now':
-        // Coarsened to 100 µs (as browsers do against timing attacks), and the origin to 1 ms.
-        return a === 'origin' ? Math.round(origin) : Math.floor(performance.now() * 10) / 10;
+        // Coarsened to 100 µs (as browsers do against timing attacks).
+        return Math.floor(performance.now() * 10) / 10;
       case 'console':
         sink.write(a as string, typeof b === 'string' ? b : String(b));
         return undefined;
@@ -130,29 +97,11 @@ export function installWebGlobals(isolate: ivm.Isolate, context: ivm.Context, op
         throw new TypeError('unknown web-globals operation');
     }
   });
-  try {
-    bind.applySync(undefined, [host, options.permissions.includes('log'), options.permissions.includes('timers'), options.permissions.includes('fetch')], { timeout: timeoutMs });
-  } finally {
-    bind.release();
-  }
 }
 
-
-/** Without a snapshot: compile (with the code cache) and run the script in this context. */
-function evaluateGlobals(isolate: ivm.Isolate, context: ivm.Context, timeoutMs: number): ivm.Reference<unknown> {
-  if (!benchSwitches.codeCache) cachedData = undefined;
-  const text = webGlobalsSource();
-  // isolated-vm sets these on the script; its typings leave them out.
-  const script = (
-    cachedData
-      ? isolate.compileScriptSync(text, { filename: WEB_GLOBALS_FILENAME, cachedData })
-      : isolate.compileScriptSync(text, { filename: WEB_GLOBALS_FILENAME, produceCachedData: true })
-  ) as ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
-  if (!cachedData && script.cachedData) cachedData = script.cachedData;
-  else if (script.cachedDataRejected === true) cachedData = undefined;
-  script.runSync(context, { timeout: timeoutMs });
-  script.release();
-  return context.global.getSync(BIND, { reference: true }) as ivm.Reference<unknown>;
+/** performance.timeOrigin inside the isolate: the host's, coarsened to 1 ms. */
+export function webTimeOrigin(): number {
+  return Math.round(performance.timeOrigin);
 }
 
 /** Node-only names a module may reach for, with what to use instead. */

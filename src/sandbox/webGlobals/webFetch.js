@@ -7,7 +7,7 @@
   // the same way. Bodies are whole byte arrays: there is no ReadableStream (`body` is absent).
   let rawFetch = null;
   const stringifyJson = JSON.stringify, parseJson = JSON.parse;
-  const promiseThen = PromiseCtor.prototype.then;
+  const promiseThen = PromiseThen;
   const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   function headerName(name) {
     const n = StringCtor(name);
