@@ -171,7 +171,15 @@ function diffPackages(before: readonly ModulePackage[], after: readonly ModulePa
   while (tailB > head && tailA > head && before[tailB - 1] === after[tailA - 1]) (tailB--, tailA--);
   if (tailB - head > MAX_DIFF || tailA - head > MAX_DIFF) return undefined;
   const removedByKey = new Map<string, ModulePackage>();
-  for (let i = head; i < tailB; i++) removedByKey.set(before[i]!.key, before[i]!);
+  for (let i = head; i < tailB; i++) {
+    if (removedByKey.has(before[i]!.key)) return undefined; // two folders with one id@version: pairing by key would lose one
+    removedByKey.set(before[i]!.key, before[i]!);
+  }
+  const addedKeys = new Set<string>();
+  for (let i = head; i < tailA; i++) {
+    if (addedKeys.has(after[i]!.key)) return undefined;
+    addedKeys.add(after[i]!.key);
+  }
   const diff: Diff = { removed: [], added: [], substituted: [], changedIds: new Set() };
   for (let i = head; i < tailA; i++) {
     const pkg = after[i]!;

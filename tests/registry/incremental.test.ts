@@ -165,6 +165,16 @@ describe('incremental resolution equals a resolve from scratch', () => {
     expect(fingerprint(derived)).toEqual(fingerprint(resolvePlan(next, { hostVersion: HOST })));
   });
 
+  it('two folders with the same id@version (the reconciler keys packages by folder): the same answer as from scratch', () => {
+    const packages = catalogOf(11);
+    const plan = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    const twin = { ...packages[0]!, dir: '/twin' };
+    for (const next of [[...packages, twin], [twin, ...packages.slice(1)], [...packages.slice(0, 2), twin, ...packages.slice(2)]]) {
+      const derived = JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', previous: plan })));
+      expect(derived).toBe(JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial' }))));
+    }
+  });
+
   it('ignores a previous plan of other options, and one already passed on, and still answers right', () => {
     const packages = catalogOf(3);
     const plan = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
