@@ -95,8 +95,9 @@ const MAX_SHARE = 0.5;
 const MAX_DIFF = 256;
 
 /**
- * The plan of `packages` derived from `options.previous`, or undefined when only a resolve
- * from scratch can give the same answer (then the caller resolves; see the file comment).
+ * The plan of `packages` derived from `options.previous`; no plan when only a resolve from
+ * scratch gives the same answer (the caller resolves then, see the file comment), with the
+ * components when they already follow `packages` (the caller hands them to its plan).
  */
 export function resolveIncrementally(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): { plan?: ResolvePlan; graph?: Graph } {
   const out = derive(packages, options, full);
@@ -115,14 +116,11 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return {};
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog
-  // A version added twice (or next to one that stays) would be a catalog with duplicate keys: not ours to derive.
+  // A version added next to one that stays would be a catalog with duplicate keys: not ours to derive.
   for (const pkg of diff.added) {
     const key = pkg.key;
     if ((graph.packagesOf.get(pkg.manifest.id) ?? []).some((p) => p.key === key && !diff.removed.includes(p))) return {};
   }
-  const seen = new Set<string>();
-  for (const pkg of diff.added) if (seen.has(pkg.key)) return {};
-  else seen.add(pkg.key);
 
   // The previous plan with the replaced package objects.
   let plan = diff.substituted.length === 0 ? previous : substitute(previous, diff.substituted, graph);
