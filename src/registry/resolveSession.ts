@@ -37,7 +37,8 @@ export interface PlanFacts {
   readonly solved: number;
 }
 
-type FullResolve = (packages: readonly ModulePackage[], options: ResolveOptions) => { plan: ResolvePlan; facts: PlanFacts };
+/** resolveFull: `asPartOfFailure` gives the packages the greedy partial answer of a catalog whose joint search fails elsewhere. */
+type FullResolve = (packages: readonly ModulePackage[], options: ResolveOptions, asPartOfFailure?: boolean) => { plan: ResolvePlan; facts: PlanFacts };
 
 interface Session {
   /** The packages resolved (a copy: the caller's list may change). */
@@ -126,14 +127,15 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   let plan = diff.substituted.length === 0 ? previous : substitute(previous, diff.substituted, graph);
   for (const [from, to] of diff.substituted) replaceIn(graph.packagesOf, from, to);
 
+  let jointOk = s.facts.jointOk;
   if (diff.changedIds.size === 0) incrementalStats.substituted++;
   else {
     const next = resolveComponents(plan, options, full, s, graph, diff);
     if (next === 'gave-up') return { graph };
-    plan = next;
+    ({ plan, jointOk } = next);
   }
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
-  rememberPlan(plan, packages, options, { ...s.facts, solved: countSolved(plan, graph) }, graph);
+  rememberPlan(plan, packages, options, { ...s.facts, jointOk, solved: countSolved(plan, graph) }, graph);
   return { plan };
 }
 
@@ -351,7 +353,7 @@ function mergeInto(graph: Graph, comps: ReadonlySet<number>, ids: ReadonlySet<st
 }
 
 /** Resolves the components the change touches on their own and puts their plan in place of theirs in `plan`. */
-function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | 'gave-up' {
+function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): { plan: ResolvePlan; jointOk: boolean } | 'gave-up' {
   // Seeds: the changed ids, and everything the new packages link.
   const comps = new Set<number>();
   const ids = new Set<string>();
@@ -409,14 +411,32 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
   const subPackages: ModulePackage[] = [];
   for (const id of ids) for (const pkg of graph.packagesOf.get(id) ?? []) subPackages.push(pkg);
   const request = s.request?.filter((id) => ids.has(id));
+  const subOptions: ResolveOptions = { ...options, previous: undefined, ...(request ? { request } : {}) };
+  // When the joint search failed before, which part failed? A part whose greedy partial
+  // answer left nothing out has a joint plan (that answer is the joint search's first plan),
+  // so: if the changed part left nothing out before, the failure is in the rest and stays
+  // (this part gets its share of the greedy answer); if the rest has nothing unresolved at
+  // all, its answer is its joint one, and this part decides alone. Otherwise, a full resolve.
+  let partExcluded = false;
+  let restClean = true;
+  for (const [id, bySearch] of graph.unresolvedOf) {
+    if (ids.has(id)) partExcluded ||= bySearch;
+    else restClean = false;
+  }
+  const failsElsewhere = !s.facts.jointOk && !partExcluded;
+  if (!s.facts.jointOk && !failsElsewhere && !restClean) return 'gave-up';
   let sub: { plan: ResolvePlan; facts: PlanFacts };
   try {
-    sub = full(subPackages, { ...options, previous: undefined, ...(request ? { request } : {}) });
+    sub = full(subPackages, subOptions, failsElsewhere);
   } catch {
     return 'gave-up'; // strict mode: the error of a full resolve names the whole request
   }
-  if (!sub.facts.decomposable || sub.facts.jointOk !== s.facts.jointOk) return 'gave-up';
-  return merge(plan, sub, ids, graph);
+  if (!sub.facts.decomposable) return 'gave-up';
+  // Before: the joint search succeeded everywhere, so it now succeeds exactly when this part's does;
+  // a part that fails now would need the rest's greedy answer, which the plan does not have.
+  if (s.facts.jointOk && !sub.facts.jointOk) return 'gave-up';
+  const jointOk = failsElsewhere ? false : sub.facts.jointOk;
+  return { plan: merge(plan, sub, ids, graph), jointOk };
 }
 
 function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, ids: ReadonlySet<string>, graph: Graph): ResolvePlan {
