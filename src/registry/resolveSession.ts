@@ -88,6 +88,8 @@ interface Graph {
   readonly levelOf: Map<string, number>;
   /** Unresolved id -> it is among the search's ones (true) or the cycles' (false). */
   readonly unresolvedOf: Map<string, boolean>;
+  /** Components known to fail the joint search (see restFails). */
+  readonly failing: Set<number>;
 }
 
 /** Above this share of the catalog's ids, a change is resolved from scratch (the component is most of it). */
@@ -266,7 +268,7 @@ function substitute(plan: ResolvePlan, pairs: readonly [ModulePackage, ModulePac
 
 /** Components of `packages` (union-find over ids and capabilities), and where the plan's modules sit. */
 function buildGraph(packages: readonly ModulePackage[], plan: ResolvePlan): Graph {
-  const graph: Graph = { packagesOf: new Map(), idComp: new Map(), capComp: new Map(), members: new Map(), nextComp: 0, levelOf: new Map(), unresolvedOf: new Map() };
+  const graph: Graph = { packagesOf: new Map(), idComp: new Map(), capComp: new Map(), members: new Map(), nextComp: 0, levelOf: new Map(), unresolvedOf: new Map(), failing: new Set() };
   for (const pkg of packages) {
     const list = graph.packagesOf.get(pkg.manifest.id);
     if (list) list.push(pkg);
@@ -335,18 +337,54 @@ function label(graph: Graph, ids: readonly string[], caps: readonly string[], ex
   }
 }
 
+/**
+ * Does the joint search fail in some component outside `ids`? Only a component whose greedy
+ * answer left something out can fail; each such one is resolved alone until one fails (a
+ * failing component is remembered: it fails as long as it is not changed, and merged into a
+ * bigger one it still does).
+ */
+function restFails(graph: Graph, ids: ReadonlySet<string>, options: ResolveOptions, full: FullResolve): boolean {
+  const suspects = new Set<number>();
+  for (const [id, bySearch] of graph.unresolvedOf) {
+    if (!bySearch || ids.has(id)) continue;
+    const c = graph.idComp.get(id);
+    if (c === undefined) return false;
+    if (graph.failing.has(c)) return true;
+    suspects.add(c);
+  }
+  for (const c of suspects) {
+    const m = graph.members.get(c)!;
+    const packages = m.ids.flatMap((id) => graph.packagesOf.get(id) ?? []);
+    const inComp = new Set(m.ids);
+    const request = options.request ? [...new Set(options.request)].filter((id) => inComp.has(id)) : undefined;
+    let jointOk: boolean;
+    try {
+      jointOk = full(packages, { ...options, previous: undefined, ...(request ? { request } : {}) }).facts.jointOk;
+    } catch {
+      return false;
+    }
+    if (!jointOk) {
+      graph.failing.add(c);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The components `comps` and the new nodes (`ids`, `caps` not labelled yet) as one component: the largest one's. */
 function mergeInto(graph: Graph, comps: ReadonlySet<number>, ids: ReadonlySet<string>, caps: ReadonlySet<string>): void {
   let target: number | undefined;
   for (const c of comps) if (target === undefined || graph.members.get(c)!.ids.length > graph.members.get(target)!.ids.length) target = c;
   if (target === undefined) graph.members.set((target = graph.nextComp++), { ids: [], caps: [] });
   const into = graph.members.get(target)!;
+  graph.failing.delete(target); // it holds the change now
   for (const c of comps) {
     if (c === target) continue;
     const m = graph.members.get(c)!;
     for (const id of m.ids) (graph.idComp.set(id, target), into.ids.push(id));
     for (const cap of m.caps) (graph.capComp.set(cap, target), into.caps.push(cap));
     graph.members.delete(c);
+    graph.failing.delete(c);
   }
   for (const id of ids) if (!graph.idComp.has(id)) (graph.idComp.set(id, target), into.ids.push(id));
   for (const cap of caps) if (!graph.capComp.has(cap)) (graph.capComp.set(cap, target), into.caps.push(cap));
@@ -400,7 +438,7 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     mergeInto(graph, comps, ids, caps);
     return 'gave-up';
   }
-  for (const c of comps) graph.members.delete(c);
+  for (const c of comps) (graph.members.delete(c), graph.failing.delete(c));
   for (const id of ids) graph.idComp.delete(id);
   for (const cap of caps) graph.capComp.delete(cap);
   const inPlan = (id: string) => graph.levelOf.has(id) || graph.unresolvedOf.has(id);
@@ -423,7 +461,7 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     if (ids.has(id)) partExcluded ||= bySearch;
     else restClean = false;
   }
-  const failsElsewhere = !s.facts.jointOk && !partExcluded;
+  const failsElsewhere = !s.facts.jointOk && (!partExcluded || (!restClean && restFails(graph, ids, options, full)));
   if (!s.facts.jointOk && !failsElsewhere && !restClean) return 'gave-up';
   let sub: { plan: ResolvePlan; facts: PlanFacts };
   try {

@@ -104,10 +104,10 @@ describe('incremental resolution equals a resolve from scratch', () => {
   it('partial mode (the runtime\'s), 400 catalogs x 8 chained single-package changes', () => {
     const before = { ...incrementalStats };
     expect(run(SEEDS, { hostVersion: HOST, mode: 'partial' }, 8)).toEqual([]);
-    // The test proves something only if most changes took the incremental path.
+    // The test proves something only if most changes took the incremental path (2,678 of 3,200 with these seeds).
     const derived = incrementalStats.derived - before.derived;
     const fellBack = incrementalStats.full - before.full;
-    expect(derived).toBeGreaterThan((derived + fellBack) * 0.5);
+    expect(derived).toBeGreaterThan((derived + fellBack) * 0.75);
   });
 
   it('strict mode (errors compared too), and the swap planner\'s options (no optional providers pulled in)', () => {
