@@ -2,7 +2,7 @@ import { HotmodError } from '../errors.js';
 import { ResolveErrorCode, type ResolveErrorCodeValue } from './errors.js';
 import { resolveIndexFor, satisfies, type ProviderEntry, type ResolveIndex } from './resolveIndex.js';
 import { manifestFacts } from './manifestFacts.js';
-import { solve, type Obligation, type Reason, type ReasonKind } from './solver.js';
+import { solve, type Obligation, type Reason, type ReasonKind, type SolveResult } from './solver.js';
 import { cycleCheck, wouldRedirect } from './solverCycles.js';
 import { deadPackages } from './solverPrune.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
@@ -74,7 +74,12 @@ export function resolvePlan(packages: readonly ModulePackage[], options: Resolve
 }
 
 /** A resolve from scratch: the plan, and what an incremental resolve needs to know about how it was found. */
-function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions): { plan: ResolvePlan; facts: PlanFacts } {
+/**
+ * `asPartOfFailure` (incremental resolution only): these packages are part of a catalog whose
+ * joint search fails elsewhere, so they get the greedy partial answer that the whole
+ * catalog's resolve gives them (no joint search, no request-wide explanation).
+ */
+function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions, asPartOfFailure = false): { plan: ResolvePlan; facts: PlanFacts } {
   const index = resolveIndexFor(packages, options.hostVersion);
   const mode = options.mode ?? 'strict';
   const requested = options.request ? [...new Set(options.request)].sort() : [...index.ids];
@@ -90,12 +95,14 @@ function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions
   // catalogs start with them at once (the first try would nearly always be wasted there).
   const deadFirst = index.slotCount >= DEAD_FIRST_IDS;
   const firstBudget = deadFirst ? (budget ?? Infinity) : Math.min(budget ?? Infinity, FIRST_TRY);
-  let joint = solve(index, roots, {
-    excludable: false,
-    ...(deadFirst ? { nogoods: deadPackages(index, requested) } : {}),
-    ...(firstBudget === Infinity ? {} : { budget: firstBudget }),
-  });
-  if (!deadFirst && !joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
+  let joint: SolveResult = asPartOfFailure
+    ? { ok: false, reason: { kind: 'conflict', chain: [] }, backtracks: 0 }
+    : solve(index, roots, {
+        excludable: false,
+        ...(deadFirst ? { nogoods: deadPackages(index, requested) } : {}),
+        ...(firstBudget === Infinity ? {} : { budget: firstBudget }),
+      });
+  if (!asPartOfFailure && !deadFirst && !joint.ok && joint.reason.kind === 'budget' && (budget ?? Infinity) > firstBudget)
     joint = solve(index, roots, { excludable: false, nogoods: deadPackages(index, requested), ...(budget === undefined ? {} : { budget }) });
   if (joint.ok) {
     selected = joint.selected;
@@ -116,7 +123,7 @@ function resolveFull(packages: readonly ModulePackage[], options: ResolveOptions
       const reason = partial.excluded.get(id);
       if (reason) unresolved.push({ id, error: unresolvedError(id, reason, index.hostVersion) });
     }
-    if (unresolved.length === 0) {
+    if (unresolved.length === 0 && !asPartOfFailure) {
       decomposable = false; // the joint search's reason names the whole request
       unresolved.push({ id: requested[0]!, error: unresolvedError(requested[0]!, joint.reason, index.hostVersion) });
     }

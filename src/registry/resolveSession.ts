@@ -37,7 +37,8 @@ export interface PlanFacts {
   readonly solved: number;
 }
 
-type FullResolve = (packages: readonly ModulePackage[], options: ResolveOptions) => { plan: ResolvePlan; facts: PlanFacts };
+/** resolveFull: `asPartOfFailure` gives the packages the greedy partial answer of a catalog whose joint search fails elsewhere. */
+type FullResolve = (packages: readonly ModulePackage[], options: ResolveOptions, asPartOfFailure?: boolean) => { plan: ResolvePlan; facts: PlanFacts };
 
 interface Session {
   /** The packages resolved (a copy: the caller's list may change). */
@@ -87,6 +88,8 @@ interface Graph {
   readonly levelOf: Map<string, number>;
   /** Unresolved id -> it is among the search's ones (true) or the cycles' (false). */
   readonly unresolvedOf: Map<string, boolean>;
+  /** Components known to fail the joint search (see restFails). */
+  readonly failing: Set<number>;
 }
 
 /** Above this share of the catalog's ids, a change is resolved from scratch (the component is most of it). */
@@ -95,8 +98,9 @@ const MAX_SHARE = 0.5;
 const MAX_DIFF = 256;
 
 /**
- * The plan of `packages` derived from `options.previous`, or undefined when only a resolve
- * from scratch can give the same answer (then the caller resolves; see the file comment).
+ * The plan of `packages` derived from `options.previous`; no plan when only a resolve from
+ * scratch gives the same answer (the caller resolves then, see the file comment), with the
+ * components when they already follow `packages` (the caller hands them to its plan).
  */
 export function resolveIncrementally(packages: readonly ModulePackage[], options: ResolveOptions, full: FullResolve): { plan?: ResolvePlan; graph?: Graph } {
   const out = derive(packages, options, full);
@@ -115,27 +119,25 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return {};
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog
-  // A version added twice (or next to one that stays) would be a catalog with duplicate keys: not ours to derive.
+  // A version added next to one that stays would be a catalog with duplicate keys: not ours to derive.
   for (const pkg of diff.added) {
     const key = pkg.key;
     if ((graph.packagesOf.get(pkg.manifest.id) ?? []).some((p) => p.key === key && !diff.removed.includes(p))) return {};
   }
-  const seen = new Set<string>();
-  for (const pkg of diff.added) if (seen.has(pkg.key)) return {};
-  else seen.add(pkg.key);
 
   // The previous plan with the replaced package objects.
   let plan = diff.substituted.length === 0 ? previous : substitute(previous, diff.substituted, graph);
   for (const [from, to] of diff.substituted) replaceIn(graph.packagesOf, from, to);
 
+  let jointOk = s.facts.jointOk;
   if (diff.changedIds.size === 0) incrementalStats.substituted++;
   else {
     const next = resolveComponents(plan, options, full, s, graph, diff);
     if (next === 'gave-up') return { graph };
-    plan = next;
+    ({ plan, jointOk } = next);
   }
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
-  rememberPlan(plan, packages, options, { ...s.facts, solved: countSolved(plan, graph) }, graph);
+  rememberPlan(plan, packages, options, { ...s.facts, jointOk, solved: countSolved(plan, graph) }, graph);
   return { plan };
 }
 
@@ -171,7 +173,15 @@ function diffPackages(before: readonly ModulePackage[], after: readonly ModulePa
   while (tailB > head && tailA > head && before[tailB - 1] === after[tailA - 1]) (tailB--, tailA--);
   if (tailB - head > MAX_DIFF || tailA - head > MAX_DIFF) return undefined;
   const removedByKey = new Map<string, ModulePackage>();
-  for (let i = head; i < tailB; i++) removedByKey.set(before[i]!.key, before[i]!);
+  for (let i = head; i < tailB; i++) {
+    if (removedByKey.has(before[i]!.key)) return undefined; // two folders with one id@version: pairing by key would lose one
+    removedByKey.set(before[i]!.key, before[i]!);
+  }
+  const addedKeys = new Set<string>();
+  for (let i = head; i < tailA; i++) {
+    if (addedKeys.has(after[i]!.key)) return undefined;
+    addedKeys.add(after[i]!.key);
+  }
   const diff: Diff = { removed: [], added: [], substituted: [], changedIds: new Set() };
   for (let i = head; i < tailA; i++) {
     const pkg = after[i]!;
@@ -258,7 +268,7 @@ function substitute(plan: ResolvePlan, pairs: readonly [ModulePackage, ModulePac
 
 /** Components of `packages` (union-find over ids and capabilities), and where the plan's modules sit. */
 function buildGraph(packages: readonly ModulePackage[], plan: ResolvePlan): Graph {
-  const graph: Graph = { packagesOf: new Map(), idComp: new Map(), capComp: new Map(), members: new Map(), nextComp: 0, levelOf: new Map(), unresolvedOf: new Map() };
+  const graph: Graph = { packagesOf: new Map(), idComp: new Map(), capComp: new Map(), members: new Map(), nextComp: 0, levelOf: new Map(), unresolvedOf: new Map(), failing: new Set() };
   for (const pkg of packages) {
     const list = graph.packagesOf.get(pkg.manifest.id);
     if (list) list.push(pkg);
@@ -327,25 +337,61 @@ function label(graph: Graph, ids: readonly string[], caps: readonly string[], ex
   }
 }
 
+/**
+ * Does the joint search fail in some component outside `ids`? Only a component whose greedy
+ * answer left something out can fail; each such one is resolved alone until one fails (a
+ * failing component is remembered: it fails as long as it is not changed, and merged into a
+ * bigger one it still does).
+ */
+function restFails(graph: Graph, ids: ReadonlySet<string>, options: ResolveOptions, full: FullResolve): boolean {
+  const suspects = new Set<number>();
+  for (const [id, bySearch] of graph.unresolvedOf) {
+    if (!bySearch || ids.has(id)) continue;
+    const c = graph.idComp.get(id);
+    if (c === undefined) return false;
+    if (graph.failing.has(c)) return true;
+    suspects.add(c);
+  }
+  for (const c of suspects) {
+    const m = graph.members.get(c)!;
+    const packages = m.ids.flatMap((id) => graph.packagesOf.get(id) ?? []);
+    const inComp = new Set(m.ids);
+    const request = options.request ? [...new Set(options.request)].filter((id) => inComp.has(id)) : undefined;
+    let jointOk: boolean;
+    try {
+      jointOk = full(packages, { ...options, previous: undefined, ...(request ? { request } : {}) }).facts.jointOk;
+    } catch {
+      return false;
+    }
+    if (!jointOk) {
+      graph.failing.add(c);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The components `comps` and the new nodes (`ids`, `caps` not labelled yet) as one component: the largest one's. */
 function mergeInto(graph: Graph, comps: ReadonlySet<number>, ids: ReadonlySet<string>, caps: ReadonlySet<string>): void {
   let target: number | undefined;
   for (const c of comps) if (target === undefined || graph.members.get(c)!.ids.length > graph.members.get(target)!.ids.length) target = c;
   if (target === undefined) graph.members.set((target = graph.nextComp++), { ids: [], caps: [] });
   const into = graph.members.get(target)!;
+  graph.failing.delete(target); // it holds the change now
   for (const c of comps) {
     if (c === target) continue;
     const m = graph.members.get(c)!;
     for (const id of m.ids) (graph.idComp.set(id, target), into.ids.push(id));
     for (const cap of m.caps) (graph.capComp.set(cap, target), into.caps.push(cap));
     graph.members.delete(c);
+    graph.failing.delete(c);
   }
   for (const id of ids) if (!graph.idComp.has(id)) (graph.idComp.set(id, target), into.ids.push(id));
   for (const cap of caps) if (!graph.capComp.has(cap)) (graph.capComp.set(cap, target), into.caps.push(cap));
 }
 
 /** Resolves the components the change touches on their own and puts their plan in place of theirs in `plan`. */
-function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): ResolvePlan | 'gave-up' {
+function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: FullResolve, s: Session, graph: Graph, diff: Diff): { plan: ResolvePlan; jointOk: boolean } | 'gave-up' {
   // Seeds: the changed ids, and everything the new packages link.
   const comps = new Set<number>();
   const ids = new Set<string>();
@@ -392,7 +438,7 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
     mergeInto(graph, comps, ids, caps);
     return 'gave-up';
   }
-  for (const c of comps) graph.members.delete(c);
+  for (const c of comps) (graph.members.delete(c), graph.failing.delete(c));
   for (const id of ids) graph.idComp.delete(id);
   for (const cap of caps) graph.capComp.delete(cap);
   const inPlan = (id: string) => graph.levelOf.has(id) || graph.unresolvedOf.has(id);
@@ -403,14 +449,32 @@ function resolveComponents(plan: ResolvePlan, options: ResolveOptions, full: Ful
   const subPackages: ModulePackage[] = [];
   for (const id of ids) for (const pkg of graph.packagesOf.get(id) ?? []) subPackages.push(pkg);
   const request = s.request?.filter((id) => ids.has(id));
+  const subOptions: ResolveOptions = { ...options, previous: undefined, ...(request ? { request } : {}) };
+  // When the joint search failed before, which part failed? A part whose greedy partial
+  // answer left nothing out has a joint plan (that answer is the joint search's first plan),
+  // so: if the changed part left nothing out before, the failure is in the rest and stays
+  // (this part gets its share of the greedy answer); if the rest has nothing unresolved at
+  // all, its answer is its joint one, and this part decides alone. Otherwise, a full resolve.
+  let partExcluded = false;
+  let restClean = true;
+  for (const [id, bySearch] of graph.unresolvedOf) {
+    if (ids.has(id)) partExcluded ||= bySearch;
+    else restClean = false;
+  }
+  const failsElsewhere = !s.facts.jointOk && (!partExcluded || (!restClean && restFails(graph, ids, options, full)));
+  if (!s.facts.jointOk && !failsElsewhere && !restClean) return 'gave-up';
   let sub: { plan: ResolvePlan; facts: PlanFacts };
   try {
-    sub = full(subPackages, { ...options, previous: undefined, ...(request ? { request } : {}) });
+    sub = full(subPackages, subOptions, failsElsewhere);
   } catch {
     return 'gave-up'; // strict mode: the error of a full resolve names the whole request
   }
-  if (!sub.facts.decomposable || sub.facts.jointOk !== s.facts.jointOk) return 'gave-up';
-  return merge(plan, sub, ids, graph);
+  if (!sub.facts.decomposable) return 'gave-up';
+  // Before: the joint search succeeded everywhere, so it now succeeds exactly when this part's does;
+  // a part that fails now would need the rest's greedy answer, which the plan does not have.
+  if (s.facts.jointOk && !sub.facts.jointOk) return 'gave-up';
+  const jointOk = failsElsewhere ? false : sub.facts.jointOk;
+  return { plan: merge(plan, sub, ids, graph), jointOk };
 }
 
 function merge(plan: ResolvePlan, sub: { plan: ResolvePlan; facts: PlanFacts }, ids: ReadonlySet<string>, graph: Graph): ResolvePlan {

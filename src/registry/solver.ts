@@ -173,7 +173,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
           culprits: [cell.level, current.level],
           reason: { kind: current.excludedReason!.kind, chain: [`${describe(t)}, but ${t.id} cannot be resolved`, ...current.excludedReason!.chain] },
         };
-      if (range === undefined || index.satisfies(current.pkg.manifest.version, range)) return null;
+      // A chosen package is usable, so "in range" is "among the obligation's candidates" (a short list, compared by identity).
+      if (t.kind !== 'dep' || index.candidatesOf(t).includes(current.pkg)) return null;
       return {
         culprits: [cell.level, current.level],
         reason: { kind: 'conflict', chain: [`${describe(t)}, but ${t.id} ${current.pkg.manifest.version} is already chosen because ${why(current.level)}`] },

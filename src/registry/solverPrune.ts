@@ -114,13 +114,16 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
     const ids = [...requestedDirty].sort();
     requestedDirty.clear();
     for (const id of ids) {
-      const live = index.usable(id).filter(alive);
-      if (live.length === 0) continue;
-      const deps = index.obligationsOf(live[0]!).filter((t) => t.kind === 'dep');
-      for (const d of deps) {
+      const usable = index.usable(id);
+      let first: ModulePackage | undefined;
+      for (const v of usable) if (alive(v)) (first ??= v);
+      if (first === undefined) continue;
+      for (const d of index.obligationsOf(first)) {
+        if (d.kind !== 'dep') continue;
         const ranges: string[] = [];
         let all = true;
-        for (const v of live) {
+        for (const v of usable) {
+          if (!alive(v)) continue;
           const t = index.obligationsOf(v).find((o) => o.kind === 'dep' && o.id === d.id);
           if (!t || t.kind !== 'dep') {
             all = false;

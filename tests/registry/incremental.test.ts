@@ -104,10 +104,10 @@ describe('incremental resolution equals a resolve from scratch', () => {
   it('partial mode (the runtime\'s), 400 catalogs x 8 chained single-package changes', () => {
     const before = { ...incrementalStats };
     expect(run(SEEDS, { hostVersion: HOST, mode: 'partial' }, 8)).toEqual([]);
-    // The test proves something only if most changes took the incremental path.
+    // The test proves something only if most changes took the incremental path (2,678 of 3,200 with these seeds).
     const derived = incrementalStats.derived - before.derived;
     const fellBack = incrementalStats.full - before.full;
-    expect(derived).toBeGreaterThan((derived + fellBack) * 0.5);
+    expect(derived).toBeGreaterThan((derived + fellBack) * 0.75);
   });
 
   it('strict mode (errors compared too), and the swap planner\'s options (no optional providers pulled in)', () => {
@@ -163,6 +163,16 @@ describe('incremental resolution equals a resolve from scratch', () => {
     expect(incrementalStats.substituted).toBe(before + 1);
     expect(derived.modules.find((m) => m.id === next[i]!.manifest.id)!.pkg).toBe(next[i]);
     expect(fingerprint(derived)).toEqual(fingerprint(resolvePlan(next, { hostVersion: HOST })));
+  });
+
+  it('two folders with the same id@version (the reconciler keys packages by folder): the same answer as from scratch', () => {
+    const packages = catalogOf(11);
+    const plan = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+    const twin = { ...packages[0]!, dir: '/twin' };
+    for (const next of [[...packages, twin], [twin, ...packages.slice(1)], [...packages.slice(0, 2), twin, ...packages.slice(2)]]) {
+      const derived = JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial', previous: plan })));
+      expect(derived).toBe(JSON.stringify(show(attempt(next, { hostVersion: HOST, mode: 'partial' }))));
+    }
   });
 
   it('ignores a previous plan of other options, and one already passed on, and still answers right', () => {
