@@ -11,6 +11,7 @@ import { loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Migration
 import { clientFingerprints, pinRowTextFormat } from '../../src/legacy-bridge/migrator/batchRepository.js';
 import type { CatalogView } from '../../src/types.js';
 import { CLIENT_KINDS, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
+import { refuseRegistryWrites } from './support/refuse.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
 
 const N = 2600;
@@ -26,13 +27,7 @@ describeStores('large batches in flight together', (ctx) => {
     // One 'plain' client in the middle of the second batch is refused by a real trigger.
     const sorted = [...ids].sort();
     const bad = sorted.find((id, i) => i > 1400 && kindOf.get(id)!.name === 'plain')!;
-    await store.exec(`
-      CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.client_id = '${bad}' THEN RAISE EXCEPTION 'client % is frozen by policy', NEW.client_id; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_one BEFORE INSERT OR UPDATE ON hotmod_module_configs FOR EACH ROW EXECUTE FUNCTION refuse_one();`);
+    await refuseRegistryWrites(store, bad);
     const before = await snapshotRows(store);
     const m = new ModuleDataMigrator(store, { catalog: () => catalog });
     const events: MigrationProgress[] = [];
