@@ -46,6 +46,8 @@ interface BatchOutcome {
   /** Clients whose writes the database refused (isolated under savepoints), recorded failed. */
   refused: ClientFailure[];
   backups: Map<string, string>;
+  /** A failed batch's clients, to be written again, were claimed by another batch meanwhile (that batch migrates them). */
+  takenElsewhere?: boolean;
 }
 
 /**
@@ -197,7 +199,10 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
     const ids = error.claimed;
     if (ids.length === 0) throw error.original; // failed before claiming: a store problem, not a client's
     if (split && isolate !== 1) {
-      return migrateBatchIsolating(ctx, runId, batch, { ids }, split, isolate === undefined ? isolationGroupSize(1 / ids.length) : 1, gate);
+      const again = await migrateBatchIsolating(ctx, runId, batch, { ids }, split, isolate === undefined ? isolationGroupSize(1 / ids.length) : 1, gate);
+      // Rolled back, the failed batch's clients were pending again: a batch in flight beside
+      // it may have claimed them first. Then this one did nothing, and the run is not drained.
+      return again.ids.length === 0 ? { ...again, takenElsewhere: true } : again;
     }
     const reason = error.original instanceof Error ? error.original.message : String(error.original);
     const failures: ClientFailure[] = ids.map((clientId) => ({
@@ -321,7 +326,7 @@ export async function runMigrationPhase(ctx: RunContext, runId: string, size: nu
         gate.claimed();
       }
       if (result.ids.length === 0) {
-        drained = true;
+        if (!result.takenElsewhere) drained = true;
         result = null;
       }
       settle(n, result);
