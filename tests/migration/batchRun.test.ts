@@ -2,6 +2,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { loadCatalogView, MigrationErrorCode, ModuleDataMigrator, type Store } from '../../src/legacy-bridge/index.js';
 import type { CatalogView } from '../../src/types.js';
 import { CLIENT_KINDS, clientId, generateClients, snapshotRows } from '../fixtures/migration/generateClients.js';
+import { refuseRegistryWrites } from './support/refuse.js';
 import { describeStores, MODULES_DIR } from './support/stores.js';
 
 const N = 2000;
@@ -212,13 +213,7 @@ describeStores('batch migration of 2,000 generated clients', (ctx) => {
     const { ids, kindOf } = await generateClients(store, 400);
     // A real constraint in the database: this client's registry rows are refused.
     const bad = ids.find((id, i) => i > 150 && kindOf.get(id)!.name === 'plain')!;
-    await store.exec(`
-      CREATE FUNCTION refuse_client() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.client_id = '${bad}' THEN RAISE EXCEPTION 'client % is frozen by policy', NEW.client_id; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER refuse_client BEFORE INSERT OR UPDATE ON hotmod_module_configs FOR EACH ROW EXECUTE FUNCTION refuse_client();`);
+    await refuseRegistryWrites(store, bad);
     const before = await snapshotRows(store);
     const m = new ModuleDataMigrator(store, { catalog: () => catalog });
     const report = await m.runMigration({ strategy: 'merge', batchSize: 100, splitFailedBatches: false, maxFailureRate: 1 });

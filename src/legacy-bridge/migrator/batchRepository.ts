@@ -11,6 +11,32 @@ import type { ClientConfigState, LegacyOverridesRow, ModuleConfigRow } from '../
  */
 
 
+/** The text format settings pinRowTextFormat sets, as a select list. */
+const PIN_ROW_TEXT_FORMAT = `set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),
+            set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)`;
+
+/**
+ * A batch's first statement: claims the run's next pending clients (or the listed ones
+ * still pending) in id order with FOR UPDATE SKIP LOCKED (two runners never take the same
+ * client), takes their advisory locks in id order (as lockClients), and pins the row text
+ * format for the rest of the transaction (as pinRowTextFormat): one round trip for what
+ * were three.
+ */
+export async function claimAndLock(tx: Queryable, runId: string, claim: { next: number } | { ids: readonly string[] }): Promise<string[]> {
+  const [where, params] = 'next' in claim ? ['', [runId, CLIENT_LOCK_NAMESPACE, claim.next]] : ['AND client_id = ANY($3::text[])', [runId, CLIENT_LOCK_NAMESPACE, claim.ids]];
+  const { rows } = await tx.query<{ client_id: string }>(
+    `WITH claimed AS (
+       SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = 'pending' ${where}
+        ORDER BY client_id ${'next' in claim ? 'LIMIT $3' : ''} FOR UPDATE SKIP LOCKED
+     ), locked AS (
+       SELECT count(pg_advisory_xact_lock($2, hashtext(o.client_id))) AS n FROM (SELECT client_id FROM claimed ORDER BY client_id) AS o
+     ), pinned AS (SELECT ${PIN_ROW_TEXT_FORMAT})
+     SELECT c.client_id FROM claimed c, locked, pinned ORDER BY c.client_id`,
+    params,
+  );
+  return rows.map((r) => r.client_id);
+}
+
 /** Locks the clients of a batch, in id order (every batch runner locks in the same order). */
 export async function lockClients(tx: Queryable, clientIds: readonly string[]): Promise<void> {
   if (clientIds.length === 0) return;
@@ -66,10 +92,7 @@ export async function loadClientStates(q: Queryable, clientIds: readonly string[
  * another reads back to the same values and compares equal as text.
  */
 export async function pinRowTextFormat(tx: Queryable): Promise<void> {
-  await tx.query(
-    `SELECT set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true),
-            set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)`,
-  );
+  await tx.query(`SELECT ${PIN_ROW_TEXT_FORMAT}`);
 }
 
 /**
@@ -78,7 +101,8 @@ export async function pinRowTextFormat(tx: Queryable): Promise<void> {
  * PostgreSQL's own text form of the row (`row::text`: every column through its type's
  * output function, SQL NULL distinct from a JSON null, numbers and timestamps exact), so
  * rollback can put back exactly these values. (row_to_json would not do: it writes SQL NULL
- * and a jsonb 'null' alike.)
+ * and a jsonb 'null' alike.) The transaction's row text format is pinned already
+ * (claimAndLock, or pinRowTextFormat).
  */
 export async function writeBackups(
   tx: Queryable,
@@ -88,7 +112,6 @@ export async function writeBackups(
   legacyTable: boolean,
 ): Promise<void> {
   if (backups.length === 0) return;
-  await pinRowTextFormat(tx);
   const legacyRows = legacyTable
     ? `CASE WHEN b.legacy THEN COALESCE((SELECT array_agg(o::text ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = b.client_id::uuid), '{}'::text[]) ELSE '{}'::text[] END`
     : `'{}'::text[]`;
@@ -109,16 +132,24 @@ export async function writeBackups(
  */
 export async function clientFingerprints(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, string>> {
   if (clientIds.length === 0) return new Map();
-  const legacyText = legacyTable
-    ? `CASE WHEN t.legacy THEN COALESCE((SELECT string_agg(o::text, chr(10) ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = t.id::uuid), '') ELSE '' END`
-    : `''`;
   const { rows } = await q.query<{ client_id: string; fp: string }>(
-    `SELECT t.id AS client_id,
-            md5(${legacyText} || chr(30) || COALESCE((SELECT string_agg(c::text, chr(10) ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = t.id), '')) AS fp
+    `SELECT t.id AS client_id, ${fingerprintSql('t.id', 't.legacy', legacyTable)} AS fp
        FROM unnest($1::text[], $2::boolean[]) AS t(id, legacy)`,
     [clientIds, clientIds.map(isUuid)],
   );
   return new Map(rows.map((r) => [r.client_id, r.fp]));
+}
+
+/**
+ * The SQL of a client's fingerprint (clientFingerprints), for the client id in `id` (text)
+ * whose legacy rows are read when `legacy` (a boolean expression: the id is a uuid) holds;
+ * so a statement can compute or compare fingerprints where the rows are.
+ */
+export function fingerprintSql(id: string, legacy: string, legacyTable: boolean): string {
+  const legacyText = legacyTable
+    ? `CASE WHEN ${legacy} THEN COALESCE((SELECT string_agg(o::text, chr(10) ORDER BY o.id) FROM client_app_overrides o WHERE o.client_id = (${id})::uuid), '') ELSE '' END`
+    : `''`;
+  return `md5(${legacyText} || chr(30) || COALESCE((SELECT string_agg(c::text, chr(10) ORDER BY c.module_id) FROM hotmod_module_configs c WHERE c.client_id = ${id}), ''))`;
 }
 
 /** Row locks on the clients' rows, so writers that take no advisory lock (direct SQL) wait until the transaction ends. */

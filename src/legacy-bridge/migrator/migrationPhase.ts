@@ -2,12 +2,12 @@ import { HotmodError } from '../../errors.js';
 import type { Queryable } from '../store/types.js';
 import { isStoreFault } from '../store/storeErrors.js';
 import { retryStoreFaults } from './storeRetry.js';
-import { clientFingerprints, editLegacyLists, loadClientStates, lockClients, underSavepoint, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
+import { claimAndLock, editLegacyLists, loadClientStates, underSavepoint, writeLegacyLists, writeMigratedRows } from './batchRepository.js';
 import { backUpClients } from './backupPhase.js';
 import { MigrationErrorCode } from './errors.js';
 import { planClientMigration, type ClientMigrationPlan } from './planClientMigration.js';
 import { Meter, progress, yieldToEventLoop } from './runProgress.js';
-import { claimListed, claimPending, countClients, lastBatchNumber, writeClientResults, type ClientResultWrite, type RunCounts } from './runRepository.js';
+import { countClients, lastBatchNumber, writeClientResults, type ClientResultWrite, type RunCounts } from './runRepository.js';
 import type { ClientFailure, MigrationRunOptions, RunContext } from './runTypes.js';
 
 /**
@@ -15,13 +15,14 @@ import type { ClientFailure, MigrationRunOptions, RunContext } from './runTypes.
  * client again, back up, write, record), until no client is pending.
  */
 
-function toResult(plan: ClientMigrationPlan, backupId: string | undefined, rowsAfter: string | undefined): ClientResultWrite {
+function toResult(plan: ClientMigrationPlan, backupId: string | undefined): ClientResultWrite {
   const status = plan.outcome === 'migrate' ? 'migrated' : plan.outcome === 'skip' ? 'skipped' : 'failed';
   return {
     clientId: plan.clientId,
     status,
     backupId: backupId ?? null,
-    rowsAfter: rowsAfter ?? null,
+    // What the batch leaves: verification and rollback tell a later write from it.
+    fingerprintNow: status === 'migrated',
     reason: plan.reason ?? null,
     message: plan.message ?? null,
     effectiveBefore: plan.effectiveBefore,
@@ -45,6 +46,8 @@ interface BatchOutcome {
   /** Clients whose writes the database refused (isolated under savepoints), recorded failed. */
   refused: ClientFailure[];
   backups: Map<string, string>;
+  /** A failed batch's clients, to be written again, were claimed by another batch meanwhile (that batch migrates them). */
+  takenElsewhere?: boolean;
 }
 
 /**
@@ -55,13 +58,17 @@ interface BatchOutcome {
  * written again client by client under savepoints, so a refused client costs only itself
  * and the batch still commits (its failures recorded).
  */
-export async function migrateBatch(ctx: RunContext, runId: string, batch: number, claim: Claim, expect?: ReadonlyMap<string, string>, groupSize?: number): Promise<BatchOutcome> {
+export async function migrateBatch(ctx: RunContext, runId: string, batch: number, claim: Claim, expect?: ReadonlyMap<string, string>, groupSize?: number, gate?: BatchGate): Promise<BatchOutcome> {
   let claimed: string[] = [];
   const result = await ctx.store.transaction(async (tx): Promise<BatchOutcome> => {
-    const ids = 'next' in claim ? await claimPending(tx, runId, claim.next) : await claimListed(tx, runId, claim.ids);
+    let ids: string[];
+    try {
+      ids = await claimAndLock(tx, runId, claim);
+    } finally {
+      gate?.claimed();
+    }
     claimed = ids;
     if (ids.length === 0) return { ids, plans: [], refused: [], backups: new Map<string, string>() };
-    await lockClients(tx, ids);
     const states = await loadClientStates(tx, ids, ctx.legacyTable);
     const now = new Date();
     const plans = ids.map((id) => planClientMigration(states.get(id)!, ctx.catalog, ctx.strategy, now));
@@ -79,9 +86,12 @@ export async function migrateBatch(ctx: RunContext, runId: string, batch: number
     const written = groupSize === undefined ? await writeClients(tx, ctx, runId, migrating) : await writeIsolated(tx, ctx, runId, migrating, groupSize);
     const refusedIds = new Set(written.refused.map((f) => f.clientId));
     await writeClientResults(tx, runId, batch, [
-      ...plans.filter((p) => !refusedIds.has(p.clientId)).map((p) => toResult(p, written.backups.get(p.clientId), written.rowsAfter.get(p.clientId))),
+      ...plans.filter((p) => !refusedIds.has(p.clientId)).map((p) => toResult(p, written.backups.get(p.clientId))),
       ...written.refused.map((f) => ({ clientId: f.clientId, status: 'failed' as const, reason: f.reason, message: f.message })),
-    ]);
+    ], ctx.legacyTable);
+    // Batches commit in batch order; when the run stopped (signal, failure rate, another
+    // batch's error) while this one was in flight, it keeps nothing.
+    if (gate && (await gate.beforeCommit())) throw new BatchStopped();
     return { ids, plans: plans.filter((p) => !refusedIds.has(p.clientId)), refused: written.refused, backups: written.backups };
   }).catch((error: unknown) => {
     throw Object.assign(new BatchFailed(error), { claimed });
@@ -90,24 +100,21 @@ export async function migrateBatch(ctx: RunContext, runId: string, batch: number
   return result;
 }
 
-/** Phase backup, then phase migration, for these clients: backups first, then the writes, then the fingerprints of what they left. */
-async function writeClients(tx: Queryable, ctx: RunContext, runId: string, migrating: readonly ClientMigrationPlan[]): Promise<{ backups: Map<string, string>; rowsAfter: Map<string, string>; refused: ClientFailure[] }> {
+/** Phase backup, then phase migration, for these clients: backups first, then the writes (the fingerprints of what they leave are taken with the results). */
+async function writeClients(tx: Queryable, ctx: RunContext, runId: string, migrating: readonly ClientMigrationPlan[]): Promise<{ backups: Map<string, string>; refused: ClientFailure[] }> {
   const backups = await backUpClients(tx, ctx, runId, migrating);
   await writeMigratedRows(tx, migrating.flatMap((p) => p.registryWrites.map((w) => ({ clientId: p.clientId, moduleId: w.moduleId, enabled: w.enabled }))));
   // merge edits entry by entry in SQL (every other entry kept as stored); replace writes its canonical list.
   await editLegacyLists(tx, migrating.filter((p) => p.legacyEdit !== undefined).map((p) => ({ clientId: p.clientId, ...p.legacyEdit! })));
   await writeLegacyLists(tx, migrating.filter((p) => p.legacyList !== undefined && p.legacyEdit === undefined).map((p) => ({ clientId: p.clientId, list: p.legacyList! })));
-  // What the batch leaves: verification and rollback tell a later write from it (the row text format is pinned by the backup).
-  const rowsAfter = await clientFingerprints(tx, migrating.map((p) => p.clientId), ctx.legacyTable);
-  return { backups, rowsAfter, refused: [] };
+  return { backups, refused: [] };
 }
 
 /** writeClients group by group under savepoints; a refused group client by client. */
 async function writeIsolated(tx: Queryable, ctx: RunContext, runId: string, migrating: readonly ClientMigrationPlan[], groupSize: number) {
-  const out = { backups: new Map<string, string>(), rowsAfter: new Map<string, string>(), refused: [] as ClientFailure[] };
+  const out = { backups: new Map<string, string>(), refused: [] as ClientFailure[] };
   const keep = (w: Awaited<ReturnType<typeof writeClients>>) => {
     for (const [k, v] of w.backups) out.backups.set(k, v);
-    for (const [k, v] of w.rowsAfter) out.rowsAfter.set(k, v);
   };
   for (let i = 0; i < migrating.length; i += groupSize) {
     const group = migrating.slice(i, i + groupSize);
@@ -135,6 +142,29 @@ function writeRefused(clientId: string, error: unknown): ClientFailure {
   };
 }
 
+/**
+ * How a batch runs beside others (runMigrationPhase): `claimed` once its claim statement
+ * returned (the next batch may claim); `beforeCommit` just before COMMIT: it waits until
+ * the batches before this one are accounted, then says whether the run stopped (true:
+ * roll back).
+ */
+export interface BatchGate {
+  claimed(): void;
+  beforeCommit(): Promise<boolean>;
+}
+
+/** A batch rolled back because the run stopped while it was in flight; its clients stay pending. */
+export class BatchStopped extends Error {
+  constructor() {
+    super('the run stopped while this batch was in flight; its clients stay pending');
+  }
+}
+
+/** The store wraps what a transaction throws: BatchStopped is then its cause. */
+function isBatchStopped(error: unknown): boolean {
+  return error instanceof BatchStopped || (error instanceof Error && error.cause instanceof BatchStopped);
+}
+
 export class BatchFailed extends Error {
   claimed: string[] = [];
   constructor(readonly original: unknown) {
@@ -158,17 +188,21 @@ export function isolationGroupSize(failureRate: number): number {
  * transaction. `isolate` starts the batch that way at once (the previous batch had refused
  * clients: another plain attempt would most likely fail too).
  */
-async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: number, claim: Claim, split: boolean, isolate: number | undefined): Promise<BatchOutcome> {
+async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: number, claim: Claim, split: boolean, isolate: number | undefined, gate: BatchGate): Promise<BatchOutcome> {
   try {
-    return await retryStoreFaults(() => migrateBatch(ctx, runId, batch, claim, undefined, isolate), (e) => (e instanceof BatchFailed ? e.original : e));
+    return await retryStoreFaults(() => migrateBatch(ctx, runId, batch, claim, undefined, isolate, gate), (e) => (e instanceof BatchFailed ? e.original : e));
   } catch (error) {
     if (!(error instanceof BatchFailed)) throw error;
+    if (isBatchStopped(error.original)) throw new BatchStopped();
     // The connection's fault, not a client's: after the retries the run stops (resumable).
     if (isStoreFault(error.original)) throw error.original;
     const ids = error.claimed;
     if (ids.length === 0) throw error.original; // failed before claiming: a store problem, not a client's
     if (split && isolate !== 1) {
-      return migrateBatchIsolating(ctx, runId, batch, { ids }, split, isolate === undefined ? isolationGroupSize(1 / ids.length) : 1);
+      const again = await migrateBatchIsolating(ctx, runId, batch, { ids }, split, isolate === undefined ? isolationGroupSize(1 / ids.length) : 1, gate);
+      // Rolled back, the failed batch's clients were pending again: a batch in flight beside
+      // it may have claimed them first. Then this one did nothing, and the run is not drained.
+      return again.ids.length === 0 ? { ...again, takenElsewhere: true } : again;
     }
     const reason = error.original instanceof Error ? error.original.message : String(error.original);
     const failures: ClientFailure[] = ids.map((clientId) => ({
@@ -184,8 +218,20 @@ async function migrateBatchIsolating(ctx: RunContext, runId: string, batch: numb
 export type MigrationPhaseOutcome = { kind: 'done'; counts: Pick<RunCounts, 'migrated' | 'skipped' | 'failed'>; total: number } | { kind: 'interrupted' } | { kind: 'failure_rate'; message: string };
 
 /**
- * The batches of a run until none is pending. Stops (resumable) when the signal aborts, and
- * as soon as the failures certainly pass the run's rate (the caller rolls back).
+ * Batches in flight at once on PostgreSQL: while one batch waits for the server, the next
+ * one is planned in JavaScript (and the server works on two connections), so neither side
+ * idles. PGlite answers in this thread: one at a time there.
+ */
+export const BATCHES_IN_FLIGHT = 2;
+
+/**
+ * The batches of a run until none is pending, BATCHES_IN_FLIGHT at a time on PostgreSQL.
+ * Batches claim in turn (batch n takes the n-th pending slice in id order), overlap their
+ * reading, planning and writing, and commit in batch order, each once the one before it is
+ * accounted: one progress event per batch, counts and the failure-rate check in order, as
+ * if run one after the other. Stops (resumable) when the signal aborts, and as soon as the
+ * failures certainly pass the run's rate (the caller rolls back): a batch in flight then
+ * rolls back instead of committing, its clients stay pending.
  */
 export async function runMigrationPhase(ctx: RunContext, runId: string, size: number, rate: number, options: Pick<MigrationRunOptions, 'signal' | 'splitFailedBatches' | 'onProgress'>): Promise<MigrationPhaseOutcome> {
   const migration = new Meter();
@@ -194,33 +240,101 @@ export async function runMigrationPhase(ctx: RunContext, runId: string, size: nu
   const doneAtStart = start.total - start.pending;
   let batch = await lastBatchNumber(ctx.store, runId);
   const split = options.splitFailedBatches !== false;
+  const inFlight = ctx.store.kind === 'postgres' ? BATCHES_IN_FLIGHT : 1;
   // Write refusals seen so far in this process: they size the groups of the next batches.
   let refused = 0;
   let attempted = 0;
   let isolate: number | undefined;
-  for (;;) {
-    if (options.signal?.aborted) return { kind: 'interrupted' };
-    batch++;
-    await yieldToEventLoop();
-    const result = await migrateBatchIsolating(ctx, runId, batch, { next: size }, split, isolate);
-    if (result.ids.length === 0) break;
+  let stop: MigrationPhaseOutcome | undefined;
+  let drained = false;
+  let failure: { error: unknown } | undefined;
+  // Claims in turn: one batch's claim statement at a time, in batch order.
+  let claimTurn: Promise<void> = Promise.resolve();
+  // Finished batches waiting for the ones before them; null: a batch that found nothing.
+  const finished = new Map<number, BatchOutcome | null>();
+  let nextToAccount = batch + 1;
+  const stopped = () => stop !== undefined || failure !== undefined || options.signal?.aborted === true;
+  // Batches waiting to commit until the one before them is accounted.
+  const waiting = new Map<number, (() => void)[]>();
+  const accounted = (n: number) => (n < nextToAccount ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(n, [...(waiting.get(n) ?? []), resolve])));
+
+  const account = (result: BatchOutcome, n: number) => {
     for (const r of result.plans) counts[r.outcome === 'migrate' ? 'migrated' : r.outcome === 'skip' ? 'skipped' : 'failed']++;
     counts.failed += result.refused.length;
     refused += result.refused.length;
     attempted += result.ids.length;
     isolate = split && result.refused.length > 0 ? isolationGroupSize(refused / attempted) : undefined;
+    if (stop) return; // a batch that committed before the run stopped: counted, no event
     const done = counts.migrated + counts.skipped + counts.failed;
-    const p = progress(runId, 'migration', start.total, done, migration, counts, batch);
+    const p = progress(runId, 'migration', start.total, done, migration, counts, n);
     // The ETA and rate cover this process's work only (a resumed run starts its clock late).
     p.rate = migration.rate(done - doneAtStart);
     p.etaSeconds = p.rate > 0 ? (start.total - done) / p.rate : null;
     options.onProgress?.(p);
     if (start.total > 0 && counts.failed / start.total > rate) {
-      return {
+      stop = {
         kind: 'failure_rate',
         message: `run ${runId}: ${counts.failed} of ${start.total} clients failed (${((100 * counts.failed) / start.total).toFixed(1)}%, more than the allowed ${(100 * rate).toFixed(1)}%): every migrated client was restored from its backup; see the failures, fix them, and run again (or raise --max-failure-rate)`,
       };
     }
-  }
+  };
+  const settle = (n: number, result: BatchOutcome | null) => {
+    finished.set(n, result);
+    while (finished.has(nextToAccount)) {
+      const r = finished.get(nextToAccount)!;
+      finished.delete(nextToAccount);
+      if (r) account(r, nextToAccount);
+      for (const resolve of waiting.get(nextToAccount) ?? []) resolve();
+      waiting.delete(nextToAccount);
+      nextToAccount++;
+    }
+  };
+
+  const worker = async () => {
+    while (!drained && !stopped()) {
+      await yieldToEventLoop();
+      // Wait for the previous claim, then take the next batch number and claim.
+      const previous = claimTurn;
+      let release!: () => void;
+      claimTurn = new Promise<void>((resolve) => (release = resolve));
+      await previous;
+      if (drained || stopped()) {
+        release();
+        break;
+      }
+      const n = ++batch;
+      let released = false;
+      const gate: BatchGate = {
+        claimed: () => {
+          if (!released) (released = true), release();
+        },
+        beforeCommit: async () => {
+          await accounted(n - 1);
+          return stopped();
+        },
+      };
+      let result: BatchOutcome | null;
+      try {
+        result = await migrateBatchIsolating(ctx, runId, n, { next: size }, split, isolate, gate);
+      } catch (error) {
+        gate.claimed();
+        settle(n, null);
+        if (isBatchStopped(error)) break;
+        failure ??= { error };
+        break;
+      } finally {
+        gate.claimed();
+      }
+      if (result.ids.length === 0) {
+        if (!result.takenElsewhere) drained = true;
+        result = null;
+      }
+      settle(n, result);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, () => worker()));
+  if (failure) throw failure.error;
+  if (stop) return stop;
+  if (options.signal?.aborted && !drained) return { kind: 'interrupted' };
   return { kind: 'done', counts, total: start.total };
 }

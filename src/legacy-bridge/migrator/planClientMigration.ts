@@ -99,8 +99,12 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
     effectiveAfter: effectiveBefore,
     differences: [],
     warnings: [...new Set(view.warnings.map((w) => w.code))],
-    fingerprint: fingerprintState(state),
+    fingerprint: '',
   };
+  // Hashed on first read: a batch plans thousands of clients and only a staleness check
+  // (executeModuleMigration) reads it. Enumerable, so reports and JSON still carry it.
+  let fingerprint: string | undefined;
+  Object.defineProperty(plan, 'fingerprint', { enumerable: true, configurable: true, get: () => (fingerprint ??= fingerprintState(state)) });
   const fail = (reason: string, message: string) => Object.assign(plan, { outcome: 'fail' as const, reason, message, registryWrites: [], legacyList: undefined, legacyEdit: undefined, differences: [] });
   const skip = (reason: string, message: string) => Object.assign(plan, { outcome: 'skip' as const, reason, message, registryWrites: [], legacyList: undefined, legacyEdit: undefined, differences: [] });
 
@@ -182,7 +186,10 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
         plan.differences.push({ kind: 'legacy_list_rewritten', detail: `modules_enabled ${JSON.stringify(editableList).slice(0, 200)} rewritten as ${JSON.stringify(next)} (canonical ids, sorted, no duplicates)` });
       }
     }
-    if (JSON.stringify(next) !== JSON.stringify(editableList)) {
+    // merge keeps the entries themselves (filtered, appended): comparing them is exact and
+    // spares serialising long lists; replace builds a new list of ids, compared as JSON.
+    const changed = strategy === 'merge' ? next.length !== editableList.length || next.some((e, i) => e !== editableList[i]) : JSON.stringify(next) !== JSON.stringify(editableList);
+    if (changed) {
       plan.legacyList = next;
       if (strategy === 'merge') plan.legacyEdit = edit;
     }

@@ -1,4 +1,6 @@
+import { isUuid } from '../clientId.js';
 import type { Queryable } from '../store/types.js';
+import { fingerprintSql } from './batchRepository.js';
 import type { MigrationStrategy } from './planClientMigration.js';
 
 /** A run's life: docs/migration.md "Runs". */
@@ -33,6 +35,8 @@ export interface ClientResultWrite {
   changes?: unknown;
   /** The fingerprint of the client's rows as its batch committed them (clientFingerprints). */
   rowsAfter?: string | null;
+  /** Record as rowsAfter the fingerprint of the client's rows now, computed in the same statement (writeClientResults' legacyTable). */
+  fingerprintNow?: boolean;
 }
 
 export async function insertRun(
@@ -149,29 +153,6 @@ export async function setRunState(q: Queryable, runId: string, fields: { status?
 }
 
 /**
- * Claims the next pending clients of a run, in id order. FOR UPDATE SKIP LOCKED: two
- * runners on one run never take the same client; a crashed runner's claim ends with its
- * transaction, so its clients are pending again.
- */
-export async function claimPending(tx: Queryable, runId: string, limit: number, status: ClientStatus = 'pending'): Promise<string[]> {
-  const { rows } = await tx.query<{ client_id: string }>(
-    `SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 AND status = $3
-      ORDER BY client_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [runId, limit, status],
-  );
-  return rows.map((r) => r.client_id);
-}
-
-/** Claims the named clients of a run that are still pending (a retried part of a batch, a single-client run). */
-export async function claimListed(tx: Queryable, runId: string, clientIds: readonly string[]): Promise<string[]> {
-  const { rows } = await tx.query<{ client_id: string }>(
-    `SELECT client_id FROM hotmod_migration_run_clients WHERE run_id = $1 AND client_id = ANY($2::text[]) AND status = 'pending' ORDER BY client_id FOR UPDATE SKIP LOCKED`,
-    [runId, clientIds],
-  );
-  return rows.map((r) => r.client_id);
-}
-
-/**
  * Claims the next clients a rollback looks at (migrated, or left for attention by an
  * earlier rollback), after `after` in id order: a keyset walk, so clients left as they are
  * are not claimed again by the same rollback.
@@ -215,14 +196,20 @@ export async function migratedPage(q: Queryable, runId: string, after: string, l
   return rows;
 }
 
-export async function writeClientResults(tx: Queryable, runId: string, batch: number | null, results: readonly ClientResultWrite[]): Promise<void> {
+/**
+ * Records the clients' results in one statement. Results with fingerprintNow get the
+ * fingerprint of their rows as they are now (the batch's last statement: what it leaves),
+ * computed where the rows are; `legacyTable` says whether client_app_overrides is read for it.
+ */
+export async function writeClientResults(tx: Queryable, runId: string, batch: number | null, results: readonly ClientResultWrite[], legacyTable = false): Promise<void> {
   if (results.length === 0) return;
+  const fingerprints = results.some((r) => r.fingerprintNow === true);
   await tx.query(
     `UPDATE hotmod_migration_run_clients r SET status = v.status, batch = COALESCE($2, r.batch),
        backup_id = COALESCE(v.backup_id, r.backup_id), reason = v.reason, message = v.message,
        effective_before = COALESCE(v.effective::jsonb, r.effective_before), changes = COALESCE(v.changes::jsonb, r.changes),
-       rows_after = COALESCE(v.rows_after, r.rows_after), updated_at = now()
-       FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) AS v(client_id, status, backup_id, reason, message, effective, changes, rows_after)
+       rows_after = ${fingerprints ? `CASE WHEN v.fp THEN ${fingerprintSql('v.client_id', 'v.legacy', legacyTable)} ELSE COALESCE(v.rows_after, r.rows_after) END` : 'COALESCE(v.rows_after, r.rows_after)'}, updated_at = now()
+       FROM unnest($3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::boolean[], $12::boolean[]) AS v(client_id, status, backup_id, reason, message, effective, changes, rows_after, fp, legacy)
       WHERE r.run_id = $1 AND r.client_id = ANY($3::text[]) AND r.client_id = v.client_id`,
     [
       runId,
@@ -235,6 +222,8 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
       results.map((r) => (r.effectiveBefore ? JSON.stringify(r.effectiveBefore) : null)),
       results.map((r) => (r.changes === undefined || r.changes === null ? null : JSON.stringify(r.changes))),
       results.map((r) => r.rowsAfter ?? null),
+      results.map((r) => r.fingerprintNow === true),
+      results.map((r) => r.fingerprintNow === true && isUuid(r.clientId)),
     ],
   );
 }
