@@ -7,10 +7,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EventEmitter } from 'eventemitter3';
 import type { HotmodError } from '../errors.js';
-import { ArtifactSync, Heartbeat, defaultHostId, readFleet, shadowedArtifact, type FleetView, type HostServes, type StoredArtifact } from '../fleet/index.js';
+import { ArtifactSync, Heartbeat, readFleet, shadowedArtifact, type FleetView, type HostServes, type StoredArtifact } from '../fleet/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import type { ModulePackage } from '../registry/index.js';
 import type { CatalogReconciler } from './catalogReconciler.js';
+import { hostIdOf } from './hostOptions.js';
+import { candidateKey } from './moduleTable.js';
 import type { FleetHostOptions, HostEvents, HostOptions, ModuleStatus } from './types.js';
 
 export const DEFAULT_FLEET_POLL_MS = 5000;
@@ -26,7 +28,7 @@ export function fleetOptionsOf(options: HostOptions): Required<FleetHostOptions>
     cacheDir: path.resolve(given.cacheDir ?? path.join(path.dirname(options.modulesDir), '.hotmod', 'artifacts')),
     pollMs: given.pollMs ?? DEFAULT_FLEET_POLL_MS,
     heartbeatMs: given.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-    hostId: given.hostId ?? defaultHostId(),
+    hostId: hostIdOf(options),
   };
 }
 
@@ -37,6 +39,19 @@ export function servesOf(statuses: readonly ModuleStatus[]): HostServes {
   return out;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * The versions the plan leaves out (CatalogReconciler heldOut): the rollouts' own (a live
+ * or rolled-back rollout's new version) and every staged artifact no rollout has promoted.
+ */
+export function heldOutOf(held: ReadonlySet<string> | undefined, staged: ReadonlySet<string> | undefined, released: ReadonlySet<string> | undefined): ReadonlySet<string> {
+  if (staged === undefined || staged.size === 0) return held ?? NONE;
+  const out = new Set(held);
+  for (const key of staged) if (!released?.has(key)) out.add(key);
+  return out;
+}
+
 export class HostFleet {
   readonly hostId: string;
   readonly #store: Store;
@@ -44,6 +59,8 @@ export class HostFleet {
   readonly #logger: Logger;
   readonly #events: EventEmitter<HostEvents>;
   readonly #artifactOf = new Map<string, StoredArtifact>();
+  /** `id@version` of the staged artifacts (hotmod publish --staged). */
+  readonly #staged = new Set<string>();
   #sync: ArtifactSync | undefined;
   #heartbeat: Heartbeat | undefined;
 
@@ -55,23 +72,38 @@ export class HostFleet {
     this.#events = events;
   }
 
-  /** LISTEN, then every stored artifact as a package: what the host starts with beside its directory. */
-  async loadArtifacts(reconciler: () => CatalogReconciler): Promise<ModulePackage[]> {
+  /** `id@version` of every staged artifact this host has read. */
+  staged(): ReadonlySet<string> {
+    return this.#staged;
+  }
+
+  /**
+   * LISTEN, then every stored artifact as a package: what the host starts with beside its
+   * directory. `added` hears of each new artifact once the reconciler holds it (the rollout
+   * agent looks at once for a candidate it was missing).
+   */
+  async loadArtifacts(reconciler: () => CatalogReconciler, added?: () => void): Promise<ModulePackage[]> {
     if (!this.#options.artifacts) return [];
     this.#sync = new ArtifactSync({
       store: this.#store,
       cacheDir: this.#options.cacheDir,
       pollMs: this.#options.pollMs,
       onArtifact: async ({ pkg, artifact }) => {
-        this.#artifactOf.set(pkg.dir, artifact);
-        this.#logger.info({ module: artifact.id, version: artifact.version, seq: artifact.seq }, 'fleet: new artifact from the store');
+        this.#hold(pkg, artifact);
+        this.#logger.info({ module: artifact.id, version: artifact.version, seq: artifact.seq, staged: artifact.staged }, 'fleet: new artifact from the store');
         await reconciler().addExternal(pkg);
+        added?.();
       },
       onError: (error, artifact) => this.#report(error, artifact),
     });
     const served = await this.#sync.load();
-    for (const { pkg, artifact } of served) this.#artifactOf.set(pkg.dir, artifact);
+    for (const { pkg, artifact } of served) this.#hold(pkg, artifact);
     return served.map((s) => s.pkg);
+  }
+
+  #hold(pkg: ModulePackage, artifact: StoredArtifact): void {
+    this.#artifactOf.set(pkg.dir, artifact);
+    if (artifact.staged) this.#staged.add(candidateKey(artifact.id, artifact.version));
   }
 
   /** The reconciler found a folder with the id@version of an artifact: different bytes are a diagnostic. */

@@ -38,6 +38,7 @@ import {
   nextStep,
   normalizeRolloutOptions,
   readHealth,
+  releasedVersions,
   ROLLOUT_CHANNEL,
   type HealthCounts,
   type RolloutApi,
@@ -97,6 +98,8 @@ export class RolloutAgent {
   /** The revision of each rollout this host last applied: a newer one is announced (event, log). */
   readonly #seen = new Map<string, number>();
   #held: ReadonlySet<string> = new Set();
+  /** `id@version` of every version a rollout promoted: a staged artifact of one is released. */
+  #released: ReadonlySet<string> = new Set();
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #running: Promise<void> | undefined;
@@ -119,8 +122,14 @@ export class RolloutAgent {
   /** Before the catalog loads: the schema, and which versions the rollouts hold out of it. */
   async init(): Promise<void> {
     await ensureRolloutSchema(this.#d.store);
-    const { records } = await listRollouts(this.#d.store, { newestPerModule: true });
+    const [{ records }, released] = await Promise.all([listRollouts(this.#d.store, { newestPerModule: true }), releasedVersions(this.#d.store)]);
     this.#setNewest(records);
+    this.#released = released;
+  }
+
+  /** `id@version` of every version a rollout promoted (promoting or completed), as of the last pass. */
+  released(): ReadonlySet<string> {
+    return this.#released;
   }
 
   /** `id@version` of every version held out of the plain catalog (CatalogReconciler heldOut). */
@@ -177,8 +186,9 @@ export class RolloutAgent {
   }
 
   async #pass(): Promise<void> {
-    const { records, nowMs } = await listRollouts(this.#d.store, { newestPerModule: true });
+    const [{ records, nowMs }, released] = await Promise.all([listRollouts(this.#d.store, { newestPerModule: true }), releasedVersions(this.#d.store)]);
     this.#setNewest(records);
+    this.#released = released;
     for (const r of records) {
       if (this.#stopped) return;
       await this.#apply(r);
