@@ -275,7 +275,7 @@ class HotmodHost implements Host {
       const factory = c.isRegistered(WATCHER_FACTORY) ? c.resolve(WATCHER_FACTORY) : await defaultWatcherFactory();
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
     }
-    await fleet?.begin(() => servesOf(this.status()));
+    await fleet?.begin(() => servesOf(this.status(), agent?.lives()));
     if (this.#phase === 'starting') this.#phase = 'running';
     // Joins the rollouts at their current stage (candidates activate, routing follows).
     if (this.#rollouts && this.#phase === 'running') await this.#rollouts.begin();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { EventEmitter } from 'eventemitter3';
 import type { HotmodError } from '../errors.js';
-import { ArtifactSync, Heartbeat, readFleet, shadowedArtifact, type FleetView, type HostServes, type StoredArtifact } from '../fleet/index.js';
+import { ArtifactSync, currentPercent, Heartbeat, readFleet, type RolloutRecord, shadowedArtifact, type FleetView, type HostServes, type StoredArtifact } from '../fleet/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import type { ModulePackage } from '../registry/index.js';
 import type { CatalogReconciler } from './catalogReconciler.js';
@@ -32,10 +32,29 @@ export function fleetOptionsOf(options: HostOptions): Required<FleetHostOptions>
   };
 }
 
-/** What the heartbeat says this host serves: every module in the table that is not unresolved. */
-export function servesOf(statuses: readonly ModuleStatus[]): HostServes {
+/**
+ * What the heartbeat says this host serves: every module in the table that is not
+ * unresolved, a rollout's candidate as a second version of its module, and the live
+ * rollout of each module (its stage in percent) as this host applies it.
+ */
+export function servesOf(statuses: readonly ModuleStatus[], live: readonly RolloutRecord[] = []): HostServes {
   const out: HostServes = {};
-  for (const s of [...statuses].sort((a, b) => (a.id < b.id ? -1 : 1))) if (s.state !== 'unresolved') out[s.id] = { versions: [s.version], rolloutStage: null, state: s.state };
+  const rollouts = new Map(live.map((r) => [r.moduleId, r]));
+  for (const s of [...statuses].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (s.state === 'unresolved' || s.candidateOf !== undefined) continue;
+    const r = rollouts.get(s.id);
+    const percent = r === undefined ? null : currentPercent(r.state, r.stages);
+    out[s.id] = {
+      versions: [s.version],
+      rolloutStage: percent,
+      state: s.state,
+      ...(r === undefined ? {} : { rollout: { id: r.id, version: r.toVersion, state: r.state.name, percent: percent!, stage: r.state.name === 'running' || r.state.name === 'paused' ? r.state.stage + 1 : null } }),
+    };
+  }
+  for (const s of statuses) {
+    const main = s.candidateOf === undefined || s.state === 'unresolved' ? undefined : out[s.candidateOf];
+    if (main && !main.versions.includes(s.version)) main.versions.push(s.version);
+  }
   return out;
 }
 
@@ -128,6 +147,7 @@ export class HostFleet {
     await this.#heartbeat.start();
     // A new version (a swap, a module added or removed) is in the view at once, not a beat later.
     this.#events.on('catalog:changed', this.#beatNow);
+    this.#events.on('rollout:changed', this.#beatNow);
   }
 
   readonly #beatNow = () => void this.#heartbeat?.beat();
@@ -140,6 +160,7 @@ export class HostFleet {
 
   async close(): Promise<void> {
     this.#events.off('catalog:changed', this.#beatNow);
+    this.#events.off('rollout:changed', this.#beatNow);
     await Promise.allSettled([this.#sync?.close(), this.#heartbeat?.stop()]);
   }
 

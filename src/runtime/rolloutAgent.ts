@@ -132,6 +132,17 @@ export class RolloutAgent {
     return this.#released;
   }
 
+  /** The live rollout of each module, as of the last pass (fleet view, explain). */
+  live(moduleId: string): RolloutRecord | undefined {
+    const r = this.#newest.get(moduleId);
+    return r !== undefined && isLive(r.state) ? r : undefined;
+  }
+
+  /** Every live rollout, as of the last pass. */
+  lives(): RolloutRecord[] {
+    return [...this.#newest.values()].filter((r) => isLive(r.state));
+  }
+
   /** `id@version` of every version held out of the plain catalog (CatalogReconciler heldOut). */
   heldOut(): ReadonlySet<string> {
     return this.#held;

@@ -6,7 +6,7 @@
  * rollout governs is not swapped in for everyone. Real PostgreSQL, real host processes.
  */
 import { describe, expect, it } from 'vitest';
-import type { RolloutStatus } from '../../src/fleet/index.js';
+import type { FleetView, RolloutStatus } from '../../src/fleet/index.js';
 import { writeModule } from './support/modules.js';
 import { eventually, fleetTestContext, PG_URL } from './support/fleetTest.js';
 import type { HostProcess } from './support/hostProcess.js';
@@ -58,6 +58,19 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
     expect(cohort.size).toBeLessThan(CLIENTS.length);
     for (const h of [a, b]) await eventually(async () => sameSet(await clientsOn(h, '1.1.0'), cohort), `${h.hostId}: exactly the hashed 10 % on 1.1.0`);
     for (const h of [a, b]) expect(await clientsOn(h, '1.0.0')).toEqual(new Set(CLIENTS.filter((c) => !cohort.has(c))));
+    // The fleet view: both versions on both hosts, the rollout at stage 1 (10 %).
+    const view = await a.request<FleetView>('fleet');
+    for (const id of ['host-a', 'host-b']) {
+      await eventually(async () => (await a.request<FleetView>('fleet')).hosts.find((x) => x.hostId === id)?.modules.greeter?.versions.length === 2, `${id}'s heartbeat to list both versions`);
+    }
+    expect(view.hosts.find((x) => x.hostId === 'host-a')!.modules.greeter).toEqual({
+      versions: ['1.0.0', '1.1.0'],
+      rolloutStage: 10,
+      state: 'active',
+      rollout: { id: started.id, version: '1.1.0', state: 'running', percent: 10, stage: 1 },
+    });
+    const fleetCli = await ctx.cli(['fleet', '--store', ctx.url]);
+    expect(fleetCli.out).toMatch(/host-b.*greeter@1\.0\.0\+1\.1\.0 \(10%\)/);
 
     // Promote to the last stage, then past it: everyone on 1.1.0, the rollout completed.
     await rollouts(a, 'promote', 'greeter');
@@ -67,6 +80,8 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
       await eventually(async () => (await clientsOn(h, '1.1.0')).size === CLIENTS.length, `${h.hostId}: everyone on 1.1.0`);
       await eventually(async () => (await h.request<{ id: string; version: string }[]>('status')).every((s) => s.id !== 'greeter' || s.version === '1.1.0'), `${h.hostId}: 1.0.0 unloaded`);
     }
+    const after = (await b.request<FleetView>('fleet')).hosts.find((x) => x.hostId === 'host-b')!.modules.greeter;
+    expect(after).toEqual({ versions: ['1.1.0'], rolloutStage: null, state: 'active' });
     // A host started now serves the released staged version from the start.
     const c = await ctx.startHost('host-c', ROLLOUT_HOST);
     expect(await clientsOn(c, '1.1.0')).toEqual(new Set(CLIENTS));
