@@ -333,7 +333,8 @@ class HotmodHost implements Host {
         ? { kind: 'bridge' as const, state: await bridge.unifier.getClientState(clientId) }
         : { kind: 'source' as const, name: this.#source.name, modules: await this.#source.clientModules(clientId, catalog) };
     const modules = new Map(this.#table.ids().map((id) => [id, runtimeFactsOf(this.#table.get(id)!)]));
-    return explainModule({ clientId, moduleId, catalog, config, runtime: { phase: this.#phase, modules, failures: this.#failures.list() } });
+    const rollout = this.#rollouts?.rolloutFact(catalog.resolveId(moduleId) ?? moduleId, clientId);
+    return explainModule({ clientId, moduleId, catalog, config, runtime: { phase: this.#phase, modules, failures: this.#failures.list() }, ...(rollout ? { rollout } : {}) });
   }
 
   async swap(moduleId: string): Promise<SwapResult> {

@@ -24,6 +24,8 @@ import type { ModulePackage } from '../registry/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import {
   applyRolloutEvent,
+  cohortBucket,
+  stageThreshold,
   createRolloutApi,
   currentPercent,
   ensureRolloutSchema,
@@ -52,7 +54,8 @@ import type { CallMetrics } from './callMetrics.js';
 import { servingInstance } from './moduleState.js';
 import { candidateKey } from './moduleTable.js';
 import type { Router } from './router.js';
-import { createVersionRouting } from './routingSnapshot.js';
+import { createVersionRouting, versionKeyFor } from './routingSnapshot.js';
+import type { RolloutFact } from './explain/facts.js';
 import type { SwapCoordinator } from './swapCoordinator.js';
 import type { HostEvents } from './types.js';
 
@@ -136,6 +139,32 @@ export class RolloutAgent {
   live(moduleId: string): RolloutRecord | undefined {
     const r = this.#newest.get(moduleId);
     return r !== undefined && isLive(r.state) ? r : undefined;
+  }
+
+  /** host.explain's rollout fact: the version `clientId` gets of `moduleId` here and why, while a live rollout governs it. */
+  rolloutFact(moduleId: string, clientId: string): RolloutFact | undefined {
+    const r = this.live(moduleId);
+    if (r === undefined) return undefined;
+    const percent = currentPercent(r.state, r.stages);
+    const fromVersion = this.#d.engine.table.get(moduleId)?.pkg.manifest.version ?? r.fromVersion ?? '?';
+    const bucket = cohortBucket(r.id, clientId);
+    const named = r.state.name !== 'pending' && r.clients.includes(clientId);
+    const picked = named || bucket < stageThreshold(percent);
+    const routing = this.#d.router.versionRouting;
+    const route = routing?.byModule.get(moduleId);
+    const here = routing !== undefined && route !== undefined && versionKeyFor(routing, moduleId, clientId) === route.key;
+    return {
+      kind: 'rollout',
+      rolloutId: r.id,
+      state: r.state.name,
+      percent,
+      stage: r.state.name === 'running' || r.state.name === 'paused' ? r.state.stage + 1 : null,
+      fromVersion,
+      toVersion: r.toVersion,
+      version: here ? r.toVersion : fromVersion,
+      why: !picked ? 'not-yet' : !here ? 'not-on-this-host' : named ? 'named' : 'cohort',
+      bucket,
+    };
   }
 
   /** Every live rollout, as of the last pass. */

@@ -6,7 +6,8 @@
  * rollout governs is not swapped in for everyone. Real PostgreSQL, real host processes.
  */
 import { describe, expect, it } from 'vitest';
-import type { FleetView, RolloutStatus } from '../../src/fleet/index.js';
+import { cohortBucket, type FleetView, type RolloutStatus } from '../../src/fleet/index.js';
+import { renderExplanation, type Explanation } from '../../src/index.js';
 import { writeModule } from './support/modules.js';
 import { eventually, fleetTestContext, PG_URL } from './support/fleetTest.js';
 import type { HostProcess } from './support/hostProcess.js';
@@ -52,12 +53,29 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
     }
 
     // A rollout of the staged version at 10 %: the hashed clients get it, on both hosts.
-    const started = await rollouts<RolloutStatus>(a, 'start', { moduleId: 'greeter', version: '1.1.0', stages: [10, 100], bake: '1h', minCalls: 1_000_000 });
+    const started = await rollouts<RolloutStatus>(a, 'start', { moduleId: 'greeter', version: '1.1.0', stages: [10, 100], bake: '1h', minCalls: 1_000_000, clients: ['client-vip'] });
     const cohort = expectedNew(started.id, 10, CLIENTS);
     expect(cohort.size).toBeGreaterThan(0);
     expect(cohort.size).toBeLessThan(CLIENTS.length);
     for (const h of [a, b]) await eventually(async () => sameSet(await clientsOn(h, '1.1.0'), cohort), `${h.hostId}: exactly the hashed 10 % on 1.1.0`);
     for (const h of [a, b]) expect(await clientsOn(h, '1.0.0')).toEqual(new Set(CLIENTS.filter((c) => !cohort.has(c))));
+    // host.explain names the rollout and why: in the cohort by hash, named, or not yet.
+    const inside = [...cohort][0]!;
+    const outside = CLIENTS.find((c) => !cohort.has(c))!;
+    for (const h of [a, b]) {
+      const e = await h.request<Explanation>('explain', { clientId: inside, capability: 'greeter' });
+      expect(e.facts.find((f) => f.kind === 'rollout')).toEqual({
+        kind: 'rollout', rolloutId: started.id, state: 'running', percent: 10, stage: 1, fromVersion: '1.0.0', toVersion: '1.1.0', version: '1.1.0', why: 'cohort', bucket: cohortBucket(started.id, inside),
+      });
+      expect(e.version).toBe('1.1.0');
+      const no = await h.request<Explanation>('explain', { clientId: outside, capability: 'greeter' });
+      expect(no.facts.find((f) => f.kind === 'rollout')).toMatchObject({ version: '1.0.0', why: 'not-yet' });
+      expect(no.version).toBe('1.0.0');
+      expect(renderExplanation(no)).toMatch(new RegExp(`Rollout ${started.id} \\(1\\.0\\.0 → 1\\.1\\.0, running stage 1 at 10 %\\) gives this client 1\\.0\\.0: its bucket \\d+ of 10000 is not in the first 10 % yet`));
+      const vip = await h.request<Explanation>('explain', { clientId: 'client-vip', capability: 'greeter' });
+      expect(vip.facts.find((f) => f.kind === 'rollout')).toMatchObject({ version: '1.1.0', why: 'named' });
+      expect(await h.invoke('client-vip', 'greeter.api', 'version')).toBe('1.1.0');
+    }
     // The fleet view: both versions on both hosts, the rollout at stage 1 (10 %).
     const view = await a.request<FleetView>('fleet');
     for (const id of ['host-a', 'host-b']) {
@@ -80,6 +98,7 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
       await eventually(async () => (await clientsOn(h, '1.1.0')).size === CLIENTS.length, `${h.hostId}: everyone on 1.1.0`);
       await eventually(async () => (await h.request<{ id: string; version: string }[]>('status')).every((s) => s.id !== 'greeter' || s.version === '1.1.0'), `${h.hostId}: 1.0.0 unloaded`);
     }
+    expect((await b.request<Explanation>('explain', { clientId: outside, capability: 'greeter' })).facts.filter((f) => f.kind === 'rollout')).toEqual([]);
     const after = (await b.request<FleetView>('fleet')).hosts.find((x) => x.hostId === 'host-b')!.modules.greeter;
     expect(after).toEqual({ versions: ['1.1.0'], rolloutStage: null, state: 'active' });
     // A host started now serves the released staged version from the start.
