@@ -43,6 +43,9 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
     expect(JSON.parse(staged.out)).toMatchObject({ status: 'published', version: '1.1.0', staged: true });
     const human = await ctx.cli(['publish', await writeModule(ctx.root, { id: 'other', version: '1.0.0' }), '--store', ctx.url, '--staged']);
     expect(human.out).toMatch(/staged: served to nobody until hotmod rollout start other@1\.0\.0/);
+    const listed = await ctx.cli(['fleet', '--store', ctx.url, '--artifacts']);
+    expect(listed.out).toMatch(/greeter@1\.1\.0 \(staged\)/);
+    expect(listed.out).not.toMatch(/greeter@1\.0\.0 \(staged\)/);
     // Both hosts fetched and cataloged it (a catalog change for greeter) …
     await eventually(async () => [a, b].every((h) => h.events.some((e) => e.event === 'catalog' && (e.added as string[]).includes('greeter'))), 'both hosts to catalog the staged 1.1.0');
     // … and serve it to nobody: no swap, every client on 1.0.0, the module table on 1.0.0.
