@@ -5,6 +5,7 @@
  * started afterwards serves it from the start. Also: a plain publish of a version a live
  * rollout governs is not swapped in for everyone. Real PostgreSQL, real host processes.
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cohortBucket, type FleetView, type RolloutStatus } from '../../src/fleet/index.js';
 import { renderExplanation, type Explanation } from '../../src/index.js';
@@ -56,7 +57,11 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
     }
 
     // A rollout of the staged version at 10 %: the hashed clients get it, on both hosts.
-    const started = await rollouts<RolloutStatus>(a, 'start', { moduleId: 'greeter', version: '1.1.0', stages: [10, 100], bake: '1h', minCalls: 1_000_000, clients: ['client-vip'] });
+    // hotmod rollout start finds both versions in the store (the modules directory has none): from 1.0.0.
+    const cli = await ctx.cli(['rollout', 'start', 'greeter@1.1.0', '--stages', '10,100', '--bake', '1h', '--min-calls', '1000000', '--clients', 'client-vip', '--modules', path.join(ctx.root, 'modules-host-a'), '--store', ctx.url, '--json']);
+    expect(cli.code, cli.out + cli.err).toBe(0);
+    const started = JSON.parse(cli.out) as RolloutStatus;
+    expect(started).toMatchObject({ moduleId: 'greeter', fromVersion: '1.0.0', toVersion: '1.1.0' });
     const cohort = expectedNew(started.id, 10, CLIENTS);
     expect(cohort.size).toBeGreaterThan(0);
     expect(cohort.size).toBeLessThan(CLIENTS.length);
@@ -113,8 +118,12 @@ describe.runIf(PG_URL)('publish --staged, then roll out across host processes', 
     expect((await ctx.cli(['publish', await writeModule(ctx.root, { id: 'greeter', version: '1.0.0' }), '--store', ctx.url])).code).toBe(0);
     const [a, b] = await Promise.all([ctx.startHost('host-a', ROLLOUT_HOST), ctx.startHost('host-b', ROLLOUT_HOST)]);
     // The rollout first, its version published afterwards (not staged).
-    // (hotmod rollout --store: a host's API refuses a version it does not have.)
-    const cli = await ctx.cli(['rollout', 'start', 'greeter@2.0.0', '--stages', '10,100', '--bake', '1h', '--store', ctx.url, '--json']);
+    // Without --from, hotmod rollout refuses a version neither the modules directory nor the store has …
+    const refused = await ctx.cli(['rollout', 'start', 'greeter@2.0.0', '--modules', path.join(ctx.root, 'modules-host-a'), '--store', ctx.url, '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out).error).toMatchObject({ code: 'E_ROLLOUT_VERSION_UNKNOWN', details: { versions: ['1.0.0'] } });
+    // … with --from it records it (the version is published afterwards).
+    const cli = await ctx.cli(['rollout', 'start', 'greeter@2.0.0', '--from', '1.0.0', '--stages', '10,100', '--bake', '1h', '--store', ctx.url, '--json']);
     expect(cli.code, cli.out + cli.err).toBe(0);
     const started = JSON.parse(cli.out) as RolloutStatus;
     await eventually(async () => [a, b].every((h) => h.events.some((e) => e.event === 'rollout' && e.id === started.id && e.state === 'running')), 'both hosts to follow the running rollout');
