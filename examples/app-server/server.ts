@@ -10,7 +10,9 @@
  * 'memory' or postgres://… work too),
  * HOTMOD_WATCH=1 (same as --watch), HOTMOD_FLEET=1 (serve what `hotmod publish` put in the
  * store and heartbeat into `hotmod fleet`; docs/fleet.md), HOTMOD_HOST_ID (the fleet's name
- * for this server, default hostname:pid), LOG_LEVEL (Fastify's pino level, default warn),
+ * for this server, default hostname:pid; heartbeats and rollout health rows use it),
+ * HOTMOD_ROLLOUTS=1 (take part in `hotmod rollout`: a staged version goes to the clients
+ * its rollout picks; docs/fleet.md "Publish once, then roll out"), LOG_LEVEL (Fastify's pino level, default warn),
  * HOTMOD_CONSOLE_TOKEN (16+ characters: serves the operator's console at /console behind
  * that bearer token; without it there is no console, docs/console.md).
  */
@@ -29,10 +31,12 @@ const modulesDir = process.env.HOTMOD_MODULES_DIR ? path.resolve(process.env.HOT
 const store = process.env.HOTMOD_STORE ?? `pglite://${path.join(root, '.hotmod/db')}`;
 const watch = process.argv.includes('--watch') || process.env.HOTMOD_WATCH === '1';
 const fleet = process.env.HOTMOD_FLEET === '1' ? (process.env.HOTMOD_HOST_ID ? { hostId: process.env.HOTMOD_HOST_ID } : true) : false;
+// One host id for both: fleet.hostId names the host in the rollouts' health rows too.
+const rollouts = process.env.HOTMOD_ROLLOUTS === '1' ? (process.env.HOTMOD_HOST_ID && !fleet ? { hostId: process.env.HOTMOD_HOST_ID } : true) : false;
 
 // The host's own log (pino JSON) only for warnings; what happens is printed below as lines.
 const hostLogLevel = (process.env.HOTMOD_LOG_LEVEL ?? 'warn') as 'warn';
-const host = await createHost({ modulesDir, store, watch, fleet, logger: hostLogLevel });
+const host = await createHost({ modulesDir, store, watch, fleet, rollouts, logger: hostLogLevel });
 // pluginTimeout: the host opens its store and activates modules while the plugin registers,
 // which can take longer than Fastify's default 10 s on a busy machine.
 const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, pluginTimeout: 120_000 });
@@ -76,7 +80,7 @@ const demo = await prepareDemoStore(host);
 const url = await app.listen({ port, host: listenHost });
 const modules = host.status();
 const active = modules.filter((m) => m.state === 'active').length;
-console.log(`hotmod app server listening on ${url} (${active}/${modules.length} modules active, store ${store}${watch ? ', hot reload on' : ''}${fleet ? ', in the fleet' : ''}, up in ${Math.round(performance.now())} ms)`);
+console.log(`hotmod app server listening on ${url} (${active}/${modules.length} modules active, store ${store}${watch ? ', hot reload on' : ''}${fleet ? ', in the fleet' : ''}${rollouts ? ', rollouts on' : ''}, up in ${Math.round(performance.now())} ms)`);
 for (const m of modules) if (m.state === 'failed' || m.state === 'unresolved') console.log(`  ${m.id}@${m.version} is ${m.state}: ${m.reason ?? 'no reason given'}`);
 const call = await pickDemoCall(host, demo.clientIds);
 if (call) {
@@ -86,6 +90,7 @@ if (call) {
 const at = () => new Date().toISOString().slice(11, 19);
 host.on('module:activated', (e) => console.log(`${at()} activated ${e.id}@${e.version}${e.restart ? ` (restart ${e.restart})` : ''}`));
 host.on('module:swapped', (e) => console.log(`${at()} swapped ${e.id} ${e.from} -> ${e.to} (${e.stateful ? 'stateful, ' : ''}${Math.round(e.durationMs)} ms, ${e.heldCalls} calls held)`));
+host.on('rollout:changed', (e) => console.log(`${at()} rollout ${e.rolloutId} of ${e.moduleId}@${e.version}: ${e.state}${e.stage ? ` stage ${e.stage}` : ''} (${e.percent}%)${e.reason ? `: ${e.reason}` : ''}`));
 host.on('swap:failed', (e) => console.log(`${at()} swap of ${e.id} failed, ${e.from} serves on: ${e.reason}`));
 host.on('module:failed', (e) => console.log(`${at()} module ${e.id}@${e.version} failed: ${e.reason}${e.willRestart ? ' (restarting)' : ''}`));
 host.on('module:diagnostic', (e) => {

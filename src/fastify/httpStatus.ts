@@ -51,6 +51,8 @@ const byCode: ReadonlyMap<string, number> = new Map([
   // The host runs without rollouts: a deployment choice, not the request's fault.
   ['E_ROLLOUTS_DISABLED', 501],
   ['E_HOST_NOT_RUNNING', 503],
+  // host.fleet() of a host that has no store (yet): start it with one.
+  ['E_FLEET_NO_STORE', 503],
   ['E_STORE_OPEN_FAILED', 503],
   ['E_STORE_QUERY_FAILED', 503],
   ['E_STORE_CLOSED', 503],

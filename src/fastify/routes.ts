@@ -19,6 +19,7 @@ import {
   invokeQuerystring,
   overridesBody,
   rolloutAbortBody,
+  fleetQuerystring,
   rolloutParams,
   rolloutStartBody,
 } from './schemas.js';
@@ -70,6 +71,7 @@ const ROOT_ROUTES: readonly { url: string; methods: readonly string[] }[] = [
   { url: '/clients/:id/invoke/:capability/:method', methods: ['POST'] },
   { url: '/clients/:id/overrides', methods: ['GET', 'PUT'] },
   { url: '/clients/:id/overrides/reset', methods: ['POST'] },
+  { url: '/fleet', methods: ['GET'] },
   { url: '/rollouts', methods: ['GET', 'POST'] },
   { url: '/rollouts/:id', methods: ['GET'] },
   { url: '/rollouts/:id/promote', methods: ['POST'] },
@@ -226,6 +228,10 @@ export async function hotmodRoutes(app: FastifyInstance, ctx: RouteContext): Pro
     },
   );
 
+  // The fleet view (docs/fleet.md): every host with a heartbeat in the store, what it serves, the rollout stages.
+  app.get<{ Querystring: { staleAfter?: number } }>('/fleet', { schema: { querystring: fleetQuerystring } }, async (request) =>
+    host.fleet(request.query.staleAfter === undefined ? {} : { staleAfter: request.query.staleAfter }),
+  );
   // Rollouts (docs/rollouts.md): host.rollouts; `:id` is a rollout id or a module id (its live rollout).
   app.get('/rollouts', async () => ({ rollouts: await host.rollouts.list() }));
   app.post<{ Body: Parameters<Host['rollouts']['start']>[0] }>('/rollouts', { schema: { body: rolloutStartBody } }, async (request, reply) =>

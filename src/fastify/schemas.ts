@@ -72,6 +72,13 @@ export const overridesBody = {
   additionalProperties: false,
 } as const;
 
+// The fleet view (docs/fleet.md): host.fleet({ staleAfter }).
+export const fleetQuerystring = {
+  type: 'object',
+  properties: { staleAfter: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 } },
+  additionalProperties: false,
+} as const;
+
 // Rollouts (docs/rollouts.md): the options as the CLI writes them ('1,10,50,100', '5m', '1%', '200ms') or as numbers.
 const durationOrMs = { anyOf: [{ type: 'string', minLength: 1, maxLength: 50 }, { type: 'number', minimum: 0 }] } as const;
 export const rolloutParams = {

@@ -13,6 +13,11 @@ export interface ArtifactInput {
   sourceMap?: Uint8Array;
   /** Who publishes (default in the CLI: user@hostname). */
   publishedBy: string;
+  /**
+   * Staged (`hotmod publish --staged`): hosts fetch and catalog it but keep it out of the
+   * plan until a rollout of this id@version runs it as its candidate and promotes it.
+   */
+  staged?: boolean;
 }
 
 /** A stored artifact, as hosts read it. */
@@ -29,6 +34,8 @@ export interface StoredArtifact {
   sourceMap?: Uint8Array;
   publishedBy: string;
   publishedAt: string;
+  /** Published with --staged: served only through a rollout of this id@version. */
+  staged: boolean;
 }
 
 export function sha256(bytes: Uint8Array | string): string {

@@ -3,7 +3,8 @@
  * transaction (docs/fleet.md "Publish").
  *
  *   BEGIN; pg_advisory_xact_lock(ARTIFACT_PUBLISH_LOCK)      publishes one at a time
- *     row for id@version?  same content hash ─► 'unchanged' (no write, no NOTIFY)
+ *     row for id@version?  same content hash ─► 'unchanged' (no write, no NOTIFY; the first
+ *                                               publish's `staged` stands)
  *                          other content     ─► E_ARTIFACT_VERSION_EXISTS (bump the version)
  *     INSERT … seq = nextval(); pg_notify('hotmod_artifacts', '<seq> <id>@<version>')
  *   COMMIT                                                   hosts hear it after the commit
@@ -49,8 +50,8 @@ export async function publishArtifact(store: Store, input: ArtifactInput, where 
   await ensureArtifactSchema(store);
   return store.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ARTIFACT_PUBLISH_LOCK]);
-    const { rows } = await tx.query<{ seq: string; content_sha256: string; published_by: string; published_at: Date | string; bytes: number }>(
-      'SELECT seq::text AS seq, content_sha256, published_by, published_at, octet_length(bundle) AS bytes FROM hotmod_artifacts WHERE module_id = $1 AND version = $2',
+    const { rows } = await tx.query<{ seq: string; content_sha256: string; published_by: string; published_at: Date | string; bytes: number; staged: boolean }>(
+      'SELECT seq::text AS seq, content_sha256, published_by, published_at, octet_length(bundle) AS bytes, staged FROM hotmod_artifacts WHERE module_id = $1 AND version = $2',
       [id, version],
     );
     const existing = rows[0];
@@ -63,13 +64,13 @@ export async function publishArtifact(store: Store, input: ArtifactInput, where 
           { id, version, publishedSha256: existing.content_sha256, sha256: hash, publishedBy: existing.published_by, publishedAt: at },
         );
       }
-      return { status: 'unchanged', id, version, seq: Number(existing.seq), contentSha256: hash, bundleBytes: Number(existing.bytes), publishedBy: existing.published_by, publishedAt: at };
+      return { status: 'unchanged', id, version, seq: Number(existing.seq), contentSha256: hash, bundleBytes: Number(existing.bytes), publishedBy: existing.published_by, publishedAt: at, staged: existing.staged === true };
     }
     const inserted = await tx.query<{ seq: string; published_at: Date | string }>(
-      `INSERT INTO hotmod_artifacts (module_id, version, seq, content_sha256, bundle_sha256, main, package_json, manifest, bundle, source_map, published_by)
-       VALUES ($1, $2, nextval('hotmod_artifacts_seq'), $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+      `INSERT INTO hotmod_artifacts (module_id, version, seq, content_sha256, bundle_sha256, main, package_json, manifest, bundle, source_map, published_by, staged)
+       VALUES ($1, $2, nextval('hotmod_artifacts_seq'), $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
        RETURNING seq::text AS seq, published_at`,
-      [id, version, hash, sha256(input.bundle), manifest.main, input.packageJson, JSON.stringify(manifest), input.bundle, input.sourceMap ?? null, input.publishedBy],
+      [id, version, hash, sha256(input.bundle), manifest.main, input.packageJson, JSON.stringify(manifest), input.bundle, input.sourceMap ?? null, input.publishedBy, input.staged === true],
     );
     const row = inserted.rows[0]!;
     await tx.query('SELECT pg_notify($1, $2)', [ARTIFACTS_CHANNEL, `${row.seq} ${id}@${version}`]);
@@ -82,6 +83,7 @@ export async function publishArtifact(store: Store, input: ArtifactInput, where 
       bundleBytes: input.bundle.byteLength,
       publishedBy: input.publishedBy,
       publishedAt: new Date(row.published_at).toISOString(),
+      staged: input.staged === true,
     };
   });
 }

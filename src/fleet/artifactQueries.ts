@@ -15,6 +15,7 @@ interface ArtifactRow {
   source_map: Uint8Array | null;
   published_by: string;
   published_at: Date | string;
+  staged: boolean;
 }
 
 /** pg hands bytea back as a Buffer, PGlite as a Uint8Array: one shape for both. */
@@ -24,7 +25,7 @@ const bytes = (value: Uint8Array): Uint8Array => (Buffer.isBuffer(value) ? value
 export async function artifactsAfter(store: Store, afterSeq: number, limit = 100): Promise<StoredArtifact[]> {
   await ensureArtifactSchema(store);
   const { rows } = await store.query<ArtifactRow>(
-    `SELECT module_id, version, seq::text AS seq, content_sha256, bundle_sha256, main, package_json, bundle, source_map, published_by, published_at
+    `SELECT module_id, version, seq::text AS seq, content_sha256, bundle_sha256, main, package_json, bundle, source_map, published_by, published_at, staged
        FROM hotmod_artifacts WHERE seq > $1 ORDER BY seq LIMIT $2`,
     [afterSeq, limit],
   );
@@ -40,6 +41,7 @@ export async function artifactsAfter(store: Store, afterSeq: number, limit = 100
     ...(r.source_map ? { sourceMap: bytes(r.source_map) } : {}),
     publishedBy: r.published_by,
     publishedAt: new Date(r.published_at).toISOString(),
+    staged: r.staged === true,
   }));
 }
 
@@ -51,13 +53,15 @@ export interface ArtifactSummary {
   bundleBytes: number;
   publishedBy: string;
   publishedAt: string;
+  /** Published with --staged (docs/fleet.md "Staged publish"). */
+  staged: boolean;
 }
 
 /** Every published artifact without its bytes, by id then publish order. */
 export async function listArtifacts(store: Store): Promise<ArtifactSummary[]> {
   await ensureArtifactSchema(store);
-  const { rows } = await store.query<{ module_id: string; version: string; seq: string; content_sha256: string; bytes: number; published_by: string; published_at: Date | string }>(
-    `SELECT module_id, version, seq::text AS seq, content_sha256, octet_length(bundle) AS bytes, published_by, published_at
+  const { rows } = await store.query<{ module_id: string; version: string; seq: string; content_sha256: string; bytes: number; published_by: string; published_at: Date | string; staged: boolean }>(
+    `SELECT module_id, version, seq::text AS seq, content_sha256, octet_length(bundle) AS bytes, published_by, published_at, staged
        FROM hotmod_artifacts ORDER BY module_id, seq`,
   );
   return rows.map((r) => ({
@@ -68,5 +72,6 @@ export async function listArtifacts(store: Store): Promise<ArtifactSummary[]> {
     bundleBytes: Number(r.bytes),
     publishedBy: r.published_by,
     publishedAt: new Date(r.published_at).toISOString(),
+    staged: r.staged === true,
   }));
 }

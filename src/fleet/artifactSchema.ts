@@ -37,6 +37,11 @@ export const ARTIFACT_MIGRATIONS: readonly SchemaMigration[] = [
       `CREATE SEQUENCE IF NOT EXISTS hotmod_artifacts_seq`,
     ],
   },
+  {
+    version: 2,
+    name: 'staged artifacts (held until a rollout of the version promotes it)',
+    up: [`ALTER TABLE hotmod_artifacts ADD COLUMN IF NOT EXISTS staged boolean NOT NULL DEFAULT false`],
+  },
 ];
 
 /** Applies the artifact schema once per store. */

@@ -15,6 +15,8 @@ export interface ModuleServing {
   versions: string[];
   /** The rollout's current stage in percent (null: no rollout governs the module). */
   rolloutStage: number | null;
+  /** The live rollout that governs the module (its new version is in `versions` once it runs here). */
+  rollout?: { id: string; version: string; state: string; percent: number; stage: number | null };
   /** The module's lifecycle state on the host (active, resolved for a lazy one not yet called, failed…). */
   state: string;
 }

@@ -21,6 +21,7 @@ export {
   getRollout,
   findRollout,
   listRollouts,
+  releasedVersions,
   applyRolloutEvent,
   operateRollout,
   rolloutHistory,

@@ -181,6 +181,17 @@ export async function listRollouts(store: Store, filter: { live?: boolean; newes
   return { records: rows.map(recordOf), nowMs };
 }
 
+/**
+ * `id@version` of every version a rollout promoted (promoting or completed): a staged
+ * artifact of one of these is released, served as any other (docs/fleet.md "Staged publish").
+ */
+export async function releasedVersions(store: Store): Promise<Set<string>> {
+  const { rows } = await store.query<{ module_id: string; to_version: string }>(
+    `SELECT DISTINCT module_id, to_version FROM hotmod_rollouts WHERE state IN ('promoting', 'completed')`,
+  );
+  return new Set(rows.map((r) => `${r.module_id}@${r.to_version}`));
+}
+
 /** The database's clock in epoch ms: every host decides bake times by it. */
 export async function databaseNow(store: Store): Promise<number> {
   const { rows } = await store.query<{ now_ms: number }>('SELECT (extract(epoch from now()) * 1000)::float8 AS now_ms');

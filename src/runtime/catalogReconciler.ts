@@ -94,15 +94,17 @@ export class CatalogReconciler {
   /**
    * A package from outside the modules directory (a published artifact): held like a
    * folder's. A higher version of a module in the table is swapped in (the swap's checks
-   * apply; refused or failed, the running version serves on and swap:failed says why);
-   * anything else is added and resolved as a new folder would be.
+   * apply; refused or failed, the running version serves on and swap:failed says why),
+   * unless heldOut() holds it (a staged artifact, a live rollout's candidate: the rollout
+   * decides who gets it); anything else is added and resolved as a new folder would be.
    */
   addExternal(pkg: ModulePackage): Promise<void> {
     return this.#serial(async () => {
       if (this.#shadowed(pkg)) return;
       const d = this.#d;
       const record = d.engine.table.get(pkg.manifest.id);
-      if (record === undefined || record.state.name === 'unresolved' || !semver.gt(pkg.manifest.version, record.pkg.manifest.version)) {
+      const held = d.heldOut?.().has(candidateKey(pkg.manifest.id, pkg.manifest.version)) === true;
+      if (held || record === undefined || record.state.name === 'unresolved' || !semver.gt(pkg.manifest.version, record.pkg.manifest.version)) {
         await this.#addPackage(pkg);
         return;
       }

@@ -30,14 +30,13 @@ import { explainModule } from './explain/explainModule.js';
 import type { Explanation } from './explain/facts.js';
 import { FailureLog } from './explain/failureLog.js';
 import { runtimeFactsOf } from './explain/runtimeFacts.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_RESTART, makeLogger, normaliseHostOptions } from './hostOptions.js';
-import { fleetOptionsOf, HostFleet, servesOf } from './hostFleet.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_LIMITS, DEFAULT_RESTART, hostIdOf, makeLogger, normaliseHostOptions } from './hostOptions.js';
+import { fleetOptionsOf, heldOutOf, HostFleet, servesOf } from './hostFleet.js';
 import { hostMetrics, moduleStatuses, prometheusText } from './hostStatus.js';
 import { ModuleTable } from './moduleTable.js';
 import { Router } from './router.js';
 import { SwapCoordinator } from './swapCoordinator.js';
 import { RolloutAgent } from './rolloutAgent.js';
-import { hostname } from 'node:os';
 import {
   CLOCK,
   CONFIG_SOURCE,
@@ -227,7 +226,7 @@ class HotmodHost implements Host {
       const r = o.rollouts === true ? {} : o.rollouts;
       this.#rollouts = new RolloutAgent({
         store,
-        hostId: r.hostId ?? `${hostname()}:${process.pid}`,
+        hostId: hostIdOf(o),
         pollMs: r.pollIntervalMs ?? 1000,
         reportMs: r.reportIntervalMs ?? 1000,
         engine: this.#engine,
@@ -252,7 +251,7 @@ class HotmodHost implements Host {
       events: this.#events,
       logger: this.#logger,
       running: () => this.#phase === 'running',
-      ...(agent ? { heldOut: () => agent.heldOut() } : {}),
+      ...(agent || fleet ? { heldOut: () => heldOutOf(agent?.heldOut(), fleet?.staged(), agent?.released()) } : {}),
       ...(fleet ? { onShadowed: (folder, external) => fleet.onShadowed(folder, external) } : {}),
     }));
     this.#unsubscribeSource = this.#source.onChange((clients) => {
@@ -261,7 +260,7 @@ class HotmodHost implements Host {
     });
 
     // A fleet member starts with the store's artifacts beside its directory (docs/fleet.md).
-    const plan = await reconciler.load(fleet ? await fleet.loadArtifacts(() => reconciler) : []);
+    const plan = await reconciler.load(fleet ? await fleet.loadArtifacts(() => reconciler, () => void agent?.tick()) : []);
     this.#router.accepting = this.#phase === 'starting';
     // Level by level: modules with no path between them activate concurrently.
     for (const level of plan.levels) {
@@ -276,7 +275,7 @@ class HotmodHost implements Host {
       const factory = c.isRegistered(WATCHER_FACTORY) ? c.resolve(WATCHER_FACTORY) : await defaultWatcherFactory();
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
     }
-    await fleet?.begin(() => servesOf(this.status()));
+    await fleet?.begin(() => servesOf(this.status(), agent?.lives()));
     if (this.#phase === 'starting') this.#phase = 'running';
     // Joins the rollouts at their current stage (candidates activate, routing follows).
     if (this.#rollouts && this.#phase === 'running') await this.#rollouts.begin();
@@ -334,7 +333,8 @@ class HotmodHost implements Host {
         ? { kind: 'bridge' as const, state: await bridge.unifier.getClientState(clientId) }
         : { kind: 'source' as const, name: this.#source.name, modules: await this.#source.clientModules(clientId, catalog) };
     const modules = new Map(this.#table.ids().map((id) => [id, runtimeFactsOf(this.#table.get(id)!)]));
-    return explainModule({ clientId, moduleId, catalog, config, runtime: { phase: this.#phase, modules, failures: this.#failures.list() } });
+    const rollout = this.#rollouts?.rolloutFact(catalog.resolveId(moduleId) ?? moduleId, clientId);
+    return explainModule({ clientId, moduleId, catalog, config, runtime: { phase: this.#phase, modules, failures: this.#failures.list() }, ...(rollout ? { rollout } : {}) });
   }
 
   async swap(moduleId: string): Promise<SwapResult> {

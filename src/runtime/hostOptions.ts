@@ -8,6 +8,7 @@ import { HotmodError } from '../errors.js';
 import { durationRule, isDuration } from '../sandbox/index.js';
 import { RuntimeErrorCode } from './errors.js';
 import { checkHostFetch } from './fetchPolicy.js';
+import { defaultHostId } from '../fleet/index.js';
 import type { HostLimits, HostOptions, RestartPolicy } from './types.js';
 
 export const DEFAULT_LIMITS: Required<HostLimits> = { memoryMb: 64, callTimeoutMs: 1000, activateTimeoutMs: 5000, deactivateTimeoutMs: 5000 };
@@ -31,6 +32,7 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
     else if (k.endsWith('Ms') && !isDuration(v)) throw invalid(`defaultLimits.${k} ${durationRule(v)}`);
   if (options.drainTimeoutMs !== undefined && !isDuration(options.drainTimeoutMs)) throw invalid(`drainTimeoutMs ${durationRule(options.drainTimeoutMs)}`);
   checkFleet(options);
+  checkHostId(options);
   const r = options.rollouts;
   if (r !== undefined && r !== false) {
     if (options.store === 'none') throw invalid(`option "rollouts" needs a store ('postgres://…' for several hosts, 'pglite://…' for one), but "store" is 'none'`);
@@ -42,6 +44,25 @@ export function normaliseHostOptions(options: HostOptions): HostOptions {
   }
   const fetch = checkHostFetch(options.fetch, (reason) => invalid(reason));
   return { ...options, modulesDir: path.resolve(options.modulesDir), ...(fetch === undefined ? {} : { fetch }) };
+}
+
+const fleetHostId = (o: HostOptions) => (typeof o.fleet === 'object' && o.fleet !== null ? o.fleet.hostId : undefined);
+const rolloutsHostId = (o: HostOptions) => (typeof o.rollouts === 'object' && o.rollouts !== null ? o.rollouts.hostId : undefined);
+
+/** The host's one id in the fleet: its heartbeat row and its rollout health rows (docs/fleet.md "One host id"). */
+export function hostIdOf(options: HostOptions): string {
+  return fleetHostId(options) ?? rolloutsHostId(options) ?? defaultHostId();
+}
+
+/** fleet.hostId and rollouts.hostId name one host: either may set it, both only alike. */
+function checkHostId(options: HostOptions): void {
+  const fleet = fleetHostId(options);
+  const rollouts = rolloutsHostId(options);
+  if (fleet !== undefined && rollouts !== undefined && fleet !== rollouts)
+    throw invalid(`fleet.hostId ('${fleet}') and rollouts.hostId ('${rollouts}') differ, but a host has one id in heartbeats and health rows: set one of them (or both alike)`, {
+      fleetHostId: fleet,
+      rolloutsHostId: rollouts,
+    });
 }
 
 function checkFleet(options: HostOptions): void {

@@ -24,6 +24,8 @@ import type { ModulePackage } from '../registry/index.js';
 import type { Store } from '../legacy-bridge/index.js';
 import {
   applyRolloutEvent,
+  cohortBucket,
+  stageThreshold,
   createRolloutApi,
   currentPercent,
   ensureRolloutSchema,
@@ -38,6 +40,7 @@ import {
   nextStep,
   normalizeRolloutOptions,
   readHealth,
+  releasedVersions,
   ROLLOUT_CHANNEL,
   type HealthCounts,
   type RolloutApi,
@@ -51,7 +54,8 @@ import type { CallMetrics } from './callMetrics.js';
 import { servingInstance } from './moduleState.js';
 import { candidateKey } from './moduleTable.js';
 import type { Router } from './router.js';
-import { createVersionRouting } from './routingSnapshot.js';
+import { createVersionRouting, versionKeyFor } from './routingSnapshot.js';
+import type { RolloutFact } from './explain/facts.js';
 import type { SwapCoordinator } from './swapCoordinator.js';
 import type { HostEvents } from './types.js';
 
@@ -97,6 +101,8 @@ export class RolloutAgent {
   /** The revision of each rollout this host last applied: a newer one is announced (event, log). */
   readonly #seen = new Map<string, number>();
   #held: ReadonlySet<string> = new Set();
+  /** `id@version` of every version a rollout promoted: a staged artifact of one is released. */
+  #released: ReadonlySet<string> = new Set();
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #running: Promise<void> | undefined;
@@ -119,8 +125,51 @@ export class RolloutAgent {
   /** Before the catalog loads: the schema, and which versions the rollouts hold out of it. */
   async init(): Promise<void> {
     await ensureRolloutSchema(this.#d.store);
-    const { records } = await listRollouts(this.#d.store, { newestPerModule: true });
+    const [{ records }, released] = await Promise.all([listRollouts(this.#d.store, { newestPerModule: true }), releasedVersions(this.#d.store)]);
     this.#setNewest(records);
+    this.#released = released;
+  }
+
+  /** `id@version` of every version a rollout promoted (promoting or completed), as of the last pass. */
+  released(): ReadonlySet<string> {
+    return this.#released;
+  }
+
+  /** The live rollout of each module, as of the last pass (fleet view, explain). */
+  live(moduleId: string): RolloutRecord | undefined {
+    const r = this.#newest.get(moduleId);
+    return r !== undefined && isLive(r.state) ? r : undefined;
+  }
+
+  /** host.explain's rollout fact: the version `clientId` gets of `moduleId` here and why, while a live rollout governs it. */
+  rolloutFact(moduleId: string, clientId: string): RolloutFact | undefined {
+    const r = this.live(moduleId);
+    if (r === undefined) return undefined;
+    const percent = currentPercent(r.state, r.stages);
+    const fromVersion = this.#d.engine.table.get(moduleId)?.pkg.manifest.version ?? r.fromVersion ?? '?';
+    const bucket = cohortBucket(r.id, clientId);
+    const named = r.state.name !== 'pending' && r.clients.includes(clientId);
+    const picked = named || bucket < stageThreshold(percent);
+    const routing = this.#d.router.versionRouting;
+    const route = routing?.byModule.get(moduleId);
+    const here = routing !== undefined && route !== undefined && versionKeyFor(routing, moduleId, clientId) === route.key;
+    return {
+      kind: 'rollout',
+      rolloutId: r.id,
+      state: r.state.name,
+      percent,
+      stage: r.state.name === 'running' || r.state.name === 'paused' ? r.state.stage + 1 : null,
+      fromVersion,
+      toVersion: r.toVersion,
+      version: here ? r.toVersion : fromVersion,
+      why: !picked ? 'not-yet' : !here ? 'not-on-this-host' : named ? 'named' : 'cohort',
+      bucket,
+    };
+  }
+
+  /** Every live rollout, as of the last pass. */
+  lives(): RolloutRecord[] {
+    return [...this.#newest.values()].filter((r) => isLive(r.state));
   }
 
   /** `id@version` of every version held out of the plain catalog (CatalogReconciler heldOut). */
@@ -177,8 +226,9 @@ export class RolloutAgent {
   }
 
   async #pass(): Promise<void> {
-    const { records, nowMs } = await listRollouts(this.#d.store, { newestPerModule: true });
+    const [{ records, nowMs }, released] = await Promise.all([listRollouts(this.#d.store, { newestPerModule: true }), releasedVersions(this.#d.store)]);
     this.#setNewest(records);
+    this.#released = released;
     for (const r of records) {
       if (this.#stopped) return;
       await this.#apply(r);

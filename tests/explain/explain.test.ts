@@ -252,7 +252,7 @@ describe('the runtime', () => {
     await expect(host.client(PLAIN).invoke('payments.charge', 'charge')).resolves.toBe('lite');
   });
 
-  it('no rollout facts yet: the kind is reserved', async () => {
+  it('no rollout fact when no live rollout governs the module (tests/fleet/stagedRollout.test.ts has one that does)', async () => {
     expect(facts(await host.explain(LIST, 'billing'), 'rollout')).toEqual([]);
   });
 

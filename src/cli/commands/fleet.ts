@@ -53,7 +53,7 @@ export function renderFleet(view: FleetView, where: string, artifacts?: readonly
     lines.push('', table(['HOST', 'STATE', 'PID', 'LAST SEEN', 'SERVES'], rows));
   }
   if (artifacts) {
-    lines.push('', artifacts.length === 0 ? 'no artifacts published' : table(['ARTIFACT', 'SHA256', 'PUBLISHED BY', 'AT'], artifacts.map((a) => [`${a.id}@${a.version}`, a.contentSha256.slice(0, 12), a.publishedBy, a.publishedAt])));
+    lines.push('', artifacts.length === 0 ? 'no artifacts published' : table(['ARTIFACT', 'SHA256', 'PUBLISHED BY', 'AT'], artifacts.map((a) => [`${a.id}@${a.version}${a.staged ? ' (staged)' : ''}`, a.contentSha256.slice(0, 12), a.publishedBy, a.publishedAt])));
   }
   return lines.join('\n');
 }

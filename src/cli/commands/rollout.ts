@@ -1,8 +1,8 @@
 import { compare } from 'semver';
 import { HotmodError } from '../../errors.js';
-import { DEFAULT_STORE_URL, openStore } from '../../legacy-bridge/index.js';
+import { DEFAULT_STORE_URL, openStore, type Store } from '../../legacy-bridge/index.js';
 import { scanCatalog } from '../../registry/index.js';
-import { createRolloutApi, FleetErrorCode, formatRolloutStatus, parseTarget, type RolloutStatus } from '../../fleet/index.js';
+import { createRolloutApi, FleetErrorCode, formatRolloutStatus, listArtifacts, parseTarget, type RolloutStatus } from '../../fleet/index.js';
 import { parseArgs, stringFlag, UsageError } from '../args.js';
 import { printJson, type CliIO } from '../io.js';
 import type { Command } from '../command.js';
@@ -15,8 +15,9 @@ const USAGE = `hotmod rollout start <id>@<version> [--stages 1,10,50,100] [--bak
   every form takes --store URL (default ${DEFAULT_STORE_URL}; postgres://… for a fleet) and --json
 
   start     records a rollout in the store; every host with rollouts on begins it at its next poll
-            (docs/rollouts.md). The version must be in --modules DIR (default ./modules) when that
-            directory has the module; --from defaults to the highest other version there
+            (docs/rollouts.md). The version must be in --modules DIR (default ./modules) or published
+            to the store (hotmod publish --staged) when either has the module; --from defaults to the
+            highest other version there
   status    one rollout (stage, bake left, fleet health per version, reason, history) or all of them
   promote   the next stage now; past the last stage the new version replaces the old everywhere
   pause     holds the stage (an over-budget version is still rolled back); resume continues
@@ -42,7 +43,7 @@ export const command: Command = {
       switch (sub) {
         case 'start': {
           const { moduleId, version } = parseTarget(target!);
-          const from = stringFlag(args, 'from') ?? (await fromVersion(stringFlag(args, 'modules') ?? 'modules', moduleId, version, io));
+          const from = stringFlag(args, 'from') ?? (await fromVersion(store, stringFlag(args, 'modules') ?? 'modules', moduleId, version, io));
           const minCalls = stringFlag(args, 'min-calls');
           if (minCalls !== undefined && !/^\d+$/.test(minCalls)) throw new UsageError(`--min-calls needs a whole number, got '${minCalls}'`);
           const opt = (name: string) => stringFlag(args, name);
@@ -79,18 +80,22 @@ export const command: Command = {
   },
 };
 
-/** The version the rollout starts from: the highest other version of the module in the modules directory. */
-async function fromVersion(modulesDir: string, moduleId: string, version: string, io: CliIO): Promise<string | undefined> {
+/**
+ * The version the rollout starts from: the highest other version of the module in the
+ * modules directory or published to the store (hotmod publish, --staged or not).
+ */
+async function fromVersion(store: Store, modulesDir: string, moduleId: string, version: string, io: CliIO): Promise<string | undefined> {
   const scan = await scanCatalog(modulesDir);
-  const versions = scan.packages.filter((p) => p.manifest.id === moduleId).map((p) => p.manifest.version);
+  const published = (await listArtifacts(store)).filter((a) => a.id === moduleId).map((a) => a.version);
+  const versions = [...new Set([...scan.packages.filter((p) => p.manifest.id === moduleId).map((p) => p.manifest.version), ...published])];
   if (versions.length === 0) {
-    io.err(`note: ${modulesDir} has no package of '${moduleId}'; the hosts check that they have ${moduleId}@${version} when they begin the rollout`);
+    io.err(`note: neither ${modulesDir} nor the store has a package of '${moduleId}'; the hosts check that they have ${moduleId}@${version} when they begin the rollout`);
     return undefined;
   }
   if (!versions.includes(version))
     throw new HotmodError(
       FleetErrorCode.ROLLOUT_VERSION_UNKNOWN,
-      `${modulesDir} has versions ${versions.join(', ')} of '${moduleId}', not ${version}; put its folder there (or name one of these)`,
+      `${modulesDir} has versions ${versions.join(', ')} of '${moduleId}', not ${version}${published.length ? ` (published: ${published.join(', ')})` : ''}; put its folder there or publish it (hotmod publish --staged), or name one of these`,
       { moduleId, version, versions },
     );
   return versions.filter((v) => v !== version).sort(compare).at(-1);

@@ -13,7 +13,7 @@ import { computeUnifiedView, readLegacyList, ViewConflictCode, ViewWarningCode, 
 import { nearest } from '../../shared/nearest.js';
 import { createRoutingSnapshot } from '../routingSnapshot.js';
 import type { HostPhase } from '../types.js';
-import type { ExplainAction, ExplainFact, Explanation, FailureRecord, ModuleRuntimeFacts } from './facts.js';
+import type { ExplainAction, ExplainFact, Explanation, FailureRecord, ModuleRuntimeFacts, RolloutFact } from './facts.js';
 
 export interface ExplainInput {
   readonly clientId: string;
@@ -25,6 +25,8 @@ export interface ExplainInput {
   readonly config: { readonly kind: 'bridge'; readonly state: ClientConfigState } | { readonly kind: 'source'; readonly name: string; readonly modules: readonly UnifiedModuleConfig[] };
   /** The running host's module table and failure log; absent for a tool without a host. */
   readonly runtime?: { readonly phase: HostPhase; readonly modules: ReadonlyMap<string, ModuleRuntimeFacts>; readonly failures: readonly FailureRecord[] };
+  /** The live rollout of the module as this host routes it, for this client (rolloutAgent.ts rolloutFact). */
+  readonly rollout?: RolloutFact;
 }
 
 /** States in which the router reaches a module: it serves, or activates on the call (lazy, after a stop of its own, a restart). */
@@ -79,11 +81,11 @@ export function explainModule(input: ExplainInput): Explanation {
     const last = lastFailure(runtime.failures, moduleId);
     if (last) facts.push({ kind: 'last-failure', at: last.at, code: last.code, message: last.message, event: last.event });
   }
-  // Rollout facts ('rollout') appear here once rollouts exist.
+  if (input.rollout) facts.push(input.rollout);
 
   const runnable = m !== undefined && (runtime ? runtime.phase === 'running' && table !== undefined && REACHABLE.has(table.state) : bound !== undefined);
   const serves = effective && runnable;
-  const version = table?.version ?? m?.version;
+  const version = input.rollout?.version ?? table?.version ?? m?.version;
   facts.push({ kind: 'verdict', serves, ...(serves && version !== undefined ? { version } : {}) });
   if (!serves) facts.push({ kind: 'action', action: actionFor(input, moduleId, m !== undefined, effective, table, bound !== undefined, unbound) });
   return { clientId, moduleId, asked, serves, ...(serves && version !== undefined ? { version } : {}), facts };

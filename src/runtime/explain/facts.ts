@@ -56,11 +56,8 @@ export type ExplainFact =
   | { readonly kind: 'last-failure'; readonly at: string; readonly code: string; readonly message: string; readonly event: 'module:failed' | 'swap:failed' }
   /** For a capability the module provides: which module this client's calls reach (the routing snapshot's first provider in the client's set). */
   | { readonly kind: 'routing'; readonly capability: string; readonly servedBy: string | null }
-  /**
-   * Reserved: appears once rollouts exist (a version per client cohort, DESIGN.md
-   * "Routing"). No fact of this kind is produced yet.
-   */
-  | { readonly kind: 'rollout'; readonly stage: string; readonly version: string; readonly cohort?: string }
+  /** A live rollout governs the module (docs/fleet.md): which version this client gets, and why (RolloutFact). */
+  | RolloutFact
   /** No running host was asked (a tool reading the store and the catalog only): lifecycle facts are missing. */
   | { readonly kind: 'no-host' }
   /** The host is not running (starting, stopping, stopped). */
@@ -69,6 +66,29 @@ export type ExplainFact =
   | { readonly kind: 'verdict'; readonly serves: boolean; readonly version?: string }
   /** The one action that would make the module serve this client (last, only when it does not). */
   | { readonly kind: 'action'; readonly action: ExplainAction };
+
+/**
+ * Why a client gets the version it gets while a live rollout governs the module:
+ *   named               the rollout lists the client (it goes first, from stage 1 on)
+ *   cohort              its bucket (stable hash of rollout id and client id, 0 … 9999) is under the stage's share
+ *   not-yet             its bucket is not under the share yet (or the rollout is pending): the old version
+ *   not-on-this-host    the rollout picks it, but the new version does not run on this host: the old version
+ */
+export interface RolloutFact {
+  readonly kind: 'rollout';
+  readonly rolloutId: string;
+  readonly state: string;
+  /** The share of clients on the new version now, in percent. */
+  readonly percent: number;
+  /** 1-based stage while running or paused. */
+  readonly stage: number | null;
+  readonly fromVersion: string;
+  readonly toVersion: string;
+  /** The version this client's calls reach on this host. */
+  readonly version: string;
+  readonly why: 'named' | 'cohort' | 'not-yet' | 'not-on-this-host';
+  readonly bucket: number;
+}
 
 export type ExplainFactKind = ExplainFact['kind'];
 

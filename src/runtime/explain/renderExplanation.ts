@@ -2,7 +2,7 @@
  * An explanation as short sentences, one per fact, for people (the CLI, the console);
  * `--json` and the route give the facts themselves.
  */
-import type { ExplainAction, ExplainFact, Explanation } from './facts.js';
+import type { ExplainAction, ExplainFact, Explanation, RolloutFact } from './facts.js';
 
 const LIST_STATE: Record<'absent' | 'null' | 'unreadable' | 'list', string> = {
   absent: 'The client has no client_app_overrides row.',
@@ -12,6 +12,13 @@ const LIST_STATE: Record<'absent' | 'null' | 'unreadable' | 'list', string> = {
 };
 
 /** One sentence for one fact. */
+const ROLLOUT_WHY: Record<RolloutFact['why'], (f: RolloutFact) => string> = {
+  named: () => 'the rollout names this client',
+  cohort: (f) => `its bucket ${f.bucket} of 10000 is in the first ${f.percent} %`,
+  'not-yet': (f) => `its bucket ${f.bucket} of 10000 is not in the first ${f.percent} % yet`,
+  'not-on-this-host': (f) => `the rollout picks it, but ${f.toVersion} does not run on this host`,
+};
+
 export function describeFact(fact: ExplainFact, e: Pick<Explanation, 'clientId' | 'moduleId'>): string {
   const id = e.moduleId;
   switch (fact.kind) {
@@ -66,7 +73,7 @@ export function describeFact(fact: ExplainFact, e: Pick<Explanation, 'clientId' 
           ? `This client's calls to ${fact.capability} reach ${id}.`
           : `This client's calls to ${fact.capability} reach ${fact.servedBy}, which comes first in the resolver's order.`;
     case 'rollout':
-      return `Rollout stage ${fact.stage}${fact.cohort ? ` (cohort ${fact.cohort})` : ''} gives this client version ${fact.version}.`;
+      return `Rollout ${fact.rolloutId} (${fact.fromVersion} → ${fact.toVersion}, ${fact.state}${fact.stage === null ? '' : ` stage ${fact.stage}`} at ${fact.percent} %) gives this client ${fact.version}: ${ROLLOUT_WHY[fact.why](fact)}.`;
     case 'no-host':
       return 'No running host was asked: the lifecycle state is not known here (ask the running server).';
     case 'host-phase':

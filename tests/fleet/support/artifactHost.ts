@@ -4,7 +4,8 @@
  *
  * Environment: HOTMOD_STORE, MODULES_DIR, HOST_ID, CACHE_DIR, POLL_MS (fallback poll),
  * HEARTBEAT_MS, LISTEN_RECONNECT_MS (when set, the child opens the store itself with that
- * reconnect delay and hands it to the host under the STORE token).
+ * reconnect delay and hands it to the host under the STORE token), ROLLOUTS_POLL_MS (when
+ * set, the host also takes part in rollouts: the option `rollouts`, polling that often).
  */
 import { createHost, tokens } from '../../../src/index.js';
 import { openStore } from '../../../src/legacy-bridge/index.js';
@@ -21,18 +22,23 @@ const host = await createHost({
     ...(env.POLL_MS ? { pollMs: Number(env.POLL_MS) } : {}),
     ...(env.HEARTBEAT_MS ? { heartbeatMs: Number(env.HEARTBEAT_MS) } : {}),
   },
+  ...(env.ROLLOUTS_POLL_MS ? { rollouts: { pollIntervalMs: Number(env.ROLLOUTS_POLL_MS), reportIntervalMs: 100 } } : {}),
   ...(given ? { register: (c) => c.register(tokens.STORE, { useValue: given }) } : {}),
 });
 const send = (message: unknown) => process.send?.(message);
 host.on('module:swapped', (e) => send({ event: 'swapped', id: e.id, from: e.from, to: e.to }));
 host.on('catalog:changed', (e) => send({ event: 'catalog', added: e.added, changed: e.changed }));
 host.on('module:diagnostic', (e) => send({ event: 'diagnostic', id: e.id, code: e.code, message: e.message }));
+host.on('rollout:changed', (e) => send({ event: 'rollout', id: e.rolloutId, state: e.state, percent: e.percent }));
 host.on('swap:failed', (e) => send({ event: 'swap-failed', id: e.id, code: e.code, reason: e.reason }));
 await host.start();
 
 interface Request {
   seq: number;
-  op: 'invoke' | 'status' | 'fleet' | 'stop';
+  op: 'invoke' | 'status' | 'fleet' | 'rollouts' | 'explain' | 'stop';
+  /** 'rollouts': host.rollouts[method](...args). */
+  rolloutMethod?: string;
+  args?: unknown[];
   clientId?: string;
   capability?: string;
   method?: string;
@@ -51,6 +57,12 @@ process.on('message', (raw) => {
           return reply({ ok: true, value: host.status().map((s) => ({ id: s.id, version: s.version, state: s.state })) });
         case 'fleet':
           return reply({ ok: true, value: await host.fleet() });
+        case 'rollouts': {
+          const api = host.rollouts as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+          return reply({ ok: true, value: await api[request.rolloutMethod!]!(...(request.args ?? [])) });
+        }
+        case 'explain':
+          return reply({ ok: true, value: await host.explain(request.clientId!, request.capability!) });
         case 'stop':
           await host.stop();
           await given?.close();

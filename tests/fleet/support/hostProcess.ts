@@ -17,7 +17,7 @@ export interface HostProcess {
   readonly child: ChildProcess;
   readonly events: HostEvent[];
   /** Sends a request; resolves with its value, rejects with the host's error (code in `.code`). */
-  request<T = unknown>(op: 'invoke' | 'status' | 'fleet' | 'stop', body?: Record<string, unknown>): Promise<T>;
+  request<T = unknown>(op: 'invoke' | 'status' | 'fleet' | 'rollouts' | 'explain' | 'stop', body?: Record<string, unknown>): Promise<T>;
   invoke(clientId: string, capability: string, method: string, input?: unknown): Promise<unknown>;
   /** A clean stop (the host's stop(), then exit). */
   stop(): Promise<void>;
