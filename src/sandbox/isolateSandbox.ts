@@ -99,6 +99,12 @@ export class IsolateSandbox implements Sandbox {
   #sentSettingsText: string | undefined;
   /** capability -> method -> its index in the bridge's method list (from activate's summary) and its label, made once. */
   #methodIndex = new Map<string, Map<string, MethodTarget>>();
+  #lastTarget: MethodTarget | undefined;
+  #lastCapability = '';
+  #lastMethod = '';
+  /** The settings object of the previous call and its JSON text. */
+  #lastSettings: unknown;
+  #lastSettingsText: string | undefined;
   #entering = 0;
   #fatalError: HotmodError | undefined;
 
@@ -193,6 +199,7 @@ export class IsolateSandbox implements Sandbox {
         methodIndex.set(capability, new Map(methods.map((name) => [name, { index: index++, label: label(name) }])));
       }
       this.#methodIndex = methodIndex;
+      this.#lastTarget = undefined;
       if (this.#state === 'activating') this.#state = 'active';
       return { capabilities: summary.capabilities, hasDeactivate: summary.hasDeactivate };
     } catch (error) {
@@ -232,13 +239,24 @@ export class IsolateSandbox implements Sandbox {
       throw this.#tooLarge(`the input of '${capability}.${method}'`, inputText.length);
     }
     const settings = context.settings;
-    let settingsText: string | undefined = this.#settingsText.get(settings);
+    let settingsText: string | undefined = settings === this.#lastSettings ? this.#lastSettingsText : this.#settingsText.get(settings);
     if (settingsText === undefined) {
       settingsText = JSON.stringify(settings ?? {});
       if (settings !== null && typeof settings === 'object') this.#settingsText.set(settings, settingsText);
     }
+    this.#lastSettings = settings;
+    this.#lastSettingsText = settingsText;
     this.#calls++;
-    const target = this.#methodIndex.get(capability)?.get(method);
+    // The method of the previous call first: a run of calls to one method pays no lookup.
+    let target = this.#lastTarget;
+    if (target === undefined || capability !== this.#lastCapability || method !== this.#lastMethod) {
+      target = this.#methodIndex.get(capability)?.get(method);
+      if (target !== undefined) {
+        this.#lastTarget = target;
+        this.#lastCapability = capability;
+        this.#lastMethod = method;
+      }
+    }
     if (target === undefined) {
       this.#errors++;
       const label: OperationLabel = { moduleId: this.moduleId, version: this.version, phase: 'call', capability, method };
