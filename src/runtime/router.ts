@@ -40,6 +40,7 @@ export class Router {
   readonly #pendingSets = new Map<string, Promise<ClientModuleSet>>();
   /** (module id) -> (capability -> stats): found once per pair, then reused. */
   readonly #stats = new Map<string, Map<string, CapabilityStats>>();
+  #lastStats: CapabilityStats | undefined;
   #requestSeq = 0;
   readonly #requestPrefix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
   /** client.invoke is refused unless the host is running; module-to-module hops are not (they drain at stop). */
@@ -207,11 +208,14 @@ export class Router {
   }
 
   #statsFor(moduleId: string, capability: string): CapabilityStats {
+    // The pair of the previous call first: a run of calls to one method pays no lookup.
+    const last = this.#lastStats;
+    if (last !== undefined && last.moduleId === moduleId && last.capability === capability) return last;
     let caps = this.#stats.get(moduleId);
     if (caps === undefined) this.#stats.set(moduleId, (caps = new Map()));
     let s = caps.get(capability);
     if (s === undefined) caps.set(capability, (s = this.#metrics.stats(moduleId, capability)));
-    return s;
+    return (this.#lastStats = s);
   }
 
   #dispatch(record: ModuleSnapshot, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
@@ -241,24 +245,49 @@ export class Router {
 
   /**
    * Enters the instance. The in-flight count goes up synchronously, in the same tick as
-   * the state was read, so a swap can never miss a call it must drain.
+   * the state was read, so a swap can never miss a call it must drain. A call that settled
+   * within its entry (Sandbox.callNow) is counted and left here, and answered with a
+   * settled promise: no async frame, one clock read at each end.
    */
-  async #call(record: ModuleSnapshot, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
+  #call(record: ModuleSnapshot, instance: ModuleInstance, capability: string, method: string, input: unknown, context: CallContext, timeoutMs: number | undefined): Promise<unknown> {
     const stats = this.#statsFor(record.id, capability);
     stats.calls++;
     const started = performance.now();
     instance.enter();
+    const sandbox = instance.sandbox;
+    let value: unknown;
     try {
-      return await instance.sandbox.call(capability, method, input, context, timeoutMs);
+      value = sandbox.callNow === undefined ? sandbox.call(capability, method, input, context, timeoutMs) : sandbox.callNow(capability, method, input, context, timeoutMs, started);
     } catch (error) {
-      stats.errors++;
-      if ((error as { code?: unknown }).code === CALL_TIMEOUT_CODE) stats.timeouts++;
-      throw surfaceRefusal(error);
+      const surfaced = failed(stats, error);
+      instance.leave();
+      stats.latency.record(performance.now() - started);
+      return Promise.reject(surfaced);
+    }
+    if (value instanceof Promise) return this.#settled(value, stats, instance, started);
+    instance.leave();
+    stats.latency.record(performance.now() - started);
+    return Promise.resolve(value);
+  }
+
+  /** A call still waiting after its entry: counted and left when it settles. */
+  async #settled(pending: Promise<unknown>, stats: CapabilityStats, instance: ModuleInstance, started: number): Promise<unknown> {
+    try {
+      return await pending;
+    } catch (error) {
+      throw failed(stats, error);
     } finally {
       instance.leave();
       stats.latency.record(performance.now() - started);
     }
   }
+}
+
+/** Counts a failed call and gives the error its caller sees. */
+function failed(stats: CapabilityStats, error: unknown): unknown {
+  stats.errors++;
+  if ((error as { code?: unknown }).code === CALL_TIMEOUT_CODE) stats.timeouts++;
+  return surfaceRefusal(error);
 }
 
 /** `work`, or a `timeout()` error once `ms` have passed (the work itself goes on, shared with other callers). */

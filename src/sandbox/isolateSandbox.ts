@@ -51,6 +51,11 @@ type EntryArgs = (string | number | boolean | undefined)[];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- isolated-vm's generic Reference typing
 type EntryRef = ivm.Reference<any>;
 type EntryName = 'activate' | 'deactivate' | 'call' | 'settleOut' | 'fireTimer' | 'drain';
+/** A method of the activated module: where the bridge has it, and the label of calls to it. */
+interface MethodTarget {
+  readonly index: number;
+  readonly label: OperationLabel;
+}
 /** The bridge's entries: `call` (the hot path) by its own Reference, the others through one dispatcher (isolateSetup.ts). */
 interface Entries {
   call: EntryRef;
@@ -92,8 +97,14 @@ export class IsolateSandbox implements Sandbox {
   /** What the bridge holds from the previous call (sync execution): sent again only when it changes. */
   #sentClientId: string | undefined;
   #sentSettingsText: string | undefined;
-  /** capability -> method -> index in the bridge's method list (from activate's summary). */
-  #methodIndex = new Map<string, Map<string, number>>();
+  /** capability -> method -> its index in the bridge's method list (from activate's summary) and its label, made once. */
+  #methodIndex = new Map<string, Map<string, MethodTarget>>();
+  #lastTarget: MethodTarget | undefined;
+  #lastCapability = '';
+  #lastMethod = '';
+  /** The settings object of the previous call and its JSON text. */
+  #lastSettings: unknown;
+  #lastSettingsText: string | undefined;
   #entering = 0;
   #fatalError: HotmodError | undefined;
 
@@ -182,11 +193,13 @@ export class IsolateSandbox implements Sandbox {
       const id = this.#nextId++;
       const summary = (await this.#operate('activate', [id, configText, previousText], id, label, undefined, this.#options.limits.activateTimeoutMs)) as ActivatedModule;
       let index = 0;
-      const methodIndex = new Map<string, Map<string, number>>();
+      const methodIndex = new Map<string, Map<string, MethodTarget>>();
       for (const [capability, methods] of Object.entries(summary.capabilities)) {
-        methodIndex.set(capability, new Map(methods.map((name) => [name, index++])));
+        const label = (method: string): OperationLabel => Object.freeze({ moduleId: this.moduleId, version: this.version, phase: 'call', capability, method });
+        methodIndex.set(capability, new Map(methods.map((name) => [name, { index: index++, label: label(name) }])));
       }
       this.#methodIndex = methodIndex;
+      this.#lastTarget = undefined;
       if (this.#state === 'activating') this.#state = 'active';
       return { capabilities: summary.capabilities, hasDeactivate: summary.hasDeactivate };
     } catch (error) {
@@ -196,32 +209,60 @@ export class IsolateSandbox implements Sandbox {
   }
 
   call(capability: string, method: string, input: unknown, context: CallContext, timeoutMs?: number): Promise<unknown> {
-    if (this.#state !== 'active' && this.#state !== 'deactivating') return Promise.reject(this.#wrongState('call', 'active'));
+    let value: unknown;
+    try {
+      value = this.callNow(capability, method, input, context, timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return value instanceof Promise ? value : Promise.resolve(value);
+  }
+
+  /**
+   * @internal `call` without the promise where none is needed (Sandbox.callNow): a call
+   * that settled within its own entry returns its value or throws its error here; one
+   * still waiting returns its promise. `startedAt`: the caller's performance.now() of the
+   * call's start, so the call's deadline and the caller's latency share one clock read.
+   */
+  callNow(capability: string, method: string, input: unknown, context: CallContext, timeoutMs?: number, startedAt?: number): unknown {
+    if (this.#state !== 'active' && this.#state !== 'deactivating') throw this.#wrongState('call', 'active');
     if (timeoutMs !== undefined && !isDuration(timeoutMs)) {
-      return Promise.reject(invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version }));
+      throw invalidDuration(`the timeoutMs of a call to '${capability}.${method}'`, timeoutMs, { moduleId: this.moduleId, version: this.version });
     }
     let inputText: string | undefined;
     try {
       inputText = input === undefined ? undefined : JSON.stringify(input);
     } catch (error) {
-      return Promise.reject(this.#notJson(`the input of '${capability}.${method}'`, error));
+      throw this.#notJson(`the input of '${capability}.${method}'`, error);
     }
     if (inputText !== undefined && inputText.length > this.#settings.maxPayloadLength) {
-      return Promise.reject(this.#tooLarge(`the input of '${capability}.${method}'`, inputText.length));
+      throw this.#tooLarge(`the input of '${capability}.${method}'`, inputText.length);
     }
     const settings = context.settings;
-    let settingsText: string | undefined = this.#settingsText.get(settings);
+    let settingsText: string | undefined = settings === this.#lastSettings ? this.#lastSettingsText : this.#settingsText.get(settings);
     if (settingsText === undefined) {
       settingsText = JSON.stringify(settings ?? {});
       if (settings !== null && typeof settings === 'object') this.#settingsText.set(settings, settingsText);
     }
+    this.#lastSettings = settings;
+    this.#lastSettingsText = settingsText;
     this.#calls++;
-    const label: OperationLabel = { moduleId: this.moduleId, version: this.version, phase: 'call', capability, method };
-    const index = this.#methodIndex.get(capability)?.get(method);
-    if (index === undefined) {
-      this.#errors++;
-      return Promise.reject(bridgeRefused(label, JSON.stringify({ code: SandboxErrorCode.UNKNOWN_METHOD, message: `capability '${capability}' has no method '${method}'` })));
+    // The method of the previous call first: a run of calls to one method pays no lookup.
+    let target = this.#lastTarget;
+    if (target === undefined || capability !== this.#lastCapability || method !== this.#lastMethod) {
+      target = this.#methodIndex.get(capability)?.get(method);
+      if (target !== undefined) {
+        this.#lastTarget = target;
+        this.#lastCapability = capability;
+        this.#lastMethod = method;
+      }
     }
+    if (target === undefined) {
+      this.#errors++;
+      const label: OperationLabel = { moduleId: this.moduleId, version: this.version, phase: 'call', capability, method };
+      throw bridgeRefused(label, JSON.stringify({ code: SandboxErrorCode.UNKNOWN_METHOD, message: `capability '${capability}' has no method '${method}'` }));
+    }
+    const label = target.label;
     const id = this.#nextId++;
     // Sync execution enters one call at a time, so the bridge can keep what did not change.
     let clientId: string | undefined = context.clientId;
@@ -231,23 +272,24 @@ export class IsolateSandbox implements Sandbox {
       if (settingsText === this.#sentSettingsText) settingsText = undefined;
       else this.#sentSettingsText = settingsText;
     }
-    const args = [id, index, inputText, context.requestId, clientId, settingsText];
-    let budget = timeoutMs ?? this.#options.limits.callTimeoutMs;
+    const args = [id, target.index, inputText, context.requestId, clientId, settingsText];
+    const callTimeoutMs = timeoutMs ?? this.#options.limits.callTimeoutMs;
+    let budget = callTimeoutMs;
+    const started = startedAt ?? performance.now();
     // Called by another module: this call is one hop of that chain and shares its deadline.
     const hop = takeHop();
     let chain: CallChain | undefined;
     if (hop !== undefined) {
-      const now = performance.now();
-      chain = chainFor(hop, this.moduleId, now + budget);
-      const left = chain.deadline - now;
+      chain = chainFor(hop, this.moduleId, started + budget);
+      const left = chain.deadline - started;
       if (left <= 0) {
         this.#timeouts++;
         this.#errors++;
-        return Promise.reject(deadlinePassed(chain, capability, method));
+        throw deadlinePassed(chain, capability, method);
       }
       budget = Math.min(budget, left);
     }
-    return this.#operate('call', args, id, label, context, budget, chain, timeoutMs ?? this.#options.limits.callTimeoutMs);
+    return this.#operate('call', args, id, label, context, budget, chain, callTimeoutMs, started);
   }
 
   async deactivate(): Promise<unknown> {
@@ -300,9 +342,9 @@ export class IsolateSandbox implements Sandbox {
    * Runs one operation (activate, call, deactivate) to its end. In 'sync' execution the
    * common case returns an already settled promise from one applySync.
    */
-  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain, runMs = timeoutMs): Promise<unknown> {
+  #operate(entry: EntryName, args: EntryArgs, id: number, label: OperationLabel, context: CallContext | undefined, timeoutMs: number, chain?: CallChain, runMs = timeoutMs, startedAt?: number): unknown {
     if (this.#shared === undefined) return this.#operateAsync(entry, args, id, label, context, timeoutMs, chain, runMs);
-    const started = performance.now();
+    const started = startedAt ?? performance.now();
     // The synchronous entry keeps the call's own timeout even when a chain's deadline
     // shortens the call: isolated-vm 6.2 crashed (a use-after-free in its timer teardown)
     // under thousands of entries with ever shorter timeouts. The host timer and the
@@ -317,18 +359,12 @@ export class IsolateSandbox implements Sandbox {
     this.#syncId = 0;
     this.#syncContext = undefined;
     this.#syncChain = undefined;
-    if (own === 'timeout') return Promise.reject(this.#timeoutError(label, timeoutMs, true));
+    if (own === 'timeout') throw this.#timeoutError(label, timeoutMs, true);
     if (own === 'gone') {
       this.#errors++;
-      return Promise.reject(this.#fatalError ?? this.#disposedError());
+      throw this.#fatalError ?? this.#disposedError();
     }
-    if (own) {
-      try {
-        return Promise.resolve(this.#result(this.#ownKind, this.#ownPayload, label));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+    if (own) return this.#result(this.#ownKind, this.#ownPayload, label);
     return this.#pending.park(id, label, context, timeoutMs, timeoutMs - (performance.now() - started), chain);
   }
 
