@@ -2,6 +2,7 @@
  * File-system questions every part asks, answered once (no imports from the parts).
  * Each answers false, never throws, for a path that is missing or unreadable.
  */
+import { readdirSync, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -24,6 +25,28 @@ export async function isFile(file: string): Promise<boolean> {
     return (await stat(file)).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether `file` is a regular file (links followed), answered synchronously: for scans that
+ * ask it of hundreds of folders at once (scanCatalog), where a thread-pool round trip per
+ * question costs far more than the question (a missing path creates no error either).
+ */
+export function isFileSync(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** The names directly inside `dir` (synchronously, as isFileSync), or an empty set when it cannot be listed. */
+export function entryNamesSync(dir: string): ReadonlySet<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
   }
 }
 
