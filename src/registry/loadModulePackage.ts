@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { entryNamesSync, isFileSync } from '../shared/fs.js';
+import { isDirectorySync, isFileSync } from '../shared/fs.js';
 import { ManifestErrorCode as C } from './errors.js';
 import type { ManifestDiagnostic, ModulePackage } from './types.js';
 import { validateManifest } from './validateManifest.js';
@@ -23,8 +23,8 @@ export async function loadModulePackage(dir: string): Promise<LoadedPackage> {
 
 /**
  * loadModulePackage, synchronously: a package is a few small reads (package.json, the entry
- * and, when the folder has a `src`, the source entry; one listing of the folder answers
- * whether it has one), each a few microseconds done in place where a thread-pool round trip
+ * and, when the folder has a `src` directory, the source entry: one probe in the
+ * usual case of a built package without sources), each a few microseconds done in place where a thread-pool round trip
  * costs tens, more on a busy machine. scanCatalog reads hundreds in slices between which
  * the event loop runs.
  */
@@ -69,7 +69,7 @@ export function readModulePackage(dir: string): LoadedPackage {
     return { diagnostics };
   }
   let srcEntryPath: string | undefined;
-  if (entryNamesSync(absDir).has('src'))
+  if (isDirectorySync(path.join(absDir, 'src')))
     for (const candidate of SOURCE_ENTRIES) {
       if (isFileSync(path.join(absDir, candidate))) {
         srcEntryPath = path.join(absDir, candidate);

@@ -2,7 +2,7 @@
  * File-system questions every part asks, answered once (no imports from the parts).
  * Each answers false, never throws, for a path that is missing or unreadable.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -41,12 +41,12 @@ export function isFileSync(file: string): boolean {
   }
 }
 
-/** The names directly inside `dir` (synchronously, as isFileSync), or an empty set when it cannot be listed. */
-export function entryNamesSync(dir: string): ReadonlySet<string> {
+/** Whether `dir` is a directory (links followed), synchronously: as isFileSync. */
+export function isDirectorySync(dir: string): boolean {
   try {
-    return new Set(readdirSync(dir));
+    return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
-    return new Set();
+    return false;
   }
 }
 
