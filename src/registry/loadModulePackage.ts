@@ -22,11 +22,11 @@ export async function loadModulePackage(dir: string): Promise<LoadedPackage> {
 }
 
 /**
- * loadModulePackage, synchronously: a package is a few small reads (package.json, the entry
- * and, when the folder has a `src` directory, the source entry: one probe in the
- * usual case of a built package without sources), each a few microseconds done in place where a thread-pool round trip
- * costs tens, more on a busy machine. scanCatalog reads hundreds in slices between which
- * the event loop runs.
+ * loadModulePackage, synchronously: a package is a few small reads (package.json, the entry,
+ * and the source entry only when the folder has a `src` directory: one probe for a built
+ * package without sources), each a few microseconds done in place where a thread-pool round
+ * trip costs tens, more on a busy machine. scanCatalog reads hundreds in slices between
+ * which the event loop runs.
  */
 export function readModulePackage(dir: string): LoadedPackage {
   const absDir = path.resolve(dir);
