@@ -1,18 +1,34 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isFile } from '../shared/fs.js';
+import { isDirectorySync, isFileSync } from '../shared/fs.js';
 import { ManifestErrorCode as C } from './errors.js';
 import type { ManifestDiagnostic, ModulePackage } from './types.js';
 import { validateManifest } from './validateManifest.js';
 
-/** Where dev mode finds the sources, in order of preference. */
+/** Where dev mode finds the sources, in order of preference (all under `src/`). */
 const SOURCE_ENTRIES = ['src/index.ts', 'src/index.js'];
+
+export interface LoadedPackage {
+  pkg?: ModulePackage;
+  diagnostics: ManifestDiagnostic[];
+}
 
 /**
  * Reads and validates one package folder. Never throws for a bad package: every problem
  * is a diagnostic, and `pkg` is present only when there are no errors.
  */
-export async function loadModulePackage(dir: string): Promise<{ pkg?: ModulePackage; diagnostics: ManifestDiagnostic[] }> {
+export async function loadModulePackage(dir: string): Promise<LoadedPackage> {
+  return readModulePackage(dir);
+}
+
+/**
+ * loadModulePackage, synchronously: a package is a few small reads (package.json, the entry,
+ * and the source entry only when the folder has a `src` directory: one probe for a built
+ * package without sources), each a few microseconds done in place where a thread-pool round
+ * trip costs tens, more on a busy machine. scanCatalog reads hundreds in slices between
+ * which the event loop runs.
+ */
+export function readModulePackage(dir: string): LoadedPackage {
   const absDir = path.resolve(dir);
   const file = path.join(absDir, 'package.json');
   const diag = (code: string, jsonPath: string, message: string, fix: string): ManifestDiagnostic => ({
@@ -27,7 +43,7 @@ export async function loadModulePackage(dir: string): Promise<{ pkg?: ModulePack
 
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = code === 'ENOENT' ? `no package.json in ${absDir}` : `cannot read package.json: ${(error as Error).message}`;
@@ -46,19 +62,20 @@ export async function loadModulePackage(dir: string): Promise<{ pkg?: ModulePack
   if (!manifest) return { diagnostics };
 
   const entryPath = path.join(absDir, manifest.main);
-  if (!(await isFile(entryPath))) {
+  if (!isFileSync(entryPath)) {
     diagnostics.push(
       diag(C.ENTRY_MISSING, '$.main', `the entry file ${manifest.main} does not exist`, `Build the module (hotmod build ${path.relative(process.cwd(), absDir) || '.'}) or point "main" at the bundled file.`),
     );
     return { diagnostics };
   }
   let srcEntryPath: string | undefined;
-  for (const candidate of SOURCE_ENTRIES) {
-    if (await isFile(path.join(absDir, candidate))) {
-      srcEntryPath = path.join(absDir, candidate);
-      break;
+  if (isDirectorySync(path.join(absDir, 'src')))
+    for (const candidate of SOURCE_ENTRIES) {
+      if (isFileSync(path.join(absDir, candidate))) {
+        srcEntryPath = path.join(absDir, candidate);
+        break;
+      }
     }
-  }
   const pkg: ModulePackage = Object.freeze({
     manifest,
     dir: absDir,

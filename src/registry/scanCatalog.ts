@@ -1,11 +1,15 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import semver from 'semver';
 import { HotmodError } from '../errors.js';
 import { sortDiagnostics } from './diagnostics.js';
 import { CatalogErrorCode } from './errors.js';
-import { loadModulePackage } from './loadModulePackage.js';
+import { readModulePackage, type LoadedPackage } from './loadModulePackage.js';
 import type { CatalogScan, ManifestDiagnostic, ModulePackage } from './types.js';
+
+/** Packages read between two turns of the event loop (about a millisecond's work). */
+const SLICE = 64;
 
 /** By id ascending, then version descending: the catalog's one order. */
 export function comparePackages(a: ModulePackage, b: ModulePackage): number {
@@ -39,7 +43,12 @@ export async function scanCatalog(modulesDir: string): Promise<CatalogScan> {
     .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
     .map((e) => e.name)
     .sort();
-  const loaded = await Promise.all(folders.map((name) => loadModulePackage(path.join(root, name))));
+  const loaded: LoadedPackage[] = [];
+  for (let i = 0; i < folders.length; i++) {
+    // Read in place (readModulePackage), a slice at a time: the event loop runs between slices.
+    if (i > 0 && i % SLICE === 0) await nextTurn();
+    loaded.push(readModulePackage(path.join(root, folders[i]!)));
+  }
 
   const byKey = new Map<string, ModulePackage>();
   const diagnostics: ManifestDiagnostic[] = [];

@@ -91,8 +91,9 @@ export function validateManifest(
   location: { dir: string; file: string },
 ): { manifest?: ModuleManifest; diagnostics: ManifestDiagnostic[] } {
   const diagnostics: ManifestDiagnostic[] = [];
-  const report = (code: string, at: string, message: string, fix: string, severity: 'error' | 'warning' = 'error') =>
-    diagnostics.push({ code, dir: location.dir, file: location.file, jsonPath: at, message, fix, severity });
+  // A map entry's path is built only when the entry has a problem (`at` a thunk): most have none.
+  const report = (code: string, at: At, message: string, fix: string, severity: 'error' | 'warning' = 'error') =>
+    diagnostics.push({ code, dir: location.dir, file: location.file, jsonPath: typeof at === 'string' ? at : at(), message, fix, severity });
   const rel = path.basename(location.file);
 
   if (!isPlainObject(packageJson)) {
@@ -110,7 +111,7 @@ export function validateManifest(
   let version = '';
   if (pkg.version === undefined) report(C.REQUIRED, '$.version', 'package.json has no "version"', 'Add "version" with an exact semver version, e.g. "1.0.0".');
   else if (typeof pkg.version !== 'string') report(C.TYPE, '$.version', `"version" must be a string, found ${typeName(pkg.version)}`, 'Write the version as a string, e.g. "1.0.0".');
-  else if (semver.valid(pkg.version) === null || semver.clean(pkg.version) !== pkg.version)
+  else if (!isExactVersion(pkg.version))
     report(C.VERSION, '$.version', `"version" '${pkg.version}' is not an exact semver version`, 'Use MAJOR.MINOR.PATCH, e.g. "1.4.0" (no range, no leading "v" or "=").');
   else version = pkg.version;
 
@@ -128,7 +129,7 @@ export function validateManifest(
   } else if (isPlainObject(pkg.engines) && pkg.engines.hotmod !== undefined) {
     const r = pkg.engines.hotmod;
     if (typeof r !== 'string') report(C.TYPE, '$.engines.hotmod', `"engines.hotmod" must be a string, found ${typeName(r)}`, 'Write the host versions as a semver range, e.g. "^1.0.0".');
-    else if (r.trim() === '' || semver.validRange(r) === null) report(C.RANGE, '$.engines.hotmod', `"engines.hotmod" '${r}' is not a valid semver range`, 'Write the supported host versions as a semver range, e.g. "^1.0.0".');
+    else if (!isRange(r)) report(C.RANGE, '$.engines.hotmod', `"engines.hotmod" '${r}' is not a valid semver range`, 'Write the supported host versions as a semver range, e.g. "^1.0.0".');
     else enginesHotmod = r;
   }
 
@@ -184,7 +185,7 @@ export function validateManifest(
       report(C.TYPE, at, `the version of capability '${name}' must be a string, found ${typeName(value)}`, 'Write the exact version this module implements, e.g. "1.4.0".');
       return undefined;
     }
-    if (semver.valid(value) === null || semver.clean(value) !== value) {
+    if (!isExactVersion(value)) {
       report(C.CAPABILITY_VERSION, at, `capability '${name}' must name the exact version implemented, found '${value}'`, `Write an exact version such as "${semver.minVersion(value)?.version ?? '1.0.0'}"; ranges belong in "requires".`);
       return undefined;
     }
@@ -199,12 +200,12 @@ export function validateManifest(
       }
       return readRange(name, value, at, `capability '${name}'`);
     });
-  const readRange = (_name: string, value: unknown, at: string, subject: string): string | undefined => {
+  const readRange = (_name: string, value: unknown, at: At, subject: string): string | undefined => {
     if (typeof value !== 'string') {
       report(C.TYPE, at, `the range for ${subject} must be a string, found ${typeName(value)}`, 'Write a semver range, e.g. "^2.1.0".');
       return undefined;
     }
-    if (value.trim() === '' || semver.validRange(value) === null) {
+    if (!isRange(value)) {
       report(C.RANGE, at, `the range '${value}' for ${subject} is not a valid semver range`, 'Write a semver range, e.g. "^2.1.0", "~1.2.0" or ">=1.0.0 <3.0.0".');
       return undefined;
     }
@@ -334,7 +335,7 @@ export function validateManifest(
   }
 
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  const manifest: ModuleManifest = deepFreeze({
+  const manifest: ModuleManifest = freezeManifest({
     id,
     packageName,
     version,
@@ -358,7 +359,7 @@ export function validateManifest(
   function readMap(
     obj: Record<string, unknown>,
     field: 'provides' | 'requires' | 'optionalRequires' | 'dependsOn',
-    check: (key: string, value: unknown, at: string) => string | undefined,
+    check: (key: string, value: unknown, at: () => string) => string | undefined,
   ): Record<string, string> {
     // Sorted keys: the manifest reads the same whatever order the author wrote.
     const out: Record<string, string> = {};
@@ -369,11 +370,51 @@ export function validateManifest(
       return out;
     }
     for (const key of Object.keys(value).sort()) {
-      const checked = check(key, value[key], jsonPath('hotmod', field, key));
+      const checked = check(key, value[key], () => jsonPath('hotmod', field, key));
       if (checked !== undefined) out[key] = checked;
     }
     return out;
   }
+}
+
+/** A JSON path for a diagnostic, built only when one is reported. */
+type At = string | (() => string);
+
+// The same few versions and ranges ('1.0.0', '^1.0.0') recur in every manifest of a catalog,
+// and semver parses each afresh: the answers are remembered (a bounded memo; strings only).
+const MEMO_LIMIT = 10_000;
+const exactVersions = new Map<string, boolean>();
+const ranges = new Map<string, boolean>();
+function memo(cache: Map<string, boolean>, key: string, compute: (key: string) => boolean): boolean {
+  let known = cache.get(key);
+  if (known === undefined) {
+    if (cache.size >= MEMO_LIMIT) cache.clear();
+    cache.set(key, (known = compute(key)));
+  }
+  return known;
+}
+/** An exact semver version written in its clean form ('1.4.0', not 'v1.4.0' or '=1.4.0'). */
+function isExactVersion(text: string): boolean {
+  return memo(exactVersions, text, (v) => semver.valid(v) !== null && semver.clean(v) === v);
+}
+/** A non-blank valid semver range. */
+function isRange(text: string): boolean {
+  return memo(ranges, text, (r) => r.trim() !== '' && semver.validRange(r) !== null);
+}
+
+/** The manifest's own objects are frozen one by one (their shape is known); only configSchema, the author's JSON, is walked. */
+function freezeManifest(m: ModuleManifest): ModuleManifest {
+  Object.freeze(m.engines);
+  Object.freeze(m.legacyIds);
+  Object.freeze(m.provides);
+  Object.freeze(m.requires);
+  Object.freeze(m.optionalRequires);
+  Object.freeze(m.dependsOn);
+  Object.freeze(m.permissions);
+  if (m.fetch) Object.freeze(Object.freeze(m.fetch).origins);
+  Object.freeze(m.limits);
+  if (m.configSchema) deepFreeze(m.configSchema);
+  return Object.freeze(m);
 }
 
 function deepFreeze<T>(value: T): T {

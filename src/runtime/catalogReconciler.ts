@@ -81,9 +81,20 @@ export class CatalogReconciler {
     const scan = await scanCatalog(d.modulesDir);
     for (const diag of scan.diagnostics)
       if (diag.severity === 'error') d.logger.warn({ dir: diag.dir, code: diag.code, jsonPath: diag.jsonPath }, `${diag.message} (${diag.fix})`);
+    // The held packages by key, kept as this loop adds: one look-up per package, not a pass over all held.
+    const byKey = new Map<string, ModulePackage[]>();
+    const index = (pkg: ModulePackage) => {
+      const same = byKey.get(pkg.key);
+      if (same) same.push(pkg);
+      else byKey.set(pkg.key, [pkg]);
+    };
+    for (const held of this.#packages.values()) index(held);
     for (const pkg of [...scan.packages, ...external]) {
-      if (this.#shadowed(pkg)) continue;
+      if (this.#shadowed(pkg, byKey.get(pkg.key) ?? [])) continue;
+      const replaced = this.#packages.get(pkg.dir);
+      if (replaced) byKey.set(replaced.key, byKey.get(replaced.key)!.filter((p) => p !== replaced));
       this.#packages.set(pkg.dir, pkg);
+      index(pkg);
       d.events.emit('module:discovered', { id: pkg.manifest.id, version: pkg.manifest.version, dir: pkg.dir });
     }
     const plan = await this.#applyPlan();
@@ -115,8 +126,8 @@ export class CatalogReconciler {
   }
 
   /** Another package already has this id@version (a folder's wins over an external one's). */
-  #shadowed(pkg: ModulePackage): boolean {
-    for (const held of this.#packages.values()) {
+  #shadowed(pkg: ModulePackage, candidates: Iterable<ModulePackage> = this.#packages.values()): boolean {
+    for (const held of candidates) {
       if (held.key !== pkg.key || held.dir === pkg.dir) continue;
       this.#d.onShadowed?.(held, pkg);
       return true;
