@@ -3,8 +3,7 @@
  * set, with a fresh database per test (created through the server's `postgres` database,
  * dropped after). Without the variable the server tests are skipped — and say so.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createDatabase } from '../../support/pgDatabase.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import { applyMigrations, openStore, type Store } from '../../../src/legacy-bridge/index.js';
 import { CORE_MIGRATIONS } from '../../../src/legacy-bridge/store/migrations.js';
@@ -23,35 +22,10 @@ function announceSkip(): void {
   console.warn('[legacy-bridge] HOTMOD_TEST_PG_URL is not set: the PostgreSQL server tests are SKIPPED (PGlite tests still run).');
 }
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 /** Creates a fresh database on the test server; returns its URL and a drop function. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!PG_URL) throw new Error('HOTMOD_TEST_PG_URL is not set');
-  const name = `hotmod_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    url: withDatabase(PG_URL, name),
-    async drop() {
-      const c = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  return createDatabase(PG_URL, 'hotmod_test');
 }
 
 export interface StoreContext {

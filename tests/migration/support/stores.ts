@@ -4,8 +4,7 @@
  * `postgres` database, dropped after). Without the variable the server tests are skipped,
  * and a skipped test says so in the report.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createDatabase } from '../../support/pgDatabase.js';
 import { afterEach, beforeEach, describe, it } from 'vitest';
 import { openStore, type Store } from '../../../src/legacy-bridge/index.js';
 
@@ -13,34 +12,9 @@ export const PG_URL = process.env.HOTMOD_TEST_PG_URL;
 export type TargetName = 'pglite' | 'postgres';
 export const TARGETS: TargetName[] = PG_URL ? ['pglite', 'postgres'] : ['pglite'];
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   if (!PG_URL) throw new Error('HOTMOD_TEST_PG_URL is not set');
-  const name = `hotmod_mig_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    url: withDatabase(PG_URL, name),
-    async drop() {
-      const c = new pg.Client({ connectionString: withDatabase(PG_URL, 'postgres') });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
+  return createDatabase(PG_URL, 'hotmod_mig');
 }
 
 export interface StoreContext {
