@@ -47,6 +47,15 @@ function attempt(packages: readonly ModulePackage[], request: readonly string[] 
   }
 }
 
+/** How the resolver's answer differs from the oracle's (`expected`: its plan, or null for none), or undefined when they agree. */
+function disagreement(label: string, packages: readonly ModulePackage[], request: readonly string[], expected: readonly { key: string }[] | null | undefined, got: { plan?: ResolvePlan; error?: HotmodError }): string | undefined {
+  if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') return `${label}: gave up`;
+  if (expected && !got.plan) return `${label}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`;
+  if (!expected && got.plan) return `${label}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`;
+  const bad = got.plan && checkPlan(got.plan, packages, request);
+  return bad ? `${label}: plan breaks a constraint: ${bad}` : undefined;
+}
+
 const SEEDS = Array.from({ length: 3000 }, (_, i) => 1 + i * 7919);
 
 describe('differential: resolver vs exhaustive oracle', () => {
@@ -59,13 +68,8 @@ describe('differential: resolver vs exhaustive oracle', () => {
       const expected = oracleSolve(packages, request, HOST);
       const got = attempt(packages, undefined);
       if (expected) satisfiable++;
-      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
-      else if (expected && !got.plan) mismatches.push(`seed ${seed}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
-      else if (!expected && got.plan) mismatches.push(`seed ${seed}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
-      else if (got.plan) {
-        const bad = checkPlan(got.plan, packages, request);
-        if (bad) mismatches.push(`seed ${seed}: plan breaks a constraint: ${bad}`);
-      }
+      const mismatch = disagreement(`seed ${seed}`, packages, request, expected, got);
+      if (mismatch) mismatches.push(mismatch);
       if (mismatches.length >= 5) break;
     }
     expect(mismatches).toEqual([]);
@@ -81,13 +85,8 @@ describe('differential: resolver vs exhaustive oracle', () => {
       const request = [packages[Math.floor(prng(seed + 1)() * packages.length)]!.manifest.id];
       const expected = oracleSolve(packages, request, HOST);
       const got = attempt(packages, request);
-      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
-      else if (expected && !got.plan) mismatches.push(`seed ${seed} ${request}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
-      else if (!expected && got.plan) mismatches.push(`seed ${seed} ${request}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
-      else if (got.plan) {
-        const bad = checkPlan(got.plan, packages, request);
-        if (bad) mismatches.push(`seed ${seed} ${request}: plan breaks a constraint: ${bad}`);
-      }
+      const mismatch = disagreement(`seed ${seed} ${request}`, packages, request, expected, got);
+      if (mismatch) mismatches.push(mismatch);
       if (mismatches.length >= 5) break;
     }
     expect(mismatches).toEqual([]);
@@ -106,13 +105,8 @@ describe('differential: resolver vs exhaustive oracle', () => {
       // How often the newest usable versions close a cycle, so that the search must look further.
       const newest = request.map((id) => packages.find((p) => p.manifest.id === id && p.manifest.engines.hotmod === '^1.0.0')).filter((p) => p !== undefined);
       if (violation(newest, [], HOST) === 'a cycle') cyclicPreferred++;
-      if (got.error?.code === 'E_RESOLVE_TOO_COMPLEX') mismatches.push(`seed ${seed}: gave up`);
-      else if (expected && !got.plan) mismatches.push(`seed ${seed}: oracle finds ${expected.map((p) => p.key).join(', ')}; resolver: ${got.error!.code} ${got.error!.message}`);
-      else if (!expected && got.plan) mismatches.push(`seed ${seed}: oracle finds none; resolver: ${got.plan.modules.map((m) => m.pkg.key).join(', ')}`);
-      else if (got.plan) {
-        const bad = checkPlan(got.plan, packages, request);
-        if (bad) mismatches.push(`seed ${seed}: plan breaks a constraint: ${bad}`);
-      }
+      const mismatch = disagreement(`seed ${seed}`, packages, request, expected, got);
+      if (mismatch) mismatches.push(mismatch);
       if (mismatches.length >= 5) break;
     }
     expect(mismatches).toEqual([]);
