@@ -9,14 +9,15 @@
  * A trigger announces every change of a rollout row on NOTIFY channel `hotmod_rollouts`
  * (payload: the rollout id), direct SQL included, so hosts hear of it at once; they poll too.
  */
-import { applyMigrations, type Store } from '../legacy-bridge/index.js';
+import type { SchemaMigration } from '../legacy-bridge/index.js';
+import { schemaEnsurer } from './fleetSchema.js';
 
 export const ROLLOUT_CHANNEL = 'hotmod_rollouts';
 
 /** The states in which a rollout is live (one live rollout per module). */
 export const LIVE_STATES_SQL = `('pending', 'running', 'paused', 'promoting')`;
 
-const ROLLOUT_MIGRATIONS = [
+const ROLLOUT_MIGRATIONS: readonly SchemaMigration[] = [
   {
     version: 1,
     name: 'rollouts, their health and history',
@@ -75,7 +76,5 @@ const ROLLOUT_MIGRATIONS = [
   },
 ];
 
-/** Creates (or upgrades) the rollout tables; safe to call from every host at once. */
-export async function ensureRolloutSchema(store: Store): Promise<void> {
-  await applyMigrations(store, 'rollouts', ROLLOUT_MIGRATIONS);
-}
+/** Creates (or upgrades) the rollout tables once per open store; safe to call from every host at once. */
+export const ensureRolloutSchema = schemaEnsurer('rollouts', ROLLOUT_MIGRATIONS);
