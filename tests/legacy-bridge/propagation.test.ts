@@ -9,8 +9,15 @@ import { ACME, GLOBEX, seedClient } from './support/seed.js';
 import { describeStores, waitFor } from './support/stores.js';
 
 const catalog = demoCatalog();
-/** DESIGN/issue 5: another host serves the new set within one second. */
-const PROPAGATION_BUDGET_MS = 1000;
+/**
+ * DESIGN/issue 5: another host serves the new set within one second. That latency is a
+ * figure of the bench (changeFeedP50, bench/changeFeed.bench.ts), not a wall clock asserted
+ * here: on a loaded machine a test would fail for the machine. What the test asserts is that
+ * the change arrives through the feed at all, without a restart or a reload: the deadline is
+ * generous, and still below anything else that could bring the change (the LISTEN probe's
+ * 15 s catch-up read; nothing here expires a cache).
+ */
+const PROPAGATION_BUDGET_MS = 10_000;
 /** Real modules that activate and answer calls (accounts, payments, billing, notifications, analytics). */
 const SERVING_MODULES = new URL('../fixtures/migration/modules', import.meta.url).pathname;
 
@@ -153,7 +160,7 @@ describeStores('change propagation', (ctx) => {
   });
 
   if (ctx.target === 'postgres') {
-    it('two hosts on one database: a change through one, and a direct SQL update, reach the other within 1 s', async () => {
+    it('two hosts on one database: a change through one, and a direct SQL update, reach the other through the change feed', async () => {
       const a = await setup();
       const b = await ctx.open();
       const sourceA = await createUnifiedConfigSource(a);
@@ -180,7 +187,7 @@ describeStores('change propagation', (ctx) => {
       await Promise.all([sourceA.close(), sourceB.close()]);
     });
 
-    it('two real hosts on one database: a legacy save on one, and a direct SQL update, are served by the other within 1 s', { timeout: 120_000 }, async () => {
+    it('two real hosts on one database: a legacy save on one, and a direct SQL update, are served by the other through the change feed', { timeout: 120_000 }, async () => {
       await setup();
       const [a, b] = await Promise.all([
         createHost({ modulesDir: SERVING_MODULES, store: ctx.url(), watch: false }),
