@@ -21,6 +21,7 @@ import semver from 'semver';
 import type { ModulePackage } from './types.js';
 import type { ResolveIndex } from './resolveIndex.js';
 import type { Reason, ReasonKind, Template } from './solverTypes.js';
+import { watchRequested } from './solverWatch.js';
 
 export type { Reason, ReasonKind, Template } from './solverTypes.js';
 
@@ -76,6 +77,8 @@ export interface SolveOptions {
    * (backjumps to the latest of them and learns it), so it finds the first assignment in
    * preference order that passes, or proves there is none.
    */
+  /** @internal false: no forward checking of the requested ids (tests compare the plans with and without it). */
+  readonly forwardCheck?: boolean;
   readonly complete?: (chosen: readonly (ModulePackage | undefined)[]) => (CompleteConflict & { readonly more?: readonly CompleteConflict[] }) | null;
 }
 
@@ -140,7 +143,16 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   if (statsLog.length >= 64) statsLog.shift();
   statsLog.push(stats);
 
-  const watch = !options.excludable && locked === undefined ? watchRequested(index, initial, options.nogoods) : null;
+  // Forward checking of the requested ids (solverWatch.ts); the greedy partial search and the optional pass do without.
+  const watch =
+    !options.excludable && locked === undefined && options.forwardCheck !== false
+      ? watchRequested(
+          index,
+          initial.flatMap((o) => (o.kind === 'root' ? [o.id] : [])),
+          options.nogoods,
+          { chosenAt: (slot) => selected[slot], why, describe, maxClauses: MAX_CLAUSES },
+        )
+      : null;
   /** A conflict found when a choice was made (watchRequested), taken by the caller of assign. */
   let early: { culprits: number[]; reason: Reason } | null = null;
 
@@ -282,10 +294,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     d.slot = index.slotOf(candidate.manifest.id);
     d.selection = { pkg: candidate, level };
     selected[d.slot] = d.selection;
-    if (watch !== null) {
-      const starved = watch.chosen(d.slot, candidate);
-      if (starved >= 0) early = starvedConflict(starved);
-    }
+    if (watch !== null) early = watch.chosen(d.slot, candidate, level);
     let list = d.cell.next;
     const ts = index.obligationsOf(candidate) as readonly Template[];
     for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
@@ -352,7 +361,6 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     if (members.length === 0) return; // nothing left to retry: the search ends with this reason
     learned++;
     stats.learned = learned;
-    if (members.length === 1) watch?.kill(members[0]!, reason);
     const t: Template = { kind: 'nogood', members, why: reason.chain[0] ?? '', reason };
     nogoodsOf ??= new Map();
     for (const pkg of members) {
@@ -387,43 +395,10 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
 
   function unselect(d: Decision): void {
     if (d.slot >= 0) {
-      if (watch !== null && d.selection?.pkg) watch.unchosen(d.slot, d.selection.pkg);
+      if (watch !== null && d.selection?.pkg) watch.unchosen(d.slot);
       selected[d.slot] = undefined;
     }
     d.selection = null;
-  }
-
-  /**
-   * Every usable version of the requested id in `slot` (not chosen yet) is dead or depends on
-   * a module already chosen at a version out of its range: the choices that rule each version
-   * out conflict now, however much later the search would reach that id. The reason is the
-   * one the search would give when it got there and tried each version.
-   */
-  function starvedConflict(slot: number): { culprits: number[]; reason: Reason } {
-    const culprits: number[] = [];
-    const chain: string[] = [];
-    const kinds = new Set<ReasonKind>();
-    for (const p of watch!.versionsOf(slot)) {
-      const dead = watch!.deadReason(p);
-      if (dead !== undefined) {
-        kinds.add(dead.kind);
-        for (const clause of dead.chain) if (!chain.includes(clause)) chain.push(clause);
-        continue;
-      }
-      let best: { t: Extract<Template, { kind: 'dep' }>; s: Selection } | undefined;
-      for (const t of index.obligationsOf(p)) {
-        if (t.kind !== 'dep' || t.slot < 0) continue;
-        const s = selected[t.slot];
-        if (s?.pkg && !index.candidatesOf(t).includes(s.pkg) && (best === undefined || s.level < best.s.level)) best = { t, s };
-      }
-      // The counts say every version is ruled out, so each has its blocker.
-      culprits.push(best!.s.level);
-      kinds.add('conflict');
-      const clause = `${describe(best!.t)}, but ${best!.t.id} ${best!.s.pkg!.manifest.version} is already chosen because ${why(best!.s.level)}`;
-      if (!chain.includes(clause)) chain.push(clause);
-    }
-    if (chain.length > MAX_CLAUSES) chain.splice(MAX_CLAUSES, chain.length - MAX_CLAUSES, `… (${chain.length - MAX_CLAUSES} more)`);
-    return { culprits, reason: { kind: kinds.size === 1 ? [...kinds][0]! : 'conflict', chain } };
   }
 
   function why(level: number): string {
@@ -474,104 +449,6 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     }
     return { kind: blocked ? 'conflict' : 'engine', chain: [`${head}; ${clauses.join('; ')}`] };
   }
-}
-
-/**
- * Forward checking of the requested ids: for each usable version of a requested id, how many
- * of its dependsOn targets are chosen at a version out of range (or it is dead: a nogood of
- * that one package). When a choice rules out the last version of a requested id that is not
- * chosen yet, that choice conflicts at once: the search would otherwise reach the id only
- * after thousands of unrelated decisions, jump back over all of them and make them again.
- * It only finds conflicts earlier, with the same culprits, so the plan found is the same.
- */
-interface RequestedWatch {
-  /** `pkg` was chosen for `slot`: returns the slot of a requested id it leaves with no version, or -1. */
-  chosen(slot: number, pkg: ModulePackage): number;
-  unchosen(slot: number, pkg: ModulePackage): void;
-  /** A package that can be in no plan (a learned nogood of one package). */
-  kill(pkg: ModulePackage, reason: Reason): void;
-  versionsOf(slot: number): readonly ModulePackage[];
-  deadReason(pkg: ModulePackage): Reason | undefined;
-}
-
-function watchRequested(index: ResolveIndex, initial: readonly Obligation[], nogoods: SolveOptions['nogoods']): RequestedWatch | null {
-  const roots = initial.filter((o): o is { kind: 'root'; id: string } => o.kind === 'root');
-  if (roots.length === 0) return null;
-  const dead = new Map<ModulePackage, Reason>();
-  for (const ng of nogoods ?? []) if (ng.members.length === 1) dead.set(ng.members[0]!, ng.reason ?? { kind: 'conflict', chain: [ng.why] });
-  const slots = index.slotCount;
-  const alive = new Int32Array(slots);
-  const requested = new Uint8Array(slots);
-  const chosenSlot = new Uint8Array(slots);
-  const versions: (readonly ModulePackage[] | undefined)[] = new Array<readonly ModulePackage[] | undefined>(slots);
-  // Each watched version a number; per target slot, the watched versions that depend on it and how.
-  const numberOf = new Map<ModulePackage, number>();
-  const rootOf: number[] = [];
-  const blocked: number[] = [];
-  const watchers: ({ g: number[]; t: Extract<Template, { kind: 'dep' }>[] } | undefined)[] = new Array(slots);
-  for (const root of roots) {
-    const k = index.slotOf(root.id);
-    if (k < 0 || requested[k]) continue;
-    requested[k] = 1;
-    const usable = index.usable(root.id);
-    versions[k] = usable;
-    alive[k] = usable.length;
-    for (const p of usable) {
-      const g = rootOf.length;
-      numberOf.set(p, g);
-      rootOf.push(k);
-      blocked.push(0);
-      if (dead.has(p)) (blocked[g] = 1), (alive[k] = alive[k]! - 1);
-      for (const t of index.obligationsOf(p)) {
-        if (t.kind !== 'dep' || t.slot < 0) continue;
-        const w = (watchers[t.slot] ??= { g: [], t: [] });
-        w.g.push(g);
-        w.t.push(t);
-      }
-    }
-  }
-  return {
-    chosen(slot, pkg) {
-      chosenSlot[slot] = 1;
-      const w = watchers[slot];
-      if (w === undefined) return -1;
-      let starved = -1;
-      for (let i = 0; i < w.g.length; i++) {
-        if (index.candidatesOf(w.t[i]!).includes(pkg)) continue;
-        const g = w.g[i]!;
-        const k = rootOf[g]!;
-        const b = blocked[g]!;
-        blocked[g] = b + 1;
-        if (b !== 0) continue;
-        const a = alive[k]! - 1;
-        alive[k] = a;
-        if (a === 0 && starved < 0 && chosenSlot[k] === 0) starved = k;
-      }
-      return starved;
-    },
-    unchosen(slot, pkg) {
-      chosenSlot[slot] = 0;
-      const w = watchers[slot];
-      if (w === undefined) return;
-      for (let i = 0; i < w.g.length; i++) {
-        if (index.candidatesOf(w.t[i]!).includes(pkg)) continue;
-        const g = w.g[i]!;
-        const b = blocked[g]! - 1;
-        blocked[g] = b;
-        if (b === 0) alive[rootOf[g]!]!++;
-      }
-    },
-    kill(pkg, reason) {
-      const g = numberOf.get(pkg);
-      if (g === undefined || dead.has(pkg)) return;
-      dead.set(pkg, reason);
-      const b = blocked[g]!;
-      blocked[g] = b + 1;
-      if (b === 0) alive[rootOf[g]!]!--;
-    },
-    versionsOf: (slot) => versions[slot] ?? [],
-    deadReason: (pkg) => dead.get(pkg),
-  };
 }
 
 /** An obligation in words: who asked for what. */
