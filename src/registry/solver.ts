@@ -90,8 +90,8 @@ export interface CompleteConflict {
 
 const MAX_CLAUSES = 24;
 const DEFAULT_BUDGET = 200_000;
-/** The most backtracks measured on the bench's catalogs with alternatives at 30,000 ids (docs/resolver.md "The budget"). */
-const BUDGET_NEEDED_30K = 20_000;
+/** Above the most backtracks measured on the bench's catalogs with alternatives at 100,000 ids (docs/resolver.md "The budget"). */
+const BUDGET_NEEDED_100K = 20_000;
 
 /** @internal what the searches of this process did (bench/solverScale.ts reads it; a few counters per search). */
 export interface SearchStats {
@@ -324,7 +324,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
         return {
           kind: 'budget',
           chain: [
-            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 30,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_30K / 1000)},000: docs/resolver.md "The budget")`,
+            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 100,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_100K / 1000)},000: docs/resolver.md "The budget")`,
           ],
         };
       if (d.next < d.candidates.length) {
