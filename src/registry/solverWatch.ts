@@ -198,7 +198,8 @@ export function watchRequested(
         continue;
       }
       const t = edgeT[e]!;
-      if (state[e] === CHOSEN_OUT || (state[e] === STARVED && chosenG[t.slot] !== -2)) {
+      // (An edge that ruled a version out is older than the version's ruling-out, so this walk goes back in time and ends.)
+      if (state[e] === CHOSEN_OUT) {
         const at = ctx.chosenAt(t.slot)!;
         culprits.add(at.level);
         kinds.add('conflict');
