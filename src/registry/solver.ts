@@ -16,6 +16,9 @@
  * Every conflict carries a reason in words; when all candidates of a decision fail,
  * their reasons become the reason of the decision's own obligation, which is how the
  * PubGrub-style chain ("billing 1.4.0 requires …; payments 2.0.0 provides …") is built.
+ *
+ * Each choice is also checked forward (solverWatch.ts): one that leaves a requested id with
+ * no usable version conflicts at once, not thousands of decisions later.
  */
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
@@ -77,9 +80,9 @@ export interface SolveOptions {
    * (backjumps to the latest of them and learns it), so it finds the first assignment in
    * preference order that passes, or proves there is none.
    */
-  /** @internal false: no forward checking of the requested ids (tests compare the plans with and without it). */
-  readonly forwardCheck?: boolean;
   readonly complete?: (chosen: readonly (ModulePackage | undefined)[]) => (CompleteConflict & { readonly more?: readonly CompleteConflict[] }) | null;
+  /** @internal false: no forward checking of the requested ids (solverWatch.ts; tests compare the plans with and without it). */
+  readonly forwardCheck?: boolean;
 }
 
 /** A conflict of a complete assignment: the chosen packages it depends on, and why. */
@@ -330,7 +333,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       if (d.next < d.candidates.length) {
         assign(d, h);
         if (early === null) return null;
-        // The new choice leaves a requested id without a usable version: another conflict at once.
+        // The new choice is ruled out, or rules out a requested id's last version (solverWatch.ts): another conflict at once.
         ({ culprits, reason } = early);
         early = null;
         continue;
