@@ -16,11 +16,15 @@
  * Every conflict carries a reason in words; when all candidates of a decision fail,
  * their reasons become the reason of the decision's own obligation, which is how the
  * PubGrub-style chain ("billing 1.4.0 requires …; payments 2.0.0 provides …") is built.
+ *
+ * Each choice is also checked forward (solverWatch.ts): one that leaves a requested id with
+ * no usable version conflicts at once, not thousands of decisions later.
  */
 import semver from 'semver';
 import type { ModulePackage } from './types.js';
 import type { ResolveIndex } from './resolveIndex.js';
 import type { Reason, ReasonKind, Template } from './solverTypes.js';
+import { watchRequested } from './solverWatch.js';
 
 export type { Reason, ReasonKind, Template } from './solverTypes.js';
 
@@ -77,6 +81,8 @@ export interface SolveOptions {
    * preference order that passes, or proves there is none.
    */
   readonly complete?: (chosen: readonly (ModulePackage | undefined)[]) => (CompleteConflict & { readonly more?: readonly CompleteConflict[] }) | null;
+  /** @internal false: no forward checking of the requested ids (solverWatch.ts; tests compare the plans with and without it). */
+  readonly forwardCheck?: boolean;
 }
 
 /** A conflict of a complete assignment: the chosen packages it depends on, and why. */
@@ -87,8 +93,23 @@ export interface CompleteConflict {
 
 const MAX_CLAUSES = 24;
 const DEFAULT_BUDGET = 200_000;
-/** The most backtracks measured on the bench's catalogs with alternatives at 30,000 ids (docs/resolver.md "The budget"). */
-const BUDGET_NEEDED_30K = 20_000;
+/** Above the most backtracks measured on the bench's catalogs with alternatives at 100,000 ids (docs/resolver.md "The budget"). */
+const BUDGET_NEEDED_100K = 20_000;
+
+/** @internal what the searches of this process did (bench/solverScale.ts reads it; a few counters per search). */
+export interface SearchStats {
+  backtracks: number;
+  decisions: number;
+  /** Levels discarded by jumps back, in all. */
+  discarded: number;
+  longJumps: number;
+  learned: number;
+}
+const statsLog: SearchStats[] = [];
+/** @internal the searches since the last call (at most the last 64). */
+export function lastSearchStats(): SearchStats[] {
+  return statsLog.splice(0, statsLog.length);
+}
 
 export type Obligation = { kind: 'root'; id: string } | { kind: 'cap'; name: string; range: string; from: ModulePackage; optional: boolean };
 
@@ -121,6 +142,22 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   const redirecting = options.complete !== undefined;
   const requestedSlots = redirecting ? new Set(initial.filter((o) => o.kind === 'root').map((o) => index.slotOf(o.id))) : undefined;
   let learned = 0;
+  const stats: SearchStats = { backtracks: 0, decisions: 0, discarded: 0, longJumps: 0, learned: 0 };
+  if (statsLog.length >= 64) statsLog.shift();
+  statsLog.push(stats);
+
+  // Forward checking of the requested ids (solverWatch.ts); the greedy partial search and the optional pass do without.
+  const watch =
+    !options.excludable && locked === undefined && options.forwardCheck !== false
+      ? watchRequested(
+          index,
+          initial.flatMap((o) => (o.kind === 'root' ? [o.id] : [])),
+          options.nogoods,
+          { chosenAt: (slot) => selected[slot], why, describe, maxClauses: MAX_CLAUSES },
+        )
+      : null;
+  /** A conflict found when a choice was made (watchRequested), taken by the caller of assign. */
+  let early: { culprits: number[]; reason: Reason } | null = null;
 
   let pending: Pending | null = null;
   for (let i = initial.length - 1; i >= 0; i--) pending = { t: initial[i]!, level: -1, next: pending };
@@ -129,7 +166,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     while (pending !== null) {
       const cell: Pending = pending;
       pending = cell.next;
-      const conflict = step(cell);
+      let conflict = step(cell);
+      if (conflict === null && early !== null) (conflict = early), (early = null);
       if (conflict !== null) {
         const failure = backjump(conflict.culprits, conflict.reason);
         if (failure !== null) return { ok: false, reason: failure, backtracks };
@@ -235,6 +273,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
 
   function decide(cell: Pending, candidates: (ModulePackage | null)[], conflictSet: Set<number> | null, preReason: Reason | null = null): void {
     const d: Decision = { cell, candidates, next: 0, conflictSet, failures: null, slot: -1, selection: null, preReason };
+    stats.decisions++;
     levels.push(d);
     assign(d, levels.length - 1);
   }
@@ -258,6 +297,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     d.slot = index.slotOf(candidate.manifest.id);
     d.selection = { pkg: candidate, level };
     selected[d.slot] = d.selection;
+    if (watch !== null) early = watch.chosen(d.slot, candidate, level);
     let list = d.cell.next;
     const ts = index.obligationsOf(candidate) as readonly Template[];
     for (let i = ts.length - 1; i >= 0; i--) list = { t: ts[i]!, level, next: list };
@@ -272,6 +312,9 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       let h = -1;
       for (const c of culprits) if (c > h) h = c;
       if (h < 0) return reason;
+      const jump = levels.length - 1 - h;
+      stats.discarded += jump;
+      if (jump > 100) stats.longJumps++;
       while (levels.length - 1 > h) unselect(levels.pop()!);
       const d = levels[h]!;
       unselect(d);
@@ -279,16 +322,21 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       d.conflictSet ??= new Set();
       for (const c of culprits) if (c >= 0 && c < h) d.conflictSet.add(c);
       d.next++;
+      stats.backtracks = backtracks + 1;
       if (++backtracks > budget)
         return {
           kind: 'budget',
           chain: [
-            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 30,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_30K / 1000)},000: docs/resolver.md "The budget")`,
+            `the search gave up after ${budget} backtracks; the catalog has too many conflicting versions to explore (catalogs of up to 100,000 modules with alternatives need less than ${Math.round(BUDGET_NEEDED_100K / 1000)},000: docs/resolver.md "The budget")`,
           ],
         };
       if (d.next < d.candidates.length) {
         assign(d, h);
-        return null;
+        if (early === null) return null;
+        // The new choice is ruled out, or rules out a requested id's last version (solverWatch.ts): another conflict at once.
+        ({ culprits, reason } = early);
+        early = null;
+        continue;
       }
       levels.pop();
       reason = exhaustedReason(d);
@@ -315,6 +363,7 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
     }
     if (members.length === 0) return; // nothing left to retry: the search ends with this reason
     learned++;
+    stats.learned = learned;
     const t: Template = { kind: 'nogood', members, why: reason.chain[0] ?? '', reason };
     nogoodsOf ??= new Map();
     for (const pkg of members) {
@@ -348,7 +397,10 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   }
 
   function unselect(d: Decision): void {
-    if (d.slot >= 0) selected[d.slot] = undefined;
+    if (d.slot >= 0) {
+      if (watch !== null && d.selection?.pkg) watch.unchosen(d.slot);
+      selected[d.slot] = undefined;
+    }
     d.selection = null;
   }
 
