@@ -46,20 +46,20 @@ function orderedStore(store: Store): { store: Store; seen: { heldNext: boolean; 
   let idClaims = 0;
   const wrapped = delegateStore(store, {
     transaction: async (fn) => {
-      let role: 'first' | 'other' = 'other';
+      const role = { first: false };
       try {
         return await store.transaction((tx) => {
           const held: Queryable = {
-            query: async (sql, params = []) => {
-              if (!isClaim(sql)) return tx.query(sql, params);
+            query: async <T,>(sql: string, params: readonly unknown[] = []) => {
+              if (!isClaim(sql)) return tx.query<T>(sql, params);
               const byIds = Array.isArray(params[2]);
               if (!byIds) {
                 const n = ++nextClaims;
-                if (n === 1) role = 'first';
+                if (n === 1) role.first = true;
                 if (n === 2) {
                   seen.heldNext = true;
                   await firstFailed.promise;
-                  const result = await tx.query(sql, params);
+                  const result = await tx.query<T>(sql, params);
                   secondClaimed.resolve();
                   return result;
                 }
@@ -67,13 +67,13 @@ function orderedStore(store: Store): { store: Store; seen: { heldNext: boolean; 
                 seen.heldIds = true;
                 await secondClaimed.promise;
               }
-              return tx.query(sql, params);
+              return tx.query<T>(sql, params);
             },
           };
           return fn(held);
         });
       } catch (error) {
-        if (role === 'first') firstFailed.resolve();
+        if (role.first) firstFailed.resolve();
         throw error;
       }
     },
