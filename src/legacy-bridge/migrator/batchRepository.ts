@@ -67,19 +67,26 @@ export function legacyIds(clientIds: readonly string[]): string[] {
 export async function loadClientStates(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, ClientConfigState>> {
   const states = new Map<string, ClientConfigState>();
   for (const id of clientIds) states.set(id, { clientId: id, legacy: null, legacyRowCount: 0, registry: [] });
-  const uuids = legacyIds(clientIds);
+  // One index probe per id (a LATERAL subquery the planner keeps as it is): planning
+  // `client_id = ANY($1)` estimates every one of 1,000 elements, which cost more than the
+  // lookups. The ids are made unique first, as a join would repeat a repeated id's rows.
+  const ids = [...states.keys()];
+  const uuids = legacyIds(ids);
   const [legacy, registry] = await Promise.all([
     legacyTable && uuids.length > 0
       ? q.query<LegacyOverridesRow>(
-          `SELECT o.* FROM client_app_overrides o WHERE o.client_id = ANY($1::uuid[])
+          `SELECT o.* FROM unnest($1::uuid[]) AS t(id)
+             CROSS JOIN LATERAL (SELECT * FROM client_app_overrides o WHERE o.client_id = t.id OFFSET 0) AS o
             ORDER BY o.client_id, o.updated_at DESC NULLS LAST, o.id`,
           [uuids],
         )
       : Promise.resolve({ rows: [] as LegacyOverridesRow[] }),
     q.query<ModuleConfigRow>(
-      `SELECT client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at
-         FROM hotmod_module_configs WHERE client_id = ANY($1::text[]) ORDER BY client_id, module_id`,
-      [clientIds],
+      `SELECT c.client_id, c.module_id, c.enabled, c.custom_settings, c.source, c.migrated_at, c.updated_at
+         FROM unnest($1::text[]) AS t(id)
+         CROSS JOIN LATERAL (SELECT * FROM hotmod_module_configs c WHERE c.client_id = t.id OFFSET 0) AS c
+        ORDER BY c.client_id, c.module_id`,
+      [ids],
     ),
   ]);
   for (const row of legacy.rows) {
