@@ -206,7 +206,9 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
   const fingerprints = results.some((r) => r.fingerprintNow === true);
   // The results travel as one JSON document (json_to_recordset), not ten text arrays: the
   // driver escapes every element of an array parameter in JavaScript (a regular expression
-  // per element, 10,000 per batch), where JSON.stringify is native.
+  // per element, 10,000 per batch), where JSON.stringify is native. Joined by key alone
+  // (no `client_id = ANY(…)`, whose planning estimates every element): batch transactions
+  // plan index scans only (batchRepository KEYED_PLANS), so each row is one index probe.
   const values = results.map((r) => ({
     client_id: r.clientId,
     status: r.status,
@@ -224,9 +226,9 @@ export async function writeClientResults(tx: Queryable, runId: string, batch: nu
        backup_id = COALESCE(v.backup_id, r.backup_id), reason = v.reason, message = v.message,
        effective_before = COALESCE(v.effective, r.effective_before), changes = COALESCE(v.changes, r.changes),
        rows_after = ${fingerprints ? `CASE WHEN v.fp THEN ${fingerprintSql('v.client_id', 'v.legacy', legacyTable)} ELSE COALESCE(v.rows_after, r.rows_after) END` : 'COALESCE(v.rows_after, r.rows_after)'}, updated_at = now()
-       FROM json_to_recordset($4::json) AS v(client_id text, status text, backup_id uuid, reason text, message text, effective jsonb, changes jsonb, rows_after text, fp boolean, legacy boolean)
-      WHERE r.run_id = $1 AND r.client_id = ANY($3::text[]) AND r.client_id = v.client_id`,
-    [runId, batch, results.map((r) => r.clientId), JSON.stringify(values)],
+       FROM json_to_recordset($3::json) AS v(client_id text, status text, backup_id uuid, reason text, message text, effective jsonb, changes jsonb, rows_after text, fp boolean, legacy boolean)
+      WHERE r.run_id = $1 AND r.client_id = v.client_id`,
+    [runId, batch, JSON.stringify(values)],
   );
 }
 
