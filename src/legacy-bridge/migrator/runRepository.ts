@@ -88,7 +88,9 @@ export async function insertRunClients(tx: Queryable, runId: string, clients: re
   let result;
   if (clients === 'all') {
     result = await tx.query(
-      `INSERT INTO hotmod_migration_run_clients (run_id, client_id) SELECT $1, ids.id FROM (${clientIdSources(tables)}) AS ids ON CONFLICT DO NOTHING`,
+      // UNION yields each id once and the run is new: no conflict to check per row (it cost
+      // about a quarter of inserting 100,000 clients).
+      `INSERT INTO hotmod_migration_run_clients (run_id, client_id) SELECT $1, ids.id FROM (${clientIdSources(tables)}) AS ids`,
       [runId],
     );
   } else {
