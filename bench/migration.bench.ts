@@ -68,9 +68,11 @@ async function measure(target: string, open: () => Promise<{ store: Store; close
     const baselineMs = before.ms;
     log(`${target} ${size}: read pass ${round(baselineMs / 1000)} s; migrating`);
     const m = new ModuleDataMigrator(store, { catalog: () => catalog });
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const report = await m.runMigration({ strategy: 'merge', batchSize: BATCH });
     const totalMs = performance.now() - start;
+    const used = process.cpuUsage(cpu);
     if (report.status !== 'completed' || report.verification!.mismatches.length > 0) throw new Error(`${target} ${size}: run ended ${report.status}`);
     const phase = (name: string) => report.phases.find((p) => p.name === name)?.ms ?? 0;
     log(`${target} ${size}: ${round(totalMs / 1000)} s; INSERT … SELECT baseline and lost-rows check`);
@@ -81,8 +83,11 @@ async function measure(target: string, open: () => Promise<{ store: Store; close
       clients: size,
       migrated: report.counts.migrated,
       'total s': round(totalMs / 1000),
+      'analysis s': round(phase('analysis') / 1000),
+      'validation s': round(phase('validation') / 1000),
       'migration s': round(phase('migration') / 1000),
       'verification s': round(phase('verification') / 1000),
+      'process CPU s': round((used.user + used.system) / 1e6),
       'clients/s': Math.round((size * 1000) / totalMs),
       lost,
       'INSERT … SELECT s': round(copy.ms / 1000, 3),
@@ -143,6 +148,7 @@ const bench: Benchmark = {
     }
     notes.push('lost: clients whose effective module set after the run differs from before it (a read pass before and after, independent of the run\'s own verification)');
     notes.push('x INSERT … SELECT = total time / a plain INSERT … SELECT of every hotmod_module_configs row after the run (those it wrote and those it kept) into a table of the same shape (LIKE … INCLUDING ALL), same run, same database');
+    notes.push('analysis / validation / migration / verification s: the run\'s own phases (report.phases); process CPU s: this process\'s CPU time during the run (user + system: planning, views, the driver), the rest of the wall time is the server\'s work and waiting');
     notes.push('x read pass = total time / one read-only pass over the same clients (rows read in batches of 1000 and the unified view computed), measured in the same run');
     return [{ title: 'batch migration throughput (merge)', rows, notes, figures }];
   },

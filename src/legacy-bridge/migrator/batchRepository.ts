@@ -16,6 +16,15 @@ const PIN_ROW_TEXT_FORMAT = `set_config('DateStyle', 'ISO, YMD', true), set_conf
             set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)`;
 
 /**
+ * A batch's statements each touch the rows of its ~1,000 clients in tables of 100,000s of
+ * rows, by key. Planned on their own, the reads (`client_id = ANY($1)`) are often given a
+ * sequential scan of the whole table (the planner overrates 1,000 index probes), which
+ * costs 5-10× the index lookups and grows with the table: index scans only, for the rest
+ * of the transaction.
+ */
+const KEYED_PLANS = `set_config('enable_seqscan', 'off', true)`;
+
+/**
  * A batch's first statement: claims the run's next pending clients (or the listed ones
  * still pending) in id order with FOR UPDATE SKIP LOCKED (two runners never take the same
  * client), takes their advisory locks in id order (as lockClients), and pins the row text
@@ -30,7 +39,7 @@ export async function claimAndLock(tx: Queryable, runId: string, claim: { next: 
         ORDER BY client_id ${'next' in claim ? 'LIMIT $3' : ''} FOR UPDATE SKIP LOCKED
      ), locked AS (
        SELECT count(pg_advisory_xact_lock($2, hashtext(o.client_id))) AS n FROM (SELECT client_id FROM claimed ORDER BY client_id) AS o
-     ), pinned AS (SELECT ${PIN_ROW_TEXT_FORMAT})
+     ), pinned AS (SELECT ${PIN_ROW_TEXT_FORMAT}, ${KEYED_PLANS})
      SELECT c.client_id FROM claimed c, locked, pinned ORDER BY c.client_id`,
     params,
   );
@@ -58,19 +67,26 @@ export function legacyIds(clientIds: readonly string[]): string[] {
 export async function loadClientStates(q: Queryable, clientIds: readonly string[], legacyTable: boolean): Promise<Map<string, ClientConfigState>> {
   const states = new Map<string, ClientConfigState>();
   for (const id of clientIds) states.set(id, { clientId: id, legacy: null, legacyRowCount: 0, registry: [] });
-  const uuids = legacyIds(clientIds);
+  // One index probe per id (a LATERAL subquery the planner keeps as it is): planning
+  // `client_id = ANY($1)` estimates every one of 1,000 elements, which cost more than the
+  // lookups. The ids are made unique first, as a join would repeat a repeated id's rows.
+  const ids = [...states.keys()];
+  const uuids = legacyIds(ids);
   const [legacy, registry] = await Promise.all([
     legacyTable && uuids.length > 0
       ? q.query<LegacyOverridesRow>(
-          `SELECT o.* FROM client_app_overrides o WHERE o.client_id = ANY($1::uuid[])
+          `SELECT o.* FROM unnest($1::uuid[]) AS t(id)
+             CROSS JOIN LATERAL (SELECT * FROM client_app_overrides o WHERE o.client_id = t.id OFFSET 0) AS o
             ORDER BY o.client_id, o.updated_at DESC NULLS LAST, o.id`,
           [uuids],
         )
       : Promise.resolve({ rows: [] as LegacyOverridesRow[] }),
     q.query<ModuleConfigRow>(
-      `SELECT client_id, module_id, enabled, custom_settings, source, migrated_at, updated_at
-         FROM hotmod_module_configs WHERE client_id = ANY($1::text[]) ORDER BY client_id, module_id`,
-      [clientIds],
+      `SELECT c.client_id, c.module_id, c.enabled, c.custom_settings, c.source, c.migrated_at, c.updated_at
+         FROM unnest($1::text[]) AS t(id)
+         CROSS JOIN LATERAL (SELECT * FROM hotmod_module_configs c WHERE c.client_id = t.id OFFSET 0) AS c
+        ORDER BY c.client_id, c.module_id`,
+      [ids],
     ),
   ]);
   for (const row of legacy.rows) {
@@ -89,10 +105,11 @@ export async function loadClientStates(q: Queryable, clientIds: readonly string[
 /**
  * Pins, for the rest of the transaction, the settings the text form of a row depends on
  * (dates, intervals, floats, bytea), so a backup taken in one session and restored in
- * another reads back to the same values and compares equal as text.
+ * another reads back to the same values and compares equal as text. `keyed`: index scans
+ * only (KEYED_PLANS), for a transaction of batch statements.
  */
-export async function pinRowTextFormat(tx: Queryable): Promise<void> {
-  await tx.query(`SELECT ${PIN_ROW_TEXT_FORMAT}`);
+export async function pinRowTextFormat(tx: Queryable, keyed = false): Promise<void> {
+  await tx.query(`SELECT ${PIN_ROW_TEXT_FORMAT}${keyed ? `, ${KEYED_PLANS}` : ''}`);
 }
 
 /**

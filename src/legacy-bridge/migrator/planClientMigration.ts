@@ -3,9 +3,9 @@ import type { CatalogView } from '../../types.js';
 import { ViewConflictCode, ViewWarningCode } from '../diagnostics.js';
 import { applyEdit } from '../legacy/legacyListEdits.js';
 import { computeUnifiedView, type UnifiedClientView } from '../view/computeUnifiedView.js';
-import { readLegacyList } from '../view/readLegacyList.js';
 import type { ClientConfigState, ModuleConfigRow } from '../view/rows.js';
 import { MigrationErrorCode, MigrationSkipCode } from './errors.js';
+import { listKey, memoReading, memoView } from './viewMemo.js';
 
 /** What a migration does to a client's rows: docs/migration.md "Strategies". */
 export type MigrationStrategy = 'merge' | 'replace' | 'preserve';
@@ -87,7 +87,9 @@ export function fingerprintState(state: ClientConfigState): string {
  * recomputing the view over the planned rows (E_MIGRATION_EFFECTIVE_CHANGED otherwise).
  */
 export function planClientMigration(state: ClientConfigState, catalog: CatalogView, strategy: MigrationStrategy, now = new Date()): ClientMigrationPlan {
-  const view = computeUnifiedView(state, catalog);
+  // Views and readings are shared by the clients of one configuration (viewMemo): read only.
+  const list = listKey(state);
+  const view = memoView(state, catalog, list);
   const effectiveBefore = sorted(view.effective);
   const plan: ClientMigrationPlan = {
     clientId: state.clientId,
@@ -117,7 +119,7 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
   }
 
   const legacy = state.legacy;
-  const reading = readLegacyList(legacy?.modules_enabled, catalog, legacy !== null);
+  const reading = memoReading(state, catalog, list);
   // A true JSON array that hotmod may edit entry by entry (a double-encoded string is not).
   const editableList = legacy !== null && Array.isArray(legacy.modules_enabled) ? (legacy.modules_enabled as unknown[]) : undefined;
   const rows = new Map<string, ModuleConfigRow>(state.registry.map((r) => [r.module_id, r]));
@@ -210,7 +212,7 @@ export function planClientMigration(state: ClientConfigState, catalog: CatalogVi
 
   // Check the plan the only way that counts: recompute the view over the planned rows.
   const after = applyPlanToState(state, plan, now);
-  const afterView = computeUnifiedView(after, catalog);
+  const afterView = memoView(after, catalog, after.legacy === state.legacy ? list : listKey(after));
   plan.effectiveAfter = sorted(afterView.effective);
   if (plan.effectiveAfter.join(',') !== effectiveBefore.join(',')) {
     return fail(MigrationErrorCode.EFFECTIVE_CHANGED, `client ${state.clientId}: the planned writes would change the effective modules from [${effectiveBefore.join(', ')}] to [${plan.effectiveAfter.join(', ')}]; nothing was written; report this with the client's rows`);
@@ -239,7 +241,7 @@ export function applyPlanToState(state: ClientConfigState, plan: ClientMigration
 
 /** The effective set of a client from its rows. */
 export function effectiveOf(state: ClientConfigState, catalog: CatalogView): string[] {
-  return sorted(computeUnifiedView(state, catalog).effective);
+  return sorted(memoView(state, catalog).effective);
 }
 
 export type { UnifiedClientView };

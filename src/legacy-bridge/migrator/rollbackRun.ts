@@ -40,7 +40,7 @@ export async function rollbackRun(ctx: RunContext, run: Pick<RunRow, 'run_id' | 
       const ids = claimed.map((c) => c.client_id);
       await lockClients(tx, ids);
       await lockClientRows(tx, ids, ctx.legacyTable);
-      await pinRowTextFormat(tx);
+      await pinRowTextFormat(tx, true);
       const now = await clientFingerprints(tx, ids, ctx.legacyTable);
       const backups = new Map((await loadBackups(tx, run.run_id, ids)).map((b) => [b.client_id, b]));
       const left: ClientFailure[] = [];

@@ -70,6 +70,17 @@ export const MIGRATOR_MIGRATIONS: readonly SchemaMigration[] = [
       `ALTER TABLE hotmod_migration_run_clients ADD COLUMN IF NOT EXISTS rows_after text`,
     ],
   },
+  {
+    version: 3,
+    name: 'index of the pending clients of a run (the batch claim)',
+    up: [
+      // A batch claims the lowest pending ids. The (run_id, status, client_id) index would
+      // serve it, but statistics taken while every client was pending make the planner walk
+      // the primary key and filter, past every client done so far: quadratic over a run
+      // (66 ms per claim half-way through 100,000 clients). Only pending rows are in this one.
+      `CREATE INDEX IF NOT EXISTS hotmod_migration_run_clients_pending ON hotmod_migration_run_clients (run_id, client_id) WHERE status = 'pending'`,
+    ],
+  },
 ];
 
 export function applyMigratorSchema(store: Store): Promise<MigrationReport> {

@@ -74,7 +74,7 @@ async function verifyPage(ctx: RunContext, rows: readonly { client_id: string; e
   const { states, fingerprints } = await retryStoreFaults(() =>
     ctx.store.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      await pinRowTextFormat(tx);
+      await pinRowTextFormat(tx, true);
       const withRowsAfter = rows.filter((r) => r.rows_after !== null).map((r) => r.client_id);
       const fingerprints = await clientFingerprints(tx, withRowsAfter, ctx.legacyTable);
       const compared = rows.filter((r) => r.rows_after === null || fingerprints.get(r.client_id) === r.rows_after).map((r) => r.client_id);
