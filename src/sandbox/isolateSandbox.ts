@@ -24,8 +24,8 @@ import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
-import { loadModule } from './moduleLoader.js';
-import { runSetup, type PreparedIsolate } from './isolateSetup.js';
+import { loadModule, loadModuleAsync } from './moduleLoader.js';
+import { runSetup, runSetupAsync, type PreparedIsolate } from './isolateSetup.js';
 import { benchSwitches, webGlobalsHost, webTimeOrigin } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
@@ -70,9 +70,10 @@ export class IsolateSandbox implements Sandbox {
   readonly #settings: IsolateSandboxSettings;
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #entries: Entries;
+  /** Set by #setUp / #setUpAsync (open), before the sandbox is handed out. */
+  #entries!: Entries;
   /** The compiled bundle (a Module, or the Script of its equivalent script: codeCache.ts). */
-  readonly #module: { release(): void };
+  #module: { release(): void } | undefined;
   readonly #heapLimitBytes: number;
   readonly #defaultCallRun: { timeout: number };
   /** 'sync' execution: the results buffer shared with the bridge (see bridgeSource.ts). */
@@ -115,59 +116,103 @@ export class IsolateSandbox implements Sandbox {
   #lastWallNs = 0;
   #lastHeapUsed = 0;
 
-  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate); this evaluates before handing it out. */
-  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
+  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate), and `open` sets it up. */
+  private constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
     this.moduleId = options.moduleId;
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
     this.#isolate = prepared.isolate;
+    this.#context = prepared.context;
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
     this.#shared = sharedBuffer && new Uint16Array(sharedBuffer);
     this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
     this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
+  }
+
+  /**
+   * Runs the setup script and the bundle in the prepared isolate and hands out the sandbox.
+   * `prepared.parallel` (other creates in flight): each step is an async isolated-vm call,
+   * run on the isolate's own thread, so the host thread makes other isolates meanwhile;
+   * alone, every step is synchronous (no thread hops).
+   */
+  static async open(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate): Promise<IsolateSandbox> {
+    const sandbox = new IsolateSandbox(options, settings, memoryMb, prepared);
     try {
-      this.#context = prepared.context;
-      const services = this.#services;
-      const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
-      const setupTimeout = toTimeout(options.limits.activateTimeoutMs);
-      // One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts).
-      const setup = runSetup(prepared.setup, this.#context, setupTimeout);
-      const globals = benchSwitches.enabled;
-      const bridge = setup.applySync(
-        undefined,
-        [
-          hostCallback,
-          options.moduleId,
-          options.version,
-          options.permissions.includes('log'),
-          options.permissions.includes('timers'),
-          settings.maxPayloadLength,
-          settings.maxTimers,
-          sharedBuffer ? new ivm.ExternalCopy(sharedBuffer).copyInto({ release: true }) : null,
-          EVALUATED_EXPORT,
-          globals ? webGlobalsHost(options) : undefined,
-          options.permissions.includes('fetch'),
-          webTimeOrigin(),
-          globals,
-          benchSwitches.lazy,
-        ],
-        { result: { reference: true }, timeout: setupTimeout },
-      ) as ivm.Reference<Record<keyof Entries, unknown>>;
-      setup.release();
-      this.#entries = { call: bridge.getSync('call', { reference: true }) as EntryRef, dispatch: bridge.getSync('dispatch', { reference: true }) as EntryRef };
-      bridge.release();
-      const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
-      const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
-      this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
-      this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, options, prepared.bundle, (error) => this.#classify(error));
+      if (prepared.parallel) await sandbox.#setUpAsync(prepared);
+      else sandbox.#setUp(prepared);
     } catch (error) {
-      this.#cpu?.stop();
-      this.#disposeIsolate();
+      sandbox.#cpu?.stop();
+      sandbox.#disposeIsolate();
       throw error;
     }
+    return sandbox;
+  }
+
+  /** The setup function's arguments: the host callback, ids, permissions, the shared buffer, the web globals. */
+  #setupArguments(): unknown[] {
+    const options = this.#options;
+    const settings = this.#settings;
+    const services = this.#services;
+    const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
+    const globals = benchSwitches.enabled;
+    return [
+      hostCallback,
+      options.moduleId,
+      options.version,
+      options.permissions.includes('log'),
+      options.permissions.includes('timers'),
+      settings.maxPayloadLength,
+      settings.maxTimers,
+      this.#shared ? new ivm.ExternalCopy(this.#shared.buffer).copyInto({ release: true }) : null,
+      EVALUATED_EXPORT,
+      globals ? webGlobalsHost(options) : undefined,
+      options.permissions.includes('fetch'),
+      webTimeOrigin(),
+      globals,
+      benchSwitches.lazy,
+    ];
+  }
+
+  #startCpuMeter(): void {
+    const options = this.#options;
+    const budgetMs = options.limits.cpuBudgetMs ?? this.#settings.cpuBudgetMs;
+    const windowMs = options.limits.cpuWindowMs ?? this.#settings.cpuWindowMs;
+    this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
+  }
+
+  /** One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts); then the bundle. */
+  #setUp(prepared: PreparedIsolate): void {
+    const setupTimeout = toTimeout(this.#options.limits.activateTimeoutMs);
+    const setup = runSetup(prepared.setup, this.#context, setupTimeout);
+    const bridge = setup.applySync(undefined, this.#setupArguments(), { result: { reference: true }, timeout: setupTimeout }) as ivm.Reference<Record<keyof Entries, unknown>>;
+    setup.release();
+    this.#entries = { call: bridge.getSync('call', { reference: true }) as EntryRef, dispatch: bridge.getSync('dispatch', { reference: true }) as EntryRef };
+    bridge.release();
+    this.#startCpuMeter();
+    this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, this.#options, prepared.bundle, (error) => this.#classify(error));
+  }
+
+  /** #setUp with every isolated-vm call made on the isolate's own thread. */
+  async #setUpAsync(prepared: PreparedIsolate): Promise<void> {
+    const setupTimeout = toTimeout(this.#options.limits.activateTimeoutMs);
+    const setup = await runSetupAsync(prepared.setup, this.#context, setupTimeout);
+    let bridge: ivm.Reference<Record<keyof Entries, unknown>>;
+    try {
+      bridge = (await setup.apply(undefined, this.#setupArguments(), { result: { reference: true }, timeout: setupTimeout })) as ivm.Reference<Record<keyof Entries, unknown>>;
+    } finally {
+      setup.release();
+    }
+    try {
+      const [call, dispatch] = await Promise.all([bridge.get('call', { reference: true }), bridge.get('dispatch', { reference: true })]);
+      this.#entries = { call: call as EntryRef, dispatch: dispatch as EntryRef };
+    } finally {
+      bridge.release();
+    }
+    this.#startCpuMeter();
+    this.#module = await loadModuleAsync(this.#isolate, this.#context, this.#entries.dispatch, this.#options, prepared.bundle, (error) => this.#classify(error));
   }
 
   get state(): SandboxState {
