@@ -100,6 +100,8 @@ export class IsolateSandbox implements Sandbox {
   #sentSettingsText: string | undefined;
   /** capability -> method -> its index in the bridge's method list (from activate's summary) and its label, made once. */
   #methodIndex = new Map<string, Map<string, MethodTarget>>();
+  /** The call key's multiplier (bridgeSource.ts call): the least power of two above the method count. */
+  #methodSlots = 1;
   #lastTarget: MethodTarget | undefined;
   #lastCapability = '';
   #lastMethod = '';
@@ -244,6 +246,7 @@ export class IsolateSandbox implements Sandbox {
         methodIndex.set(capability, new Map(methods.map((name) => [name, { index: index++, label: label(name) }])));
       }
       this.#methodIndex = methodIndex;
+      this.#methodSlots = methodSlotsFor(index);
       this.#lastTarget = undefined;
       if (this.#state === 'activating') this.#state = 'active';
       return { capabilities: summary.capabilities, hasDeactivate: summary.hasDeactivate };
@@ -317,7 +320,9 @@ export class IsolateSandbox implements Sandbox {
       if (settingsText === this.#sentSettingsText) settingsText = undefined;
       else this.#sentSettingsText = settingsText;
     }
-    const args = [id, target.index, inputText, context.requestId, clientId, settingsText];
+    // The call's id and the method's index in one number; unchanged client and settings not sent at all.
+    const key = id * this.#methodSlots + target.index;
+    const args = clientId === undefined && settingsText === undefined ? [key, inputText, context.requestId] : [key, inputText, context.requestId, clientId, settingsText];
     const callTimeoutMs = timeoutMs ?? this.#options.limits.callTimeoutMs;
     let budget = callTimeoutMs;
     const started = startedAt ?? performance.now();
@@ -474,12 +479,12 @@ export class IsolateSandbox implements Sandbox {
     // The host timer also catches an entry that never returns (a single huge allocation).
     const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs, chain);
     // Not awaited: an entry may never return (the isolate died under it); the host timer settles the operation then.
-    void this.#enterAsync(entry, args, runMs, label);
+    void this.#enterAsync(entry, args, runMs, label, id);
     return settled;
   }
 
   /** Async execution: enter, then deliver (or recover). Never throws; failures reach the pending operations. */
-  async #enterAsync(entry: EntryName, args: EntryArgs, timeoutMs: number, label: OperationLabel): Promise<void> {
+  async #enterAsync(entry: EntryName, args: EntryArgs, timeoutMs: number, label: OperationLabel, id = 0): Promise<void> {
     if (this.#state === 'disposed') return;
     let box: Outbox | undefined;
     try {
@@ -489,8 +494,7 @@ export class IsolateSandbox implements Sandbox {
       const failure = this.#classify(error);
       if (failure.kind === 'timeout') {
         // The entry was stopped: fail the operation it ran for, if it was one.
-        if (entry === 'call' || entry === 'activate' || entry === 'deactivate') {
-          const id = args[0] as number;
+        if (id !== 0) {
           const op = this.#pending.get(id);
           // Absent: its host timer fired first and already failed (and counted) it.
           if (op) this.#expire(id, op, true);
@@ -749,6 +753,13 @@ export class IsolateSandbox implements Sandbox {
       version: this.version,
     });
   }
+}
+
+/** The least power of two above `count`: the bridge computes the same from its method list. */
+function methodSlotsFor(count: number): number {
+  let slots = 1;
+  while (slots <= count) slots *= 2;
+  return slots;
 }
 
 function safely(fn: () => void): void {
