@@ -24,8 +24,8 @@ import { invalidDuration, isDuration, toTimeout } from './durations.js';
 import { SandboxErrorCode } from './errors.js';
 import { HostServices, type ServiceOwner } from './hostServices.js';
 import { bridgeRefused, describeOperation, moduleThrew, type OperationLabel } from './moduleErrors.js';
-import { loadModule, loadModuleAsync } from './moduleLoader.js';
-import { runSetup, runSetupAsync, type PreparedIsolate } from './isolateSetup.js';
+import { loadModule } from './moduleLoader.js';
+import { runSetup, type PreparedIsolate } from './isolateSetup.js';
 import { benchSwitches, webGlobalsHost, webTimeOrigin } from './webGlobals/index.js';
 import { PendingOperations, timeoutError, type PendingOperation } from './pendingOperations.js';
 import { readShared, SHARED_UNITS } from './sharedCodec.js';
@@ -134,17 +134,11 @@ export class IsolateSandbox implements Sandbox {
     this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
   }
 
-  /**
-   * Runs the setup script and the bundle in the prepared isolate and hands out the sandbox.
-   * `prepared.parallel` (other creates in flight): each step is an async isolated-vm call,
-   * run on the isolate's own thread, so the host thread makes other isolates meanwhile;
-   * alone, every step is synchronous (no thread hops).
-   */
+  /** Runs the setup script and the bundle in the prepared isolate and hands out the sandbox. */
   static async open(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate): Promise<IsolateSandbox> {
     const sandbox = new IsolateSandbox(options, settings, memoryMb, prepared);
     try {
-      if (prepared.parallel) await sandbox.#setUpAsync(prepared);
-      else sandbox.#setUp(prepared);
+      sandbox.#setUp(prepared);
     } catch (error) {
       sandbox.#cpu?.stop();
       sandbox.#disposeIsolate();
@@ -195,26 +189,6 @@ export class IsolateSandbox implements Sandbox {
     bridge.release();
     this.#startCpuMeter();
     this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, this.#options, prepared.bundle, (error) => this.#classify(error));
-  }
-
-  /** #setUp with every isolated-vm call made on the isolate's own thread. */
-  async #setUpAsync(prepared: PreparedIsolate): Promise<void> {
-    const setupTimeout = toTimeout(this.#options.limits.activateTimeoutMs);
-    const setup = await runSetupAsync(prepared.setup, this.#context, setupTimeout);
-    let bridge: ivm.Reference<Record<keyof Entries, unknown>>;
-    try {
-      bridge = (await setup.apply(undefined, this.#setupArguments(), { result: { reference: true }, timeout: setupTimeout })) as ivm.Reference<Record<keyof Entries, unknown>>;
-    } finally {
-      setup.release();
-    }
-    try {
-      const [call, dispatch] = await Promise.all([bridge.get('call', { reference: true }), bridge.get('dispatch', { reference: true })]);
-      this.#entries = { call: call as EntryRef, dispatch: dispatch as EntryRef };
-    } finally {
-      bridge.release();
-    }
-    this.#startCpuMeter();
-    this.#module = await loadModuleAsync(this.#isolate, this.#context, this.#entries.dispatch, this.#options, prepared.bundle, (error) => this.#classify(error));
   }
 
   get state(): SandboxState {

@@ -124,8 +124,6 @@ export interface PreparedIsolate {
   setup: ivm.Script;
   /** The bundle as its equivalent script (codeCache.ts), or undefined: it loads as a module. */
   bundle: ivm.Script | undefined;
-  /** Made while other creates were in flight: the setup runs on the isolate's own thread too (IsolateSandbox.open). */
-  parallel: boolean;
 }
 
 /**
@@ -141,14 +139,14 @@ export async function prepareIsolate(options: SandboxOptions, memoryMb: number, 
     if (!parallel || !setupSwitches.parallel) {
       const context = isolate.createContextSync();
       const setup = keepSetupCode(isolate.compileScriptSync(setupSource(), setupCompileOptions()) as CompiledScript, store);
-      return { isolate, context, setup, bundle: plan.script && compileBundleSync(isolate, options, plan.script), parallel: false };
+      return { isolate, context, setup, bundle: plan.script && compileBundleSync(isolate, options, plan.script) };
     }
     const [context, setup, bundle] = await Promise.all([
       isolate.createContext(),
       isolate.compileScript(setupSource(), setupCompileOptions()).then((script) => keepSetupCode(script as CompiledScript, store)),
       plan.script && compileBundle(isolate, options, plan.script),
     ]);
-    return { isolate, context, setup, bundle, parallel: true };
+    return { isolate, context, setup, bundle };
   } catch (error) {
     isolate.dispose();
     throw error;
@@ -164,11 +162,3 @@ export function runSetup(setup: ivm.Script, context: ivm.Context, timeoutMs: num
   }
 }
 
-/** runSetup on the isolate's own thread. */
-export async function runSetupAsync(setup: ivm.Script, context: ivm.Context, timeoutMs: number): Promise<ivm.Reference<unknown>> {
-  try {
-    return (await setup.run(context, { reference: true, timeout: timeoutMs })) as ivm.Reference<unknown>;
-  } finally {
-    setup.release();
-  }
-}

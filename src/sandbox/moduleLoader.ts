@@ -24,51 +24,18 @@ type EntryRef = ivm.Reference<any>;
 /** `bridge`: the bridge's dispatcher (isolateSetup.ts), whose 'install' entry takes the namespace. */
 /** `script`: the bundle already compiled as its equivalent script (compileBundle), else it is compiled here as a module. */
 export function loadModule(isolate: ivm.Isolate, context: ivm.Context, bridge: EntryRef, options: SandboxOptions, script: ivm.Script | undefined, classify: (error: unknown) => EntryFailure): { release(): void } {
-  const subject = subjectOf(options);
-  registerSourceMap(options.filename, options.code);
+  const { moduleId, version, filename, code } = options;
+  const subject = `module '${moduleId}@${version}' (${filename})`;
+  registerSourceMap(filename, code);
   const compiled = script ? runScript(script, context, options, subject, classify) : compileModule(isolate, context, options, subject, classify);
-  let shapeText: string;
+  const namespace = compiled.namespace;
+  let shape: { evaluated: boolean; hasActivate: boolean };
   try {
-    shapeText = bridge.applySync(undefined, ['install', compiled.namespace.derefInto()], { timeout: 1000 }) as string;
-  } finally {
-    compiled.namespace.release();
-  }
-  return checkShape(compiled.handle, shapeText, options, subject);
-}
-
-/**
- * loadModule with the script's run and the install entry on the isolate's own thread
- * (isolated-vm's async calls), for creates made while others are in flight: the host thread
- * makes the next isolate meanwhile. A bundle that loads as a module takes the synchronous path.
- */
-export async function loadModuleAsync(isolate: ivm.Isolate, context: ivm.Context, bridge: EntryRef, options: SandboxOptions, script: ivm.Script | undefined, classify: (error: unknown) => EntryFailure): Promise<{ release(): void }> {
-  if (script === undefined) return loadModule(isolate, context, bridge, options, script, classify);
-  const subject = subjectOf(options);
-  registerSourceMap(options.filename, options.code);
-  let namespace: ivm.Reference<unknown>;
-  try {
-    namespace = (await script.run(context, { reference: true, timeout: toTimeout(options.limits.activateTimeoutMs) })) as ivm.Reference<unknown>;
-  } catch (error) {
-    script.release();
-    throw evaluationError(error, options, subject, classify);
-  }
-  let shapeText: string;
-  try {
-    shapeText = (await bridge.apply(undefined, ['install', namespace.derefInto()], { timeout: 1000 })) as string;
+    shape = JSON.parse(bridge.applySync(undefined, ['install', namespace.derefInto()], { timeout: 1000 }) as string) as typeof shape;
   } finally {
     namespace.release();
   }
-  return checkShape(script, shapeText, options, subject);
-}
-
-function subjectOf(options: SandboxOptions): string {
-  return `module '${options.moduleId}@${options.version}' (${options.filename})`;
-}
-
-/** What install reported: the top level ran to its end and `activate` is exported, else the coded error (the handle released). */
-function checkShape(handle: { release(): void }, shapeText: string, options: SandboxOptions, subject: string): { release(): void } {
-  const { moduleId, version, filename } = options;
-  const shape = JSON.parse(shapeText) as { evaluated: boolean; hasActivate: boolean };
+  const handle = compiled.handle;
   if (!shape.evaluated) {
     handle.release();
     throw new HotmodError(

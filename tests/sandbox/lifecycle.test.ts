@@ -202,7 +202,7 @@ describe('isolate sandbox: loading errors', () => {
     expect((error as Error).message).toContain(fixturePath('top-level-await-pending'));
   });
 
-  it('creates made together (set up on the isolates\' own threads) load and fail as one made alone does', async () => {
+  it('creates made together (compiled on the isolates\' own threads) load and fail as one made alone does', async () => {
     // Bundles in hotmod build's shape, so that they load as scripts: the path concurrent creates run asynchronously.
     const shaped = (body: string, exported: string) => `${body}\nexport {\n  ${exported}\n};\n`;
     const limits = { activateTimeoutMs: 300 };
