@@ -262,15 +262,15 @@ class HotmodHost implements Host {
     // A fleet member starts with the store's artifacts beside its directory (docs/fleet.md).
     const plan = await reconciler.load(fleet ? await fleet.loadArtifacts(() => reconciler, () => void agent?.tick()) : []);
     this.#router.accepting = this.#phase === 'starting';
-    // Every eager module at once, in the plan's level order: each activates as soon as what
-    // it requires is active (the engine waits for its dependencies, and compiles the module
-    // meanwhile), so a level's slow module holds up only what needs it, and isolates are
-    // created on the host thread while others compile on their own threads.
-    const eager: Promise<unknown>[] = [];
+    // Level by level: modules with no path between them activate concurrently.
     for (const level of plan.levels) {
-      for (const id of level) if (this.#table.get(id)?.pkg.manifest.activation === 'eager') eager.push(this.#engine.ensureActive(id));
+      if (this.#phase !== 'starting') break;
+      await Promise.allSettled(
+        level
+          .filter((id) => this.#table.get(id)?.pkg.manifest.activation === 'eager')
+          .map((id) => this.#engine.ensureActive(id)),
+      );
     }
-    await Promise.allSettled(eager);
     if (o.watch) {
       const factory = c.isRegistered(WATCHER_FACTORY) ? c.resolve(WATCHER_FACTORY) : await defaultWatcherFactory();
       this.#watcher = await factory({ modulesDir: o.modulesDir, logger: this.#logger, onEvent: (event) => reconciler.onWatchEvent(event) });
