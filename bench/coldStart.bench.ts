@@ -134,6 +134,7 @@ const benchmark: Benchmark = {
           ],
           notes: [
             `warm / cold per round: ${ratios.map((x) => round(x, 2)).join(', ')}`,
+            `CPU time of the eager cold start (medians): ${round(median(runs.cold, 'cpuMs'), 0)} ms in all threads, ${round(median(runs.cold, 'mainCpuMs'), 0)} ms on the host thread (warm: ${round(median(runs.warm, 'cpuMs'), 0)} / ${round(median(runs.warm, 'mainCpuMs'), 0)} ms); on 2 cores the wall time cannot go under the larger of the host thread's time and half of all`,
             `lazy first call over warm (no dependencies): ${lazyOver.map((x) => round(x, 2)).join(', ')} ms; a chain's end (10 activations): ${chainOver.map((x) => round(x, 1)).join(', ')} ms`,
             'wall-clock on a shared 2-core machine; each start is its own process (tsx load excluded: timed from createHost)',
           ],

@@ -10,6 +10,10 @@
 import vm from 'node:vm';
 import ivm from 'isolated-vm';
 import { createIsolateSandboxFactory, type Sandbox, type SandboxOptions } from '../src/sandbox/index.js';
+import { EVALUATED_EXPORT } from '../src/sandbox/bridgeSource.js';
+import { planCompile } from '../src/sandbox/codeCache.js';
+import { prepareIsolate } from '../src/sandbox/isolateSetup.js';
+import { IsolateSandbox } from '../src/sandbox/isolateSandbox.js';
 import { nsPerOp, nsPerOpSync, percentile, round, timeMs, type Benchmark, type BenchReport } from './harness.js';
 
 const MODULE = `
@@ -64,6 +68,8 @@ const benchmark: Benchmark = {
     const rawRef = context.evalSync('(input) => ({ ok: true, items: input.items.length, user: input.user })', { reference: true }) as ivm.Reference;
     const rawSync = () => rawRef.applySync(undefined, [INPUT], { arguments: { copy: true }, result: { copy: true } });
     const rawAsync = () => rawRef.apply(undefined, [INPUT], { arguments: { copy: true }, result: { copy: true } });
+    // The same with isolated-vm's per-call timeout, as every sandbox entry passes it: what that option costs.
+    const rawSyncTimeout = () => rawRef.applySync(undefined, [INPUT], { arguments: { copy: true }, result: { copy: true }, timeout: 5000 });
 
     const factory = createIsolateSandboxFactory();
     const sandbox = await factory.create(options());
@@ -84,17 +90,20 @@ const benchmark: Benchmark = {
     // The pair the target compares: short interleaved rounds, the median of each kind and of
     // the per-round ratios, so that a noisy neighbour hits both alike.
     const rawRounds: number[] = [];
+    const rawTimeoutRounds: number[] = [];
     const settleRounds: number[] = [];
     const settleRatios: number[] = [];
     for (let round = 0; round < (ctx.quick ? 5 : 12); round++) {
       const a = nsPerOpSync(rawSync, { minMs: minMs / 4 });
       const b = await nsPerOp(settle, { minMs: minMs / 4 });
+      rawTimeoutRounds.push(nsPerOpSync(rawSyncTimeout, { minMs: minMs / 4 }));
       rawRounds.push(a);
       settleRounds.push(b);
       settleRatios.push(b / a);
     }
     const med = (xs: number[]) => percentile([...xs].sort((x, y) => x - y), 50);
     figures.rawSync = med(rawRounds);
+    figures.rawSyncTimeout = med(rawTimeoutRounds);
     figures.settle = med(settleRounds);
     const settleRatio = med(settleRatios);
     const settleSpread = `${round(Math.min(...settleRatios), 2)}–${round(Math.max(...settleRatios), 2)}`;
@@ -120,6 +129,7 @@ const benchmark: Benchmark = {
         row('direct function call', 'direct', 'no copy, no isolation'),
         row('node:vm function', 'vm', 'no copy, no real isolation'),
         row('raw ivm applySync + copy', 'rawSync', 'baseline'),
+        row('raw ivm applySync + copy + timeout', 'rawSyncTimeout', "the per-call timeout option every sandbox entry passes"),
         row('raw ivm async apply + copy', 'rawAsync', 'thread hop per call'),
         row('sandbox: settles in microtasks', 'settle', 'target <= 1.25x raw applySync'),
         row('sandbox: really awaits (setTimeout 0)', 'wait', 'host setImmediate + second entry'),
@@ -228,8 +238,79 @@ const benchmark: Benchmark = {
         { target: 'createActivateVsRaw', value: round(ratio, 3), baseline: `raw isolate, same bundle, same run; interleaved, median of ${rounds} round ratios, spread ${round(sorted(ratios)[0]!, 2)}–${round(sorted(ratios).at(-1)!, 2)}` },
       ],
     };
-    return [calls, lifecycle];
+    ctx.log('measuring where create + activate goes');
+    const breakdown = await createBreakdown(ctx.quick ? 40 : 120);
+    return [calls, lifecycle, breakdown];
   },
 };
+
+/**
+ * Where create + activate goes, phase by phase (one create at a time, so every step is
+ * synchronous): the sandbox's phases are the factory's own steps called in order
+ * (planCompile, prepareIsolate, IsolateSandbox.open, activate), the raw isolate's are its
+ * isolated-vm calls. Medians of `n` creates each, alternating.
+ */
+async function createBreakdown(n: number): Promise<BenchReport> {
+  const phases: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (phases[name] ??= []).push(ms);
+  const settings = { execution: 'sync' as const, maxPayloadLength: 8 << 20, maxTimers: 1000, maxCallDepth: 16, maxCallHops: 10000, cpuBudgetMs: 5000, cpuWindowMs: 10000 };
+  for (let i = 0; i < n + 5; i++) {
+    const keep = i >= 5;
+    const o = options();
+    let t = performance.now();
+    const plan = await planCompile(o.code, EVALUATED_EXPORT, undefined);
+    let now = performance.now();
+    if (keep) add('sandbox: plan the compile (script shape, code cache)', now - t);
+    t = now;
+    const prepared = await prepareIsolate(o, 32, plan, false);
+    now = performance.now();
+    if (keep) add('sandbox: isolate + context + setup script compiled from its cache', now - t);
+    t = now;
+    const sandbox = await IsolateSandbox.open(o, settings, 32, prepared);
+    now = performance.now();
+    if (keep) add('sandbox: setup run + setup call + entries, bundle compiled, evaluated, installed', now - t);
+    t = now;
+    await sandbox.activate({ config: {}, previousState: undefined });
+    now = performance.now();
+    if (keep) add('sandbox: activate', now - t);
+    await sandbox.dispose();
+
+    t = performance.now();
+    const iso = new ivm.Isolate({ memoryLimit: 32 });
+    now = performance.now();
+    if (keep) add('raw: new Isolate', now - t);
+    t = now;
+    const ctxRaw = iso.createContextSync();
+    now = performance.now();
+    if (keep) add('raw: createContext', now - t);
+    t = now;
+    const mod = iso.compileModuleSync(MODULE, { filename: '/bench/index.js' });
+    mod.instantiateSync(ctxRaw, () => {
+      throw new Error('no imports');
+    });
+    mod.evaluateSync();
+    now = performance.now();
+    if (keep) add('raw: compile, link, evaluate the bundle', now - t);
+    t = now;
+    const read = ctxRaw.evalClosureSync('let out; $0.activate({}).then((r) => { out = JSON.stringify(Object.keys(r)); }); return () => out;', [mod.namespace.derefInto()], {
+      result: { reference: true },
+    }) as ivm.Reference<() => string>;
+    read.applySync(undefined, []);
+    now = performance.now();
+    if (keep) add('raw: activate', now - t);
+    iso.dispose();
+  }
+  const med = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const total = (prefix: string) => Object.entries(phases).filter(([k]) => k.startsWith(prefix)).reduce((sum, [, xs]) => sum + med(xs), 0);
+  return {
+    title: 'Where create + activate goes (one create at a time, synchronous steps; medians)',
+    rows: [
+      ...Object.entries(phases).map(([phase, xs]) => ({ phase, 'median ms': round(med(xs), 3) })),
+      { phase: 'sandbox: sum of its phases', 'median ms': round(total('sandbox:'), 3) },
+      { phase: 'raw: sum of its phases', 'median ms': round(total('raw:'), 3) },
+    ],
+    notes: [`${n} creates of each, alternating; the interleaved ratio above is the figure, this table says where the difference lies`],
+  };
+}
 
 export default benchmark;

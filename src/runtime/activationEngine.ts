@@ -245,10 +245,17 @@ export class ActivationEngine {
 
   async #activate(record: ModuleSnapshot): Promise<ModuleInstance> {
     const { id, generation } = record;
+    // The module's own sandbox is created and its bundle compiled while its dependencies
+    // activate (isolated-vm compiles on the isolate's own thread); its activate runs once
+    // they are active. A dependency's failure still wins: the prepared sandbox is dropped.
+    const preparing = this.prepareInstance(record.pkg, this.fatalHandler(id));
+    preparing.catch(() => {});
+    const drop = () => void preparing.then((p) => p.dispose().catch(() => {}), () => {});
     for (const depId of record.requiredModules) {
       try {
         await this.ensureActive(depId);
       } catch (error) {
+        drop();
         // The dependency's own failure reads better than our "cannot serve" wrapper around it.
         const depState = this.table.get(depId)?.state;
         const reason =
@@ -263,9 +270,10 @@ export class ActivationEngine {
         throw err;
       }
     }
+    // From here: the activation proper (a module with dependencies compiled meanwhile).
     const started = performance.now();
     try {
-      const instance = await this.startInstance(record.pkg, undefined, this.fatalHandler(id));
+      const instance = await (await preparing).activate(undefined);
       if (!this.#current(id, generation) || this.#stopping) {
         // Unloaded or stopping while we activated: this instance is stale.
         await this.#retire(instance, 'stop');

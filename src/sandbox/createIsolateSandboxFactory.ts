@@ -80,7 +80,7 @@ export function createIsolateSandboxFactory(options: IsolateSandboxFactoryOption
         const [plan] = await Promise.all([planCompile(sandboxOptions.code, EVALUATED_EXPORT, sandboxOptions.codeCache), loadSetupCache(sandboxOptions.codeCache)]);
         const memoryMb = Math.max(MIN_MEMORY_MB, Math.ceil(limits.memoryMb));
         const prepared = await prepareIsolate(sandboxOptions, memoryMb, plan, creating > 1);
-        return new IsolateSandbox(sandboxOptions, settings, memoryMb, prepared);
+        return await IsolateSandbox.open(sandboxOptions, settings, memoryMb, prepared);
       } finally {
         creating--;
       }

@@ -70,9 +70,10 @@ export class IsolateSandbox implements Sandbox {
   readonly #settings: IsolateSandboxSettings;
   readonly #isolate: ivm.Isolate;
   readonly #context: ivm.Context;
-  readonly #entries: Entries;
+  /** Set by #setUp / #setUpAsync (open), before the sandbox is handed out. */
+  #entries!: Entries;
   /** The compiled bundle (a Module, or the Script of its equivalent script: codeCache.ts). */
-  readonly #module: { release(): void };
+  #module: { release(): void } | undefined;
   readonly #heapLimitBytes: number;
   readonly #defaultCallRun: { timeout: number };
   /** 'sync' execution: the results buffer shared with the bridge (see bridgeSource.ts). */
@@ -99,6 +100,8 @@ export class IsolateSandbox implements Sandbox {
   #sentSettingsText: string | undefined;
   /** capability -> method -> its index in the bridge's method list (from activate's summary) and its label, made once. */
   #methodIndex = new Map<string, Map<string, MethodTarget>>();
+  /** The call key's multiplier (bridgeSource.ts call): the least power of two above the method count. */
+  #methodSlots = 1;
   #lastTarget: MethodTarget | undefined;
   #lastCapability = '';
   #lastMethod = '';
@@ -115,59 +118,77 @@ export class IsolateSandbox implements Sandbox {
   #lastWallNs = 0;
   #lastHeapUsed = 0;
 
-  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate); this evaluates before handing it out. */
-  constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
+  /** Use `createIsolateSandboxFactory().create()`: it makes the isolate (isolateSetup.ts prepareIsolate), and `open` sets it up. */
+  private constructor(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate) {
     this.moduleId = options.moduleId;
     this.version = options.version;
     this.#options = options;
     this.#settings = settings;
     this.#isolate = prepared.isolate;
+    this.#context = prepared.context;
     this.#heapLimitBytes = memoryMb * 1024 * 1024;
     this.#defaultCallRun = { timeout: toTimeout(options.limits.callTimeoutMs) };
     const sharedBuffer = settings.execution === 'sync' ? new SharedArrayBuffer(SHARED_UNITS * 2) : undefined;
     this.#shared = sharedBuffer && new Uint16Array(sharedBuffer);
     this.#sharedText = sharedBuffer && Buffer.from(sharedBuffer);
     this.#services = new HostServices(this.#serviceOwner(), options, settings.maxPayloadLength);
+  }
+
+  /** Runs the setup script and the bundle in the prepared isolate and hands out the sandbox. */
+  static async open(options: SandboxOptions, settings: IsolateSandboxSettings, memoryMb: number, prepared: PreparedIsolate): Promise<IsolateSandbox> {
+    const sandbox = new IsolateSandbox(options, settings, memoryMb, prepared);
     try {
-      this.#context = prepared.context;
-      const services = this.#services;
-      const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
-      const setupTimeout = toTimeout(options.limits.activateTimeoutMs);
-      // One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts).
-      const setup = runSetup(prepared.setup, this.#context, setupTimeout);
-      const globals = benchSwitches.enabled;
-      const bridge = setup.applySync(
-        undefined,
-        [
-          hostCallback,
-          options.moduleId,
-          options.version,
-          options.permissions.includes('log'),
-          options.permissions.includes('timers'),
-          settings.maxPayloadLength,
-          settings.maxTimers,
-          sharedBuffer ? new ivm.ExternalCopy(sharedBuffer).copyInto({ release: true }) : null,
-          EVALUATED_EXPORT,
-          globals ? webGlobalsHost(options) : undefined,
-          options.permissions.includes('fetch'),
-          webTimeOrigin(),
-          globals,
-          benchSwitches.lazy,
-        ],
-        { result: { reference: true }, timeout: setupTimeout },
-      ) as ivm.Reference<Record<keyof Entries, unknown>>;
-      setup.release();
-      this.#entries = { call: bridge.getSync('call', { reference: true }) as EntryRef, dispatch: bridge.getSync('dispatch', { reference: true }) as EntryRef };
-      bridge.release();
-      const budgetMs = options.limits.cpuBudgetMs ?? settings.cpuBudgetMs;
-      const windowMs = options.limits.cpuWindowMs ?? settings.cpuWindowMs;
-      this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
-      this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, options, prepared.bundle, (error) => this.#classify(error));
+      sandbox.#setUp(prepared);
     } catch (error) {
-      this.#cpu?.stop();
-      this.#disposeIsolate();
+      sandbox.#cpu?.stop();
+      sandbox.#disposeIsolate();
       throw error;
     }
+    return sandbox;
+  }
+
+  /** The setup function's arguments: the host callback, ids, permissions, the shared buffer, the web globals. */
+  #setupArguments(): unknown[] {
+    const options = this.#options;
+    const settings = this.#settings;
+    const services = this.#services;
+    const hostCallback = new ivm.Callback((op: string, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => services.fromIsolate(op, a, b, c, d, e));
+    const globals = benchSwitches.enabled;
+    return [
+      hostCallback,
+      options.moduleId,
+      options.version,
+      options.permissions.includes('log'),
+      options.permissions.includes('timers'),
+      settings.maxPayloadLength,
+      settings.maxTimers,
+      this.#shared ? new ivm.ExternalCopy(this.#shared.buffer).copyInto({ release: true }) : null,
+      EVALUATED_EXPORT,
+      globals ? webGlobalsHost(options) : undefined,
+      options.permissions.includes('fetch'),
+      webTimeOrigin(),
+      globals,
+      benchSwitches.lazy,
+    ];
+  }
+
+  #startCpuMeter(): void {
+    const options = this.#options;
+    const budgetMs = options.limits.cpuBudgetMs ?? this.#settings.cpuBudgetMs;
+    const windowMs = options.limits.cpuWindowMs ?? this.#settings.cpuWindowMs;
+    this.#cpu = new CpuMeter(this.#isolate, budgetMs, windowMs, (usedMs) => this.#die(cpuBudgetError(this.moduleId, this.version, usedMs, budgetMs, windowMs)));
+  }
+
+  /** One cached script and one call: the bridge, and the web globals bound (isolateSetup.ts); then the bundle. */
+  #setUp(prepared: PreparedIsolate): void {
+    const setupTimeout = toTimeout(this.#options.limits.activateTimeoutMs);
+    const setup = runSetup(prepared.setup, this.#context, setupTimeout);
+    const bridge = setup.applySync(undefined, this.#setupArguments(), { result: { reference: true }, timeout: setupTimeout }) as ivm.Reference<Record<keyof Entries, unknown>>;
+    setup.release();
+    this.#entries = { call: bridge.getSync('call', { reference: true }) as EntryRef, dispatch: bridge.getSync('dispatch', { reference: true }) as EntryRef };
+    bridge.release();
+    this.#startCpuMeter();
+    this.#module = loadModule(this.#isolate, this.#context, this.#entries.dispatch, this.#options, prepared.bundle, (error) => this.#classify(error));
   }
 
   get state(): SandboxState {
@@ -199,6 +220,7 @@ export class IsolateSandbox implements Sandbox {
         methodIndex.set(capability, new Map(methods.map((name) => [name, { index: index++, label: label(name) }])));
       }
       this.#methodIndex = methodIndex;
+      this.#methodSlots = methodSlotsFor(index);
       this.#lastTarget = undefined;
       if (this.#state === 'activating') this.#state = 'active';
       return { capabilities: summary.capabilities, hasDeactivate: summary.hasDeactivate };
@@ -272,7 +294,9 @@ export class IsolateSandbox implements Sandbox {
       if (settingsText === this.#sentSettingsText) settingsText = undefined;
       else this.#sentSettingsText = settingsText;
     }
-    const args = [id, target.index, inputText, context.requestId, clientId, settingsText];
+    // The call's id and the method's index in one number; unchanged client and settings not sent at all.
+    const key = id * this.#methodSlots + target.index;
+    const args = clientId === undefined && settingsText === undefined ? [key, inputText, context.requestId] : [key, inputText, context.requestId, clientId, settingsText];
     const callTimeoutMs = timeoutMs ?? this.#options.limits.callTimeoutMs;
     let budget = callTimeoutMs;
     const started = startedAt ?? performance.now();
@@ -429,12 +453,12 @@ export class IsolateSandbox implements Sandbox {
     // The host timer also catches an entry that never returns (a single huge allocation).
     const settled = this.#pending.park(id, label, context, timeoutMs, timeoutMs, chain);
     // Not awaited: an entry may never return (the isolate died under it); the host timer settles the operation then.
-    void this.#enterAsync(entry, args, runMs, label);
+    void this.#enterAsync(entry, args, runMs, label, id);
     return settled;
   }
 
   /** Async execution: enter, then deliver (or recover). Never throws; failures reach the pending operations. */
-  async #enterAsync(entry: EntryName, args: EntryArgs, timeoutMs: number, label: OperationLabel): Promise<void> {
+  async #enterAsync(entry: EntryName, args: EntryArgs, timeoutMs: number, label: OperationLabel, id = 0): Promise<void> {
     if (this.#state === 'disposed') return;
     let box: Outbox | undefined;
     try {
@@ -444,8 +468,7 @@ export class IsolateSandbox implements Sandbox {
       const failure = this.#classify(error);
       if (failure.kind === 'timeout') {
         // The entry was stopped: fail the operation it ran for, if it was one.
-        if (entry === 'call' || entry === 'activate' || entry === 'deactivate') {
-          const id = args[0] as number;
+        if (id !== 0) {
           const op = this.#pending.get(id);
           // Absent: its host timer fired first and already failed (and counted) it.
           if (op) this.#expire(id, op, true);
@@ -704,6 +727,13 @@ export class IsolateSandbox implements Sandbox {
       version: this.version,
     });
   }
+}
+
+/** The least power of two above `count`: the bridge computes the same from its method list. */
+function methodSlotsFor(count: number): number {
+  let slots = 1;
+  while (slots <= count) slots *= 2;
+  return slots;
 }
 
 function safely(fn: () => void): void {

@@ -1,6 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { createIsolateSandboxFactory, type CallContext } from '../../src/sandbox/index.js';
+import { createIsolateSandboxFactory, type CallContext, type Sandbox } from '../../src/sandbox/index.js';
 import { context, fixturePath, sandboxOptions, sandboxTracker } from './support.js';
 
 describe('isolate sandbox: load, activate, call, deactivate, dispose', () => {
@@ -200,6 +200,29 @@ describe('isolate sandbox: loading errors', () => {
     expect(error).toMatchObject({ code: 'E_SANDBOX_EVALUATE', details: { pendingTopLevelAwait: true } });
     expect((error as Error).message).toContain('a top-level await was still waiting');
     expect((error as Error).message).toContain(fixturePath('top-level-await-pending'));
+  });
+
+  it('creates made together (compiled on the isolates\' own threads) load and fail as one made alone does', async () => {
+    // Bundles in hotmod build's shape, so that they load as scripts: the path concurrent creates run asynchronously.
+    const shaped = (body: string, exported: string) => `${body}\nexport {\n  ${exported}\n};\n`;
+    const limits = { activateTimeoutMs: 300 };
+    const cases = {
+      ok: shaped("var x = 1;\nasync function activate() { return { 'demo.add': { one(i) { return i + x; } } }; }", 'activate'),
+      throws: shaped("throw new Error('boom at the top');\nasync function activate() { return {}; }", 'activate'),
+      loops: shaped('for (;;) {}\nasync function activate() { return {}; }', 'activate'),
+      noActivate: shaped('var y = 2;', 'y'),
+    };
+    const results = await Promise.allSettled(
+      Object.entries(cases).map(([name, code]) => sandboxes.create(sandboxOptions('basic', { code, filename: `/modules/${name}.js`, limits }).options)),
+    );
+    const [ok, throws, loops, noActivate] = results;
+    expect(ok!.status).toBe('fulfilled');
+    const sandbox = (ok as PromiseFulfilledResult<Sandbox>).value;
+    await sandbox.activate({ config: {}, previousState: undefined });
+    await expect(sandbox.call('demo.add', 'one', 41, context)).resolves.toBe(42);
+    expect(throws).toMatchObject({ status: 'rejected', reason: { code: 'E_SANDBOX_EVALUATE', message: expect.stringMatching(/boom at the top/) } });
+    expect(loops).toMatchObject({ status: 'rejected', reason: { code: 'E_ACTIVATE_TIMEOUT' } });
+    expect(noActivate).toMatchObject({ status: 'rejected', reason: { code: 'E_SANDBOX_NO_ACTIVATE' } });
   });
 
   it('refuses an activate that returns an array with E_SANDBOX_ACTIVATE_INVALID', async () => {
