@@ -53,7 +53,6 @@ export class ResolveIndex {
 
   // Packages, by number (their position in the list).
   readonly #pkgs: readonly ModulePackage[];
-  readonly #pkgNo = new Map<ModulePackage, number>();
   readonly #facts: ManifestFacts[];
   readonly #pkgSlot: Int32Array;
   readonly #versionKey: Float64Array;
@@ -123,7 +122,6 @@ export class ResolveIndex {
       const m = pkg.manifest;
       const f = manifestFacts(m);
       this.#facts[p] = f;
-      if (!this.#pkgNo.has(pkg)) this.#pkgNo.set(pkg, p);
       // Scans list an id's versions together: most lookups are the previous package's.
       if (m.id !== lastId) {
         lastId = m.id;
@@ -136,12 +134,16 @@ export class ResolveIndex {
       if (engines !== lastEngines) (lastEngines = engines), (lastEngineOk = engines === undefined || satisfies(hostVersion, engines));
       this.#engineOk[p] = lastEngineOk ? 1 : 0;
       this.#versionKey[p] = versionKey(m.version);
-      for (const [name, capabilityVersion] of f.provides) {
-        let c = this.#caps.get(name);
-        if (c === undefined) this.#caps.set(name, (c = this.#caps.size));
+      // Indexed loops, no destructuring: this code runs once per resolve, mostly before the
+      // optimizing compiler has seen it, where every for-of step allocates.
+      const provides = f.provides;
+      for (let i = 0; i < provides.length; i++) {
+        const entry = provides[i]!;
+        let c = this.#caps.get(entry[0]);
+        if (c === undefined) this.#caps.set(entry[0], (c = this.#caps.size));
         provCap.push(c);
         provPkg.push(p);
-        provVersion.push(capabilityVersion);
+        provVersion.push(entry[1]);
       }
       obligations += f.dependsOn.length + f.requires.length;
     }
@@ -195,7 +197,8 @@ export class ResolveIndex {
     const byTryOrder = (a: number, b: number): number => {
       const ka = keyOfEntry[a]!;
       const kb = keyOfEntry[b]!;
-      const byCap = ka === ka && kb === kb ? kb - ka : compareVersions(provVersion[b]!, provVersion[a]!);
+      // Signs, not differences: a difference of keys is a double, boxed wherever this runs unoptimized.
+      const byCap = ka === ka && kb === kb ? (kb < ka ? -1 : kb > ka ? 1 : 0) : compareVersions(provVersion[b]!, provVersion[a]!);
       if (byCap !== 0) return byCap;
       const pa = provPkg[a]!;
       const pb = provPkg[b]!;
@@ -223,8 +226,16 @@ export class ResolveIndex {
     this.#obl = new Int32Array(obligations);
     for (let p = 0, k = 0; p < n; p++) {
       const f = this.#facts[p]!;
-      for (const [id, range] of f.dependsOn) this.#obl[k++] = this.#group(DEP, this.#slots.get(id) ?? -1, id, range);
-      for (const [name, range] of f.requires) this.#obl[k++] = this.#group(CAP, this.#caps.get(name) ?? -1, name, range);
+      const dependsOn = f.dependsOn;
+      for (let i = 0; i < dependsOn.length; i++) {
+        const entry = dependsOn[i]!; // not destructured: an array pattern runs the iterator protocol
+        this.#obl[k++] = this.#group(DEP, this.#slots.get(entry[0]) ?? -1, entry[0], entry[1]);
+      }
+      const requires = f.requires;
+      for (let i = 0; i < requires.length; i++) {
+        const entry = requires[i]!;
+        this.#obl[k++] = this.#group(CAP, this.#caps.get(entry[0]) ?? -1, entry[0], entry[1]);
+      }
       this.#oblStart[p + 1] = k;
     }
   }
@@ -233,7 +244,7 @@ export class ResolveIndex {
   #compareNo(a: number, b: number): number {
     const ka = this.#versionKey[a]!;
     const kb = this.#versionKey[b]!;
-    return ka === ka && kb === kb ? ka - kb : compareVersions(this.#pkgs[a]!.manifest.version, this.#pkgs[b]!.manifest.version);
+    return ka === ka && kb === kb ? (ka < kb ? -1 : ka > kb ? 1 : 0) : compareVersions(this.#pkgs[a]!.manifest.version, this.#pkgs[b]!.manifest.version);
   }
 
   /** Insertion sort of #ver[from … to), highest version first, stable (an id has a handful of versions, usually listed in order already). */
@@ -301,8 +312,8 @@ export class ResolveIndex {
 
   /** A package's obligations never change (packages are immutable): built once per index, on first use. */
   obligationsOf(pkg: ModulePackage): readonly Template[] {
-    const p = this.#pkgNo.get(pkg);
-    if (p === undefined) return this.#foreignObligations(pkg);
+    const p = this.#numberOf(pkg);
+    if (p < 0) return this.#foreignObligations(pkg);
     let list = this.#obligations[p];
     if (list) return list;
     const built: Template[] = [];
@@ -316,6 +327,14 @@ export class ResolveIndex {
     }
     this.#obligations[p] = list = built;
     return list;
+  }
+
+  /** A package's number: found among its id's versions (a handful), so no map over every package is built. -1 if it is not in the list. */
+  #numberOf(pkg: ModulePackage): number {
+    const s = this.#slots.get(pkg.manifest.id);
+    if (s === undefined) return -1;
+    for (let i = this.#verStart[s]!; i < this.#verStart[s + 1]!; i++) if (this.#pkgs[this.#ver[i]!] === pkg) return this.#ver[i]!;
+    return -1;
   }
 
   /** A package that is not in this list (no caller passes one today): its obligations looked up by name. */
@@ -483,18 +502,22 @@ export class ResolveIndex {
     const t = this.#gTarget[g]!;
     if (t < 0 || !this.#engineOk[p]) return false;
     if (this.#gKind[g] === DEP) return this.#pkgSlot[p] === t && this.#packageFits(p, g);
-    for (const [name, version] of this.#facts[p]!.provides)
-      if (this.#caps.get(name) === t) return fits(version, versionKey(version), this.#gRange[g]!, this.#gKeys[g]!);
+    const provides = this.#facts[p]!.provides;
+    for (let i = 0; i < provides.length; i++) {
+      const entry = provides[i]!;
+      if (this.#caps.get(entry[0]) === t) return fits(entry[1], versionKey(entry[1]), this.#gRange[g]!, this.#gKeys[g]!);
+    }
     return false;
   }
   /** The groups a package can be a candidate of: the dependsOn groups of its id and the groups of what it provides (a superset; isCandidate decides). */
   groupsNear(p: number, out: number[]): void {
     const own = this.#slotGroups[this.#pkgSlot[p]!];
-    if (own) out.push(...own);
-    for (const [name] of this.#facts[p]!.provides) {
-      const c = this.#caps.get(name);
+    if (own) for (let i = 0; i < own.length; i++) out.push(own[i]!);
+    const provides = this.#facts[p]!.provides;
+    for (let i = 0; i < provides.length; i++) {
+      const c = this.#caps.get(provides[i]![0]);
       const list = c === undefined ? undefined : this.#capGroups[c];
-      if (list) out.push(...list);
+      if (list) for (let j = 0; j < list.length; j++) out.push(list[j]!);
     }
   }
 }

@@ -250,11 +250,13 @@ function buildPlan(
 ): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[]; cycles?: readonly Cycle[] } {
   // Slots (ResolveIndex.slotOf) instead of id lookups: on big catalogs every map probe is a cache miss.
   const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
-  for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
+  // Values, not entries: an entry is an array per module (selected is keyed by the package's own id).
+  for (const pkg of selected.values()) chosen[index.slotOf(pkg.manifest.id)] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
-  for (const [id, pkg] of selected) {
+  for (const pkg of selected.values()) {
+    const id = pkg.manifest.id;
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
@@ -281,7 +283,7 @@ function buildPlan(
       node.needs.push(provider.id);
       node.inDegree++;
     }
-    node.needs.sort();
+    sortStrings(node.needs);
   }
 
   const unresolved: { id: string; error: HotmodError }[] = [];
@@ -382,7 +384,7 @@ function buildPlan(
           bindings: n.bindings,
           optionalBindings: n.optionalBindings,
           dependsOn: manifestFacts(n.pkg.manifest).dependsOnIds,
-          dependents: n.dependents.length === 0 ? NONE : Object.freeze(n.dependents.map((d) => d.id).sort()),
+          dependents: n.dependents.length === 0 ? NONE : Object.freeze(sortStrings(n.dependents.map((d) => d.id))),
         }),
       );
     }
@@ -516,6 +518,21 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+/**
+ * Sorts in place, as sort() does; short lists by insertion: Array.prototype.sort allocates
+ * its merge state (about a kilobyte) on every call, and buildPlan sorts two lists per module.
+ */
+function sortStrings(list: string[]): string[] {
+  if (list.length > 16) return list.sort();
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]! > x) (list[j + 1] = list[j]!), j--;
+    list[j + 1] = x;
+  }
+  return list;
 }
 
 function byNodeId(a: Node, b: Node): number {

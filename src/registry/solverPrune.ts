@@ -104,9 +104,19 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
     // The groups it was a live candidate of, in rank order.
     near.length = 0;
     index.groupsNear(p, near);
-    const mine = near.filter((g) => rank[g]! >= 0 && index.isCandidate(p, g)).sort((a, b) => rank[a]! - rank[b]!);
-    for (const g of mine)
+    // (An insertion sort: there are a few, and Array.prototype.sort allocates its state on every call.)
+    let mine = 0;
+    for (let i = 0; i < near.length; i++) {
+      const g = near[i]!;
+      if (rank[g]! < 0 || !index.isCandidate(p, g)) continue;
+      let j = mine++;
+      while (j > 0 && rank[near[j - 1]!]! > rank[g]!) (near[j] = near[j - 1]!), j--;
+      near[j] = g;
+    }
+    for (let i = 0; i < mine; i++) {
+      const g = near[i]!;
       if (--alive[g]! === 0) for (let w = waiterCount[g]!; w < waiterCount[g + 1]!; w++) stackP.push(waiters[w]!), stackG.push(g);
+    }
     const s = index.slotOfPackage(p);
     if (requestedSlot[s]) requestedDirty.add(index.packageAt(p).manifest.id);
   };
