@@ -351,6 +351,11 @@ export class ResolveIndex {
     return this.#slotIds.length;
   }
 
+  /** The module id of a slot. */
+  idOfSlot(slot: number): string {
+    return this.#slotIds[slot]!;
+  }
+
   /** The slot of a module id, or -1 for an id no package has. */
   slotOf(id: string): number {
     return this.#slots.get(id) ?? -1;

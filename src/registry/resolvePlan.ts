@@ -171,6 +171,9 @@ const DEAD_FIRST_IDS = 1_000;
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** The optional bindings of a module without optional requirements (null prototype, like the others). */
+const NO_BINDINGS: Record<string, string | null> = Object.freeze(Object.create(null) as Record<string, string | null>);
+
 /** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
 const FIRST_TRY = 2_000;
 
@@ -251,12 +254,17 @@ function buildPlan(
   // Slots (ResolveIndex.slotOf) instead of id lookups: on big catalogs every map probe is a cache miss.
   const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
   // Values, not entries: an entry is an array per module (selected is keyed by the package's own id).
-  for (const pkg of selected.values()) chosen[index.slotOf(pkg.manifest.id)] = pkg;
+  // Each slot looked up once; ids read from the index's own list, not through each package's manifest.
+  const slotOfEach = new Int32Array(selected.size);
+  let each = 0;
+  for (const pkg of selected.values()) chosen[(slotOfEach[each++] = index.slotOf(pkg.manifest.id))] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
+  each = 0;
   for (const pkg of selected.values()) {
-    const id = pkg.manifest.id;
+    const slot = slotOfEach[each++]!;
+    const id = index.idOfSlot(slot);
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
@@ -264,16 +272,18 @@ function buildPlan(
     for (const t of index.obligationsOf(pkg)) {
       if (t.kind === 'cap') {
         const entry = pickProvider(index.providersOf(t), chosen)!;
-        bindings[t.name] = entry.pkg.manifest.id;
+        bindings[t.name] = index.idOfSlot(entry.slot);
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
     }
-    const optionalBindings: Record<string, string | null> = Object.create(null);
-    for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
+    const optional = manifestFacts(pkg.manifest).optionalRequires;
+    // Most modules have no optional requirement: they share one empty record.
+    const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
+    for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
     const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
-    nodeBySlot[index.slotOf(id)] = node;
+    nodeBySlot[slot] = node;
   }
   for (const node of nodes.values()) {
     for (const slot of node.slots) {
@@ -354,7 +364,7 @@ function buildPlan(
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
   let reordered = cyclic.length > 0;
   for (const node of nodes.values()) {
-    if (manifestFacts(node.pkg.manifest).optionalRequires.length === 0) continue;
+    if (node.optionalBindings === NO_BINDINGS) continue;
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
       const p = nodes.get(provider);
