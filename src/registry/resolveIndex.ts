@@ -316,14 +316,15 @@ export class ResolveIndex {
     if (p < 0) return this.#foreignObligations(pkg);
     let list = this.#obligations[p];
     if (list) return list;
-    const built: Template[] = [];
-    for (let k = this.#oblStart[p]!; k < this.#oblStart[p + 1]!; k++) {
+    const from = this.#oblStart[p]!;
+    const built = new Array<Template>(this.#oblStart[p + 1]! - from);
+    for (let k = from; k < this.#oblStart[p + 1]!; k++) {
       const g = this.#obl[k]!;
       const target = this.#gTarget[g]!;
       if (this.#gKind[g] === DEP)
-        built.push({ kind: 'dep', id: this.#gName[g]!, range: this.#gRange[g]!, from: pkg, usable: target < 0 ? EMPTY : this.#usableOfSlot(target), slot: target, inRange: this.#depsOf(g) });
+        built[k - from] = { kind: 'dep', id: this.#gName[g]!, range: this.#gRange[g]!, from: pkg, usable: target < 0 ? EMPTY : this.#usableOfSlot(target), slot: target, inRange: this.#depsOf(g) };
       else
-        built.push({ kind: 'cap', name: this.#gName[g]!, range: this.#gRange[g]!, from: pkg, optional: false, providers: target < 0 ? EMPTY : this.#providersOfCap(target), inRange: this.#providersOfGroup(g) });
+        built[k - from] = { kind: 'cap', name: this.#gName[g]!, range: this.#gRange[g]!, from: pkg, optional: false, providers: target < 0 ? EMPTY : this.#providersOfCap(target), inRange: this.#providersOfGroup(g) };
     }
     this.#obligations[p] = list = built;
     return list;
@@ -438,6 +439,10 @@ export class ResolveIndex {
   }
   slotOfPackage(p: number): number {
     return this.#pkgSlot[p]!;
+  }
+  /** The position of a slot's id in sorted order. */
+  rankOfSlot(s: number): number {
+    return this.#idRank[s]!;
   }
   /** The slot of the i-th id in sorted order. */
   slotSorted(i: number): number {

@@ -220,7 +220,7 @@ function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModuleP
 
 /** The provider a consumer binds to, among the providers in its range: highest capability version, then module id (the entries' order). */
 function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[]): ProviderEntry | undefined {
-  for (const e of inRange) if (chosen[e.slot] === e.pkg) return e;
+  for (let i = 0; i < inRange.length; i++) if (chosen[inRange[i]!.slot] === inRange[i]!.pkg) return inRange[i];
   return undefined;
 }
 
@@ -260,6 +260,7 @@ function buildPlan(
   for (const pkg of selected.values()) chosen[(slotOfEach[each++] = index.slotOf(pkg.manifest.id))] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
+  const nodeList: Node[] = [];
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   each = 0;
   for (const pkg of selected.values()) {
@@ -269,7 +270,10 @@ function buildPlan(
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
     const slots: number[] = [];
-    for (const t of index.obligationsOf(pkg)) {
+    // Indexed loops here and below: buildPlan runs once per resolve, mostly unoptimized, where each for-of step allocates.
+    const ts = index.obligationsOf(pkg);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
       if (t.kind === 'cap') {
         const entry = pickProvider(index.providersOf(t), chosen)!;
         bindings[t.name] = index.idOfSlot(entry.slot);
@@ -284,10 +288,12 @@ function buildPlan(
     const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
     nodeBySlot[slot] = node;
+    nodeList.push(node);
   }
-  for (const node of nodes.values()) {
-    for (const slot of node.slots) {
-      const provider = nodeBySlot[slot]!;
+  for (let n = 0; n < nodeList.length; n++) {
+    const node = nodeList[n]!;
+    for (let i = 0; i < node.slots.length; i++) {
+      const provider = nodeBySlot[node.slots[i]!]!;
       provider.after.push(node);
       provider.dependents.push(node);
       node.needs.push(provider.id);
@@ -382,8 +388,9 @@ function buildPlan(
   const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
   const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
-  for (const level of nodeLevels)
-    for (const n of level) {
+  for (let l = 0; l < nodeLevels.length; l++)
+    for (let i = 0; i < nodeLevels[l]!.length; i++) {
+      const n = nodeLevels[l]![i]!;
       const id = n.id;
       modules.push(
         Object.freeze({
@@ -417,7 +424,10 @@ function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node
     placed += current.length;
     if (collect) levels.push(current.sort(byNodeId));
     const next: Node[] = [];
-    for (const node of current) for (const after of node.after) if (--after.waiting === 0) next.push(after);
+    for (let i = 0; i < current.length; i++) {
+      const after = current[i]!.after;
+      for (let j = 0; j < after.length; j++) if (--after[j]!.waiting === 0) next.push(after[j]!);
+    }
     current = next;
   }
   return { levels, placed };

@@ -96,7 +96,10 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
     const s = index.slotOf(id);
     if (s >= 0) requestedSlot[s] = 1;
   }
-  const requestedDirty = new Set<string>(requested);
+  // Requested slots whose live versions changed, for the request rule below (flags and a list: no set of id strings).
+  const dirty = new Uint8Array(slots);
+  const dirtyList: number[] = [];
+  for (let s = 0; s < slots; s++) if (requestedSlot[s]) (dirty[s] = 1), dirtyList.push(s);
   const near: number[] = [];
   const kill = (p: number, kind: Reason['kind'], clause: string, because?: Reason) => {
     reasons[p] = { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] };
@@ -118,7 +121,7 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
       if (--alive[g]! === 0) for (let w = waiterCount[g]!; w < waiterCount[g + 1]!; w++) stackP.push(waiters[w]!), stackG.push(g);
     }
     const s = index.slotOfPackage(p);
-    if (requestedSlot[s]) requestedDirty.add(index.packageAt(p).manifest.id);
+    if (requestedSlot[s] && !dirty[s]) (dirty[s] = 1), dirtyList.push(s);
   };
   /** `p`'s obligation (group `g`) has nothing alive left to serve it. */
   const starve = (p: number, g: number) => {
@@ -143,7 +146,7 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
     }
     return -1;
   };
-  while (stackP.length > 0 || requestedDirty.size > 0) {
+  while (stackP.length > 0 || dirtyList.length > 0) {
     // The initial kills in catalog order, then what they starve (depth first).
     stackP.reverse();
     stackG.reverse();
@@ -153,11 +156,11 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
       if (isAlive(p)) starve(p, g);
     }
     // A requested id is in every plan: if each of its live versions depends on `dep`, the union of those ranges binds `dep`.
-    const ids = [...requestedDirty].sort();
-    requestedDirty.clear();
-    for (const id of ids) {
-      const s = index.slotOf(id);
-      if (s < 0) continue;
+    // In id order (a requested id no package has cannot be dirty: it has no versions).
+    const round = dirtyList.splice(0, dirtyList.length).sort((a, b) => index.rankOfSlot(a) - index.rankOfSlot(b));
+    for (const s of round) dirty[s] = 0;
+    for (const s of round) {
+      const id = index.idOfSlot(s);
       const from = index.usableFrom(s);
       const to = index.usableFrom(s + 1);
       let first = -1;
