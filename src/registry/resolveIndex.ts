@@ -112,40 +112,40 @@ export class ResolveIndex {
     const provCap: number[] = [];
     const provPkg: number[] = [];
     const provVersion: string[] = [];
+    const provKey: number[] = [];
     let lastId: string | undefined;
     let lastSlot = -1;
     let lastEngines: string | undefined;
     let lastEngineOk = true;
     let obligations = 0;
     for (let p = 0; p < n; p++) {
-      const pkg = packages[p]!;
-      const m = pkg.manifest;
-      const f = manifestFacts(m);
+      // Only the facts are read (flat columns of interned strings, keys computed once per manifest), not the manifest itself.
+      const f = manifestFacts(packages[p]!.manifest);
       this.#facts[p] = f;
       // Scans list an id's versions together: most lookups are the previous package's.
-      if (m.id !== lastId) {
-        lastId = m.id;
-        let slot = this.#slots.get(m.id);
-        if (slot === undefined) (this.#slots.set(m.id, (slot = this.#slotIds.length)), this.#slotIds.push(m.id));
+      if (f.id !== lastId) {
+        lastId = f.id;
+        let slot = this.#slots.get(f.id);
+        if (slot === undefined) (this.#slots.set(f.id, (slot = this.#slotIds.length)), this.#slotIds.push(f.id));
         lastSlot = slot;
       }
       this.#pkgSlot[p] = lastSlot;
-      const engines = m.engines.hotmod;
+      const engines = f.engines;
       if (engines !== lastEngines) (lastEngines = engines), (lastEngineOk = engines === undefined || satisfies(hostVersion, engines));
       this.#engineOk[p] = lastEngineOk ? 1 : 0;
-      this.#versionKey[p] = versionKey(m.version);
-      // Indexed loops, no destructuring: this code runs once per resolve, mostly before the
-      // optimizing compiler has seen it, where every for-of step allocates.
-      const provides = f.provides;
-      for (let i = 0; i < provides.length; i++) {
-        const entry = provides[i]!;
-        let c = this.#caps.get(entry[0]);
-        if (c === undefined) this.#caps.set(entry[0], (c = this.#caps.size));
+      this.#versionKey[p] = f.versionKey;
+      // Indexed loops: this code runs once per resolve, mostly before the optimizing
+      // compiler has seen it, where every for-of step allocates.
+      const names = f.provideNames;
+      for (let i = 0; i < names.length; i++) {
+        let c = this.#caps.get(names[i]!);
+        if (c === undefined) this.#caps.set(names[i]!, (c = this.#caps.size));
         provCap.push(c);
         provPkg.push(p);
-        provVersion.push(entry[1]);
+        provVersion.push(f.provideVersions[i]!);
+        provKey.push(f.provideKeys[i]!);
       }
-      obligations += f.dependsOn.length + f.requires.length;
+      obligations += f.dependNames.length + f.requireNames.length;
     }
     const slotCount = this.#slotIds.length;
     this.#versionsOf = new Array<ModulePackage[] | undefined>(slotCount);
@@ -186,8 +186,7 @@ export class ResolveIndex {
     // implementation. Keys compared, each version looked up once.
     const capCount = this.#caps.size;
     const entries = provCap.length;
-    const keyOfEntry = new Float64Array(entries);
-    for (let e = 0; e < entries; e++) keyOfEntry[e] = versionKey(provVersion[e]!);
+    const keyOfEntry = Float64Array.from(provKey);
     this.#provStart = new Int32Array(capCount + 1);
     for (let e = 0; e < entries; e++) this.#provStart[provCap[e]! + 1]!++;
     for (let c = 0; c < capCount; c++) this.#provStart[c + 1]! += this.#provStart[c]!;
@@ -226,16 +225,10 @@ export class ResolveIndex {
     this.#obl = new Int32Array(obligations);
     for (let p = 0, k = 0; p < n; p++) {
       const f = this.#facts[p]!;
-      const dependsOn = f.dependsOn;
-      for (let i = 0; i < dependsOn.length; i++) {
-        const entry = dependsOn[i]!; // not destructured: an array pattern runs the iterator protocol
-        this.#obl[k++] = this.#group(DEP, this.#slots.get(entry[0]) ?? -1, entry[0], entry[1]);
-      }
-      const requires = f.requires;
-      for (let i = 0; i < requires.length; i++) {
-        const entry = requires[i]!;
-        this.#obl[k++] = this.#group(CAP, this.#caps.get(entry[0]) ?? -1, entry[0], entry[1]);
-      }
+      const deps = f.dependNames;
+      for (let i = 0; i < deps.length; i++) this.#obl[k++] = this.#group(DEP, this.#slots.get(deps[i]!) ?? -1, deps[i]!, f.dependRanges[i]!);
+      const reqs = f.requireNames;
+      for (let i = 0; i < reqs.length; i++) this.#obl[k++] = this.#group(CAP, this.#caps.get(reqs[i]!) ?? -1, reqs[i]!, f.requireRanges[i]!);
       this.#oblStart[p + 1] = k;
     }
   }
@@ -512,20 +505,18 @@ export class ResolveIndex {
     const t = this.#gTarget[g]!;
     if (t < 0 || !this.#engineOk[p]) return false;
     if (this.#gKind[g] === DEP) return this.#pkgSlot[p] === t && this.#packageFits(p, g);
-    const provides = this.#facts[p]!.provides;
-    for (let i = 0; i < provides.length; i++) {
-      const entry = provides[i]!;
-      if (this.#caps.get(entry[0]) === t) return fits(entry[1], versionKey(entry[1]), this.#gRange[g]!, this.#gKeys[g]!);
-    }
+    const f = this.#facts[p]!;
+    for (let i = 0; i < f.provideNames.length; i++)
+      if (this.#caps.get(f.provideNames[i]!) === t) return fits(f.provideVersions[i]!, f.provideKeys[i]!, this.#gRange[g]!, this.#gKeys[g]!);
     return false;
   }
   /** The groups a package can be a candidate of: the dependsOn groups of its id and the groups of what it provides (a superset; isCandidate decides). */
   groupsNear(p: number, out: number[]): void {
     const own = this.#slotGroups[this.#pkgSlot[p]!];
     if (own) for (let i = 0; i < own.length; i++) out.push(own[i]!);
-    const provides = this.#facts[p]!.provides;
-    for (let i = 0; i < provides.length; i++) {
-      const c = this.#caps.get(provides[i]![0]);
+    const names = this.#facts[p]!.provideNames;
+    for (let i = 0; i < names.length; i++) {
+      const c = this.#caps.get(names[i]!);
       const list = c === undefined ? undefined : this.#capGroups[c];
       if (list) for (let j = 0; j < list.length; j++) out.push(list[j]!);
     }
