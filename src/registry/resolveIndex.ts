@@ -61,6 +61,11 @@ export class ResolveIndex {
   readonly #oblStart: Int32Array;
   readonly #obl: Int32Array;
   readonly #obligations: (readonly Template[] | undefined)[];
+  /** How many packages have optional requirements. */
+  #withOptional = 0;
+  /** The last id looked up and its slot: the solver asks for a package's slot and then its obligations. */
+  #lastId: string | undefined;
+  #lastSlot = -1;
 
   // Module ids (slots): the solver keeps its choices in an array, not a map.
   readonly #slots = new Map<string, number>();
@@ -146,6 +151,7 @@ export class ResolveIndex {
         provKey.push(f.provideKeys[i]!);
       }
       obligations += f.dependNames.length + f.requireNames.length;
+      if (f.optionalRequires.length > 0) this.#withOptional++;
     }
     const slotCount = this.#slotIds.length;
     this.#versionsOf = new Array<ModulePackage[] | undefined>(slotCount);
@@ -305,7 +311,26 @@ export class ResolveIndex {
 
   /** A package's obligations never change (packages are immutable): built once per index, on first use. */
   obligationsOf(pkg: ModulePackage): readonly Template[] {
-    const p = this.#numberOf(pkg);
+    return this.#obligationsOfNumber(this.#numberOf(pkg), pkg);
+  }
+
+  /** obligationsOf for a package whose slot the caller knows (no lookup by id). */
+  obligationsAt(slot: number, pkg: ModulePackage): readonly Template[] {
+    return this.#obligationsOfNumber(this.#numberIn(slot, pkg), pkg);
+  }
+
+  /** A package's manifest facts, for a caller that knows its slot (no lookup by manifest). */
+  factsAt(slot: number, pkg: ModulePackage): ManifestFacts {
+    const p = this.#numberIn(slot, pkg);
+    return p < 0 ? manifestFacts(pkg.manifest) : this.#facts[p]!;
+  }
+
+  /** Does any package of the list have optional requirements? (Most catalogs have none: the pass over the plan for them is skipped.) */
+  get hasOptionalRequirements(): boolean {
+    return this.#withOptional > 0;
+  }
+
+  #obligationsOfNumber(p: number, pkg: ModulePackage): readonly Template[] {
     if (p < 0) return this.#foreignObligations(pkg);
     let list = this.#obligations[p];
     if (list) return list;
@@ -325,8 +350,11 @@ export class ResolveIndex {
 
   /** A package's number: found among its id's versions (a handful), so no map over every package is built. -1 if it is not in the list. */
   #numberOf(pkg: ModulePackage): number {
-    const s = this.#slots.get(pkg.manifest.id);
-    if (s === undefined) return -1;
+    return this.#numberIn(this.slotOf(pkg.manifest.id), pkg);
+  }
+
+  #numberIn(s: number, pkg: ModulePackage): number {
+    if (s < 0) return -1;
     for (let i = this.#verStart[s]!; i < this.#verStart[s + 1]!; i++) if (this.#pkgs[this.#ver[i]!] === pkg) return this.#ver[i]!;
     return -1;
   }
@@ -352,7 +380,9 @@ export class ResolveIndex {
 
   /** The slot of a module id, or -1 for an id no package has. */
   slotOf(id: string): number {
-    return this.#slots.get(id) ?? -1;
+    if (id === this.#lastId) return this.#lastSlot;
+    this.#lastId = id;
+    return (this.#lastSlot = this.#slots.get(id) ?? -1);
   }
 
   providers(capability: string): readonly ProviderEntry[] {

@@ -194,7 +194,7 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
   const added = new Set<string>();
   // Only modules with optional requirements matter; most catalogs have few.
   const queue: ModulePackage[] = [];
-  for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
+  if (index.hasOptionalRequirements) for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
   queue.sort(byId);
   for (let i = 0; i < queue.length; i++) {
     const pkg = queue[i]!;
@@ -227,6 +227,7 @@ function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (Modul
 interface Node {
   readonly id: string;
   readonly pkg: ModulePackage;
+  readonly dependsOnIds: readonly string[];
   readonly bindings: Record<string, string>;
   readonly optionalBindings: Record<string, string | null>;
   /** Ids this module needs (dependsOn + required providers), sorted, unique. */
@@ -271,7 +272,7 @@ function buildPlan(
     const bindings: Record<string, string> = Object.create(null);
     const slots: number[] = [];
     // Indexed loops here and below: buildPlan runs once per resolve, mostly unoptimized, where each for-of step allocates.
-    const ts = index.obligationsOf(pkg);
+    const ts = index.obligationsAt(slot, pkg);
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
       if (t.kind === 'cap') {
@@ -280,12 +281,13 @@ function buildPlan(
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
     }
-    const optional = manifestFacts(pkg.manifest).optionalRequires;
+    const facts = index.factsAt(slot, pkg);
+    const optional = facts.optionalRequires;
     // Most modules have no optional requirement: they share one empty record.
     const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
     for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
+    const node: Node = { id, pkg, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
     nodeBySlot[slot] = node;
     nodeList.push(node);
@@ -400,7 +402,7 @@ function buildPlan(
           // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
           bindings: n.bindings,
           optionalBindings: n.optionalBindings,
-          dependsOn: manifestFacts(n.pkg.manifest).dependsOnIds,
+          dependsOn: n.dependsOnIds,
           dependents: n.dependents.length === 0 ? NONE : Object.freeze(sortStrings(n.dependents.map((d) => d.id))),
         }),
       );
