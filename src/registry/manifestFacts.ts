@@ -14,6 +14,7 @@ export interface ManifestFacts {
   // What the resolve index reads of every package on every resolve, as flat columns of
   // interned strings (see intern) and precomputed version keys (semverMemo.ts versionKey).
   readonly id: string;
+  readonly version: string;
   readonly engines: string | undefined;
   readonly versionKey: number;
   readonly provideNames: readonly string[];
@@ -67,6 +68,7 @@ export function manifestFacts(manifest: ModuleManifest): ManifestFacts {
       dependsOn,
       dependsOnIds: Object.freeze(dependsOn.map((e) => e[0]).sort()),
       id: intern(manifest.id),
+      version: manifest.version,
       engines: manifest.engines.hotmod === undefined ? undefined : intern(manifest.engines.hotmod),
       versionKey: versionKey(manifest.version),
       provideNames: provides.map((e) => e[0]),

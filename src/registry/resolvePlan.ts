@@ -227,6 +227,8 @@ function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (Modul
 interface Node {
   readonly id: string;
   readonly pkg: ModulePackage;
+  /** From the index's facts (read when the node is made, not through the manifest again). */
+  readonly version: string;
   readonly dependsOnIds: readonly string[];
   readonly bindings: Record<string, string>;
   readonly optionalBindings: Record<string, string | null>;
@@ -287,7 +289,7 @@ function buildPlan(
     const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
     for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
+    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
     nodeBySlot[slot] = node;
     nodeList.push(node);
@@ -397,7 +399,7 @@ function buildPlan(
       modules.push(
         Object.freeze({
           id,
-          version: n.pkg.manifest.version,
+          version: n.version,
           pkg: n.pkg,
           // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
           bindings: n.bindings,

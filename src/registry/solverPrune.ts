@@ -92,8 +92,8 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
   const order: number[] = [];
   const isAlive = (p: number) => reasons[p] === undefined;
   const requestedSlot = new Uint8Array(slots);
-  for (const id of requested) {
-    const s = index.slotOf(id);
+  for (let i = 0; i < requested.length; i++) {
+    const s = index.slotOf(requested[i]!);
     if (s >= 0) requestedSlot[s] = 1;
   }
   // Requested slots whose live versions changed, for the request rule below (flags and a list: no set of id strings).
@@ -158,8 +158,9 @@ function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPac
     // A requested id is in every plan: if each of its live versions depends on `dep`, the union of those ranges binds `dep`.
     // In id order (a requested id no package has cannot be dirty: it has no versions).
     const round = dirtyList.splice(0, dirtyList.length).sort((a, b) => index.rankOfSlot(a) - index.rankOfSlot(b));
-    for (const s of round) dirty[s] = 0;
-    for (const s of round) {
+    for (let r = 0; r < round.length; r++) dirty[round[r]!] = 0;
+    for (let r = 0; r < round.length; r++) {
+      const s = round[r]!;
       const id = index.idOfSlot(s);
       const from = index.usableFrom(s);
       const to = index.usableFrom(s + 1);
