@@ -171,6 +171,9 @@ const DEAD_FIRST_IDS = 1_000;
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** The optional bindings of a module without optional requirements (null prototype, like the others). */
+const NO_BINDINGS: Record<string, string | null> = Object.freeze(Object.create(null) as Record<string, string | null>);
+
 /** Backtracks of the first joint search before the dead-package pass (see resolvePlan). */
 const FIRST_TRY = 2_000;
 
@@ -191,7 +194,7 @@ function addOptionalProviders(index: ResolveIndex, selected: Map<string, ModuleP
   const added = new Set<string>();
   // Only modules with optional requirements matter; most catalogs have few.
   const queue: ModulePackage[] = [];
-  for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
+  if (index.hasOptionalRequirements) for (const pkg of selected.values()) if (manifestFacts(pkg.manifest).optionalRequires.length > 0) queue.push(pkg);
   queue.sort(byId);
   for (let i = 0; i < queue.length; i++) {
     const pkg = queue[i]!;
@@ -217,13 +220,16 @@ function findProvider(index: ResolveIndex, selected: ReadonlyMap<string, ModuleP
 
 /** The provider a consumer binds to, among the providers in its range: highest capability version, then module id (the entries' order). */
 function pickProvider(inRange: readonly ProviderEntry[], chosen: readonly (ModulePackage | undefined)[]): ProviderEntry | undefined {
-  for (const e of inRange) if (chosen[e.slot] === e.pkg) return e;
+  for (let i = 0; i < inRange.length; i++) if (chosen[inRange[i]!.slot] === inRange[i]!.pkg) return inRange[i];
   return undefined;
 }
 
 interface Node {
   readonly id: string;
   readonly pkg: ModulePackage;
+  /** From the index's facts (read when the node is made, not through the manifest again). */
+  readonly version: string;
+  readonly dependsOnIds: readonly string[];
   readonly bindings: Record<string, string>;
   readonly optionalBindings: Record<string, string | null>;
   /** Ids this module needs (dependsOn + required providers), sorted, unique. */
@@ -250,38 +256,54 @@ function buildPlan(
 ): { modules: ResolvedModule[]; levels: string[][]; unresolved: { id: string; error: HotmodError }[]; cycles?: readonly Cycle[] } {
   // Slots (ResolveIndex.slotOf) instead of id lookups: on big catalogs every map probe is a cache miss.
   const chosen: (ModulePackage | undefined)[] = new Array<ModulePackage | undefined>(index.slotCount);
-  for (const [id, pkg] of selected) chosen[index.slotOf(id)] = pkg;
+  // Values, not entries: an entry is an array per module (selected is keyed by the package's own id).
+  // Each slot looked up once; ids read from the index's own list, not through each package's manifest.
+  const slotOfEach = new Int32Array(selected.size);
+  let each = 0;
+  for (const pkg of selected.values()) chosen[(slotOfEach[each++] = index.slotOf(pkg.manifest.id))] = pkg;
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
+  const nodeList: Node[] = [];
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
-  for (const [id, pkg] of selected) {
+  each = 0;
+  for (const pkg of selected.values()) {
+    const slot = slotOfEach[each++]!;
+    const id = index.idOfSlot(slot);
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
     const slots: number[] = [];
-    for (const t of index.obligationsOf(pkg)) {
+    // Indexed loops here and below: buildPlan runs once per resolve, mostly unoptimized, where each for-of step allocates.
+    const ts = index.obligationsAt(slot, pkg);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
       if (t.kind === 'cap') {
         const entry = pickProvider(index.providersOf(t), chosen)!;
-        bindings[t.name] = entry.pkg.manifest.id;
+        bindings[t.name] = index.idOfSlot(entry.slot);
         if (!slots.includes(entry.slot)) slots.push(entry.slot);
       } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
     }
-    const optionalBindings: Record<string, string | null> = Object.create(null);
-    for (const [name, range] of manifestFacts(pkg.manifest).optionalRequires)
+    const facts = index.factsAt(slot, pkg);
+    const optional = facts.optionalRequires;
+    // Most modules have no optional requirement: they share one empty record.
+    const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
+    for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
+    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
     nodes.set(id, node);
-    nodeBySlot[index.slotOf(id)] = node;
+    nodeBySlot[slot] = node;
+    nodeList.push(node);
   }
-  for (const node of nodes.values()) {
-    for (const slot of node.slots) {
-      const provider = nodeBySlot[slot]!;
+  for (let n = 0; n < nodeList.length; n++) {
+    const node = nodeList[n]!;
+    for (let i = 0; i < node.slots.length; i++) {
+      const provider = nodeBySlot[node.slots[i]!]!;
       provider.after.push(node);
       provider.dependents.push(node);
       node.needs.push(provider.id);
       node.inDegree++;
     }
-    node.needs.sort();
+    sortStrings(node.needs);
   }
 
   const unresolved: { id: string; error: HotmodError }[] = [];
@@ -352,7 +374,7 @@ function buildPlan(
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
   let reordered = cyclic.length > 0;
   for (const node of nodes.values()) {
-    if (manifestFacts(node.pkg.manifest).optionalRequires.length === 0) continue;
+    if (node.optionalBindings === NO_BINDINGS) continue;
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
       const p = nodes.get(provider);
@@ -370,19 +392,20 @@ function buildPlan(
   const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
   const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
-  for (const level of nodeLevels)
-    for (const n of level) {
+  for (let l = 0; l < nodeLevels.length; l++)
+    for (let i = 0; i < nodeLevels[l]!.length; i++) {
+      const n = nodeLevels[l]![i]!;
       const id = n.id;
       modules.push(
         Object.freeze({
           id,
-          version: n.pkg.manifest.version,
+          version: n.version,
           pkg: n.pkg,
           // bindings stay unfrozen dictionaries: freezing 10,000 of them cost more than the search.
           bindings: n.bindings,
           optionalBindings: n.optionalBindings,
-          dependsOn: manifestFacts(n.pkg.manifest).dependsOnIds,
-          dependents: n.dependents.length === 0 ? NONE : Object.freeze(n.dependents.map((d) => d.id).sort()),
+          dependsOn: n.dependsOnIds,
+          dependents: n.dependents.length === 0 ? NONE : Object.freeze(sortStrings(n.dependents.map((d) => d.id))),
         }),
       );
     }
@@ -405,7 +428,10 @@ function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node
     placed += current.length;
     if (collect) levels.push(current.sort(byNodeId));
     const next: Node[] = [];
-    for (const node of current) for (const after of node.after) if (--after.waiting === 0) next.push(after);
+    for (let i = 0; i < current.length; i++) {
+      const after = current[i]!.after;
+      for (let j = 0; j < after.length; j++) if (--after[j]!.waiting === 0) next.push(after[j]!);
+    }
     current = next;
   }
   return { levels, placed };
@@ -516,6 +542,21 @@ function edgeReason(node: Node, need: string): string {
   if (range !== undefined) return `${m.id} ${m.version} depends on ${need} ${range}`;
   const cap = Object.keys(node.bindings).find((c) => node.bindings[c] === need)!;
   return `${m.id} ${m.version} requires ${cap} ${m.requires[cap]}, provided by ${need}`;
+}
+
+/**
+ * Sorts in place, as sort() does; short lists by insertion: Array.prototype.sort allocates
+ * its merge state (about a kilobyte) on every call, and buildPlan sorts two lists per module.
+ */
+function sortStrings(list: string[]): string[] {
+  if (list.length > 16) return list.sort();
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]! > x) (list[j + 1] = list[j]!), j--;
+    list[j + 1] = x;
+  }
+  return list;
 }
 
 function byNodeId(a: Node, b: Node): number {

@@ -11,9 +11,16 @@
  *     provider in range (usable ones only: engines.hotmod admits the host); or
  *   - a requested id's live versions all depend on its id, in ranges none of which it satisfies.
  * Propagated until nothing changes. Only sound conclusions: the preferred plan is unchanged.
+ *
+ * Counting instead of rounds over the catalog: obligations with the same target and range
+ * share a group of the index (ResolveIndex: groups) that counts its live candidates; a
+ * package dies when one of its groups reaches zero. Everything is numbers (packages,
+ * groups, the index's typed arrays): one pass over the obligations to count, then work in
+ * proportion to what dies (the groups a dead package was a candidate of, the waiters of a
+ * group that reaches zero). No objects but the dead packages' reasons.
  */
-import type { ProviderEntry, ResolveIndex } from './resolveIndex.js';
-import type { Reason, Template } from './solverTypes.js';
+import { DEP, type ResolveIndex } from './resolveIndex.js';
+import type { Reason } from './solverTypes.js';
 import type { ModulePackage } from './types.js';
 
 export interface DeadPackage {
@@ -39,108 +46,159 @@ export function deadPackages(index: ResolveIndex, requested: readonly string[]):
   return found;
 }
 
-/** The usable packages that can serve one (id or capability, range) obligation, and how many of them are alive. */
-interface Group {
-  readonly members: readonly ModulePackage[];
-  alive: number;
-  /** The packages that have this obligation (each once), and the obligation of each (parallel arrays: no object per edge). */
-  readonly waiters: ModulePackage[];
-  readonly obligations: Template[];
-}
-
 function computeDead(index: ResolveIndex, requested: readonly string[]): DeadPackage[] {
-  const dead = new Map<ModulePackage, Reason>();
-  const alive = (p: ModulePackage) => !dead.has(p);
-  // Counting instead of rounds over the catalog: obligations with the same target and range
-  // share a group that counts its live members; a package dies when one of its groups
-  // reaches zero. Each package's death is handled once: O(edges) in all.
-  // Groups by identity, no string keys: by the index's memoized candidate lists.
-  const depGroups = new Map<readonly ModulePackage[], Group>();
-  const capGroups = new Map<readonly ProviderEntry[], Group>();
-  const groupsOf = new Map<ModulePackage, Group[]>();
-  const stack: { pkg: ModulePackage; t: Template; g: Group }[] = [];
-  const newGroup = (members: readonly ModulePackage[]): Group => {
-    const g: Group = { members, alive: members.length, waiters: [], obligations: [] };
-    for (const m of members) {
-      const of = groupsOf.get(m);
-      if (of) of.push(g);
-      else groupsOf.set(m, [g]);
-    }
-    return g;
-  };
-  for (const id of index.ids)
-    for (const pkg of index.usable(id))
-      for (const t of index.obligationsOf(pkg)) {
-        let g: Group | undefined;
-        if (t.kind === 'dep') {
-          const list = index.candidatesOf(t);
-          g = depGroups.get(list);
-          if (!g) depGroups.set(list, (g = newGroup(list)));
-        } else if (t.kind === 'cap') {
-          const list = index.providersOf(t);
-          g = capGroups.get(list);
-          if (!g) capGroups.set(list, (g = newGroup(list.map((e) => e.pkg))));
-        } else continue;
-        g.waiters.push(pkg);
-        g.obligations.push(t);
-        if (g.alive === 0) stack.push({ pkg, t, g });
+  const packages = index.packageCount;
+  const slots = index.slotCount;
+  const groups = index.groupCount;
+  // A group takes part when a usable package has it as an obligation; its rank is the
+  // order in which the scan below meets it (ids sorted, versions highest first,
+  // obligations in order): a dead package's groups are visited in that order, so the
+  // kills (and the reasons they carry) come in the same order every time.
+  const rank = new Int32Array(groups).fill(-1);
+  const alive = new Int32Array(groups);
+  const waiterCount = new Int32Array(groups + 1);
+  let ranked = 0;
+  for (let i = 0; i < slots; i++) {
+    const s = index.slotSorted(i);
+    for (let u = index.usableFrom(s); u < index.usableFrom(s + 1); u++) {
+      const p = index.usableAt(u);
+      for (let k = index.obligationsFrom(p); k < index.obligationsFrom(p + 1); k++) {
+        const g = index.obligationAt(k);
+        if (rank[g] === -1) (rank[g] = ranked++), (alive[g] = index.groupSize(g));
+        waiterCount[g + 1]!++;
       }
-  const requestedSet = new Set(requested);
-  const requestedDirty = new Set<string>(requested);
-  const kill = (p: ModulePackage, kind: Reason['kind'], clause: string, because?: Reason) => {
-    dead.set(p, { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] });
-    for (const g of groupsOf.get(p) ?? []) if (--g.alive === 0) for (let i = 0; i < g.waiters.length; i++) stack.push({ pkg: g.waiters[i]!, t: g.obligations[i]!, g });
-    if (requestedSet.has(p.manifest.id)) requestedDirty.add(p.manifest.id);
+    }
+  }
+  // Each group's waiters (the packages that have it as an obligation), in scan order.
+  for (let g = 0; g < groups; g++) waiterCount[g + 1]! += waiterCount[g]!;
+  const waiters = new Int32Array(waiterCount[groups]!);
+  const at = waiterCount.slice(0, groups);
+  // Pairs (package, group) whose group counts no live candidate.
+  const stackP: number[] = [];
+  const stackG: number[] = [];
+  for (let i = 0; i < slots; i++) {
+    const s = index.slotSorted(i);
+    for (let u = index.usableFrom(s); u < index.usableFrom(s + 1); u++) {
+      const p = index.usableAt(u);
+      for (let k = index.obligationsFrom(p); k < index.obligationsFrom(p + 1); k++) {
+        const g = index.obligationAt(k);
+        waiters[at[g]!++] = p;
+        if (alive[g] === 0) stackP.push(p), stackG.push(g);
+      }
+    }
+  }
+
+  const reasons: (Reason | undefined)[] = new Array<Reason | undefined>(packages);
+  const order: number[] = [];
+  const isAlive = (p: number) => reasons[p] === undefined;
+  const requestedSlot = new Uint8Array(slots);
+  for (let i = 0; i < requested.length; i++) {
+    const s = index.slotOf(requested[i]!);
+    if (s >= 0) requestedSlot[s] = 1;
+  }
+  // Requested slots whose live versions changed, for the request rule below (flags and a list: no set of id strings).
+  const dirty = new Uint8Array(slots);
+  const dirtyList: number[] = [];
+  for (let s = 0; s < slots; s++) if (requestedSlot[s]) (dirty[s] = 1), dirtyList.push(s);
+  const near: number[] = [];
+  const kill = (p: number, kind: Reason['kind'], clause: string, because?: Reason) => {
+    reasons[p] = { kind: because?.kind ?? kind, chain: because ? [clause, ...because.chain.slice(0, 4)] : [clause] };
+    order.push(p);
+    // The groups it was a live candidate of, in rank order.
+    near.length = 0;
+    index.groupsNear(p, near);
+    // (An insertion sort: there are a few, and Array.prototype.sort allocates its state on every call.)
+    let mine = 0;
+    for (let i = 0; i < near.length; i++) {
+      const g = near[i]!;
+      if (rank[g]! < 0 || !index.isCandidate(p, g)) continue;
+      let j = mine++;
+      while (j > 0 && rank[near[j - 1]!]! > rank[g]!) (near[j] = near[j - 1]!), j--;
+      near[j] = g;
+    }
+    for (let i = 0; i < mine; i++) {
+      const g = near[i]!;
+      if (--alive[g]! === 0) for (let w = waiterCount[g]!; w < waiterCount[g + 1]!; w++) stackP.push(waiters[w]!), stackG.push(g);
+    }
+    const s = index.slotOfPackage(p);
+    if (requestedSlot[s] && !dirty[s]) (dirty[s] = 1), dirtyList.push(s);
   };
-  /** `pkg`'s obligation `t` has nothing alive left to serve it (its group `g` counts none). */
-  const starve = (pkg: ModulePackage, t: Template, g: Group) => {
-    const first = g.members[0];
-    if (t.kind === 'dep') {
-      if (first === undefined) kill(pkg, index.versions(t.id).length === 0 ? 'missing' : 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, which no usable version of ${t.id} satisfies`);
-      else kill(pkg, 'conflict', `${label(pkg)} depends on ${t.id} ${t.range}, and no version of ${t.id} in that range can be part of a plan`, dead.get(first));
-    } else if (t.kind === 'cap') {
-      if (first === undefined) kill(pkg, index.providers(t.name).length === 0 ? 'missing' : 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, which no usable module provides`);
-      else kill(pkg, 'conflict', `${label(pkg)} requires ${t.name} ${t.range}, and no provider in that range can be part of a plan`, dead.get(first));
+  /** `p`'s obligation (group `g`) has nothing alive left to serve it. */
+  const starve = (p: number, g: number) => {
+    const pkg = index.packageAt(p);
+    const first = index.groupFirst(g);
+    const name = index.groupName(g);
+    const range = index.groupRange(g);
+    if (index.groupKind(g) === DEP) {
+      if (first < 0) kill(p, index.groupTarget(g) < 0 ? 'missing' : 'conflict', `${label(pkg)} depends on ${name} ${range}, which no usable version of ${name} satisfies`);
+      else kill(p, 'conflict', `${label(pkg)} depends on ${name} ${range}, and no version of ${name} in that range can be part of a plan`, reasons[first]);
+    } else {
+      if (first < 0) kill(p, index.capabilityHasProviders(index.groupTarget(g)) ? 'conflict' : 'missing', `${label(pkg)} requires ${name} ${range}, which no usable module provides`);
+      else kill(p, 'conflict', `${label(pkg)} requires ${name} ${range}, and no provider in that range can be part of a plan`, reasons[first]);
     }
   };
-  while (stack.length > 0 || requestedDirty.size > 0) {
-    // The initial kills in catalog order (ids sorted, versions highest first, obligations in order), then what they starve.
-    stack.reverse();
-    while (stack.length > 0) {
-      const { pkg, t, g } = stack.pop()!;
-      if (alive(pkg)) starve(pkg, t, g);
+  /** The group of `p`'s dependsOn on the id of group `d` (by name: the id may be in no package), or -1. */
+  const depOn = (p: number, d: number) => {
+    const name = index.groupName(d);
+    for (let k = index.obligationsFrom(p); k < index.obligationsFrom(p + 1); k++) {
+      const g = index.obligationAt(k);
+      if (index.groupKind(g) === DEP && index.groupName(g) === name) return g;
+    }
+    return -1;
+  };
+  while (stackP.length > 0 || dirtyList.length > 0) {
+    // The initial kills in catalog order, then what they starve (depth first).
+    stackP.reverse();
+    stackG.reverse();
+    while (stackP.length > 0) {
+      const p = stackP.pop()!;
+      const g = stackG.pop()!;
+      if (isAlive(p)) starve(p, g);
     }
     // A requested id is in every plan: if each of its live versions depends on `dep`, the union of those ranges binds `dep`.
-    const ids = [...requestedDirty].sort();
-    requestedDirty.clear();
-    for (const id of ids) {
-      const usable = index.usable(id);
-      let first: ModulePackage | undefined;
-      for (const v of usable) if (alive(v)) (first ??= v);
-      if (first === undefined) continue;
-      for (const d of index.obligationsOf(first)) {
-        if (d.kind !== 'dep') continue;
-        const ranges: string[] = [];
+    // In id order (a requested id no package has cannot be dirty: it has no versions).
+    const round = dirtyList.splice(0, dirtyList.length).sort((a, b) => index.rankOfSlot(a) - index.rankOfSlot(b));
+    for (let r = 0; r < round.length; r++) dirty[round[r]!] = 0;
+    for (let r = 0; r < round.length; r++) {
+      const s = round[r]!;
+      const id = index.idOfSlot(s);
+      const from = index.usableFrom(s);
+      const to = index.usableFrom(s + 1);
+      let first = -1;
+      for (let u = from; u < to && first < 0; u++) if (isAlive(index.usableAt(u))) first = index.usableAt(u);
+      if (first < 0) continue;
+      for (let k = index.obligationsFrom(first); k < index.obligationsFrom(first + 1); k++) {
+        const d = index.obligationAt(k);
+        if (index.groupKind(d) !== DEP) continue;
+        const ranges: number[] = [];
         let all = true;
-        for (const v of usable) {
-          if (!alive(v)) continue;
-          const t = index.obligationsOf(v).find((o) => o.kind === 'dep' && o.id === d.id);
-          if (!t || t.kind !== 'dep') {
+        for (let u = from; u < to; u++) {
+          const v = index.usableAt(u);
+          if (!isAlive(v)) continue;
+          const t = depOn(v, d);
+          if (t < 0) {
             all = false;
             break;
           }
-          ranges.push(t.range);
+          ranges.push(t);
         }
-        if (!all) continue;
-        for (const p of index.usable(d.id)) {
-          if (!alive(p) || ranges.some((r) => index.satisfies(p.manifest.version, r))) continue;
-          kill(p, 'conflict', `${id} is requested and every usable version of it depends on ${d.id} in ${[...new Set(ranges)].join(' or ')}, which ${label(p)} does not satisfy`);
+        const target = index.groupTarget(d);
+        if (!all || target < 0) continue;
+        for (let u = index.usableFrom(target); u < index.usableFrom(target + 1); u++) {
+          const p = index.usableAt(u);
+          if (!isAlive(p) || ranges.some((r) => index.isCandidate(p, r))) continue;
+          const words = [...new Set(ranges.map((r) => index.groupRange(r)))].join(' or ');
+          kill(p, 'conflict', `${id} is requested and every usable version of it depends on ${index.groupName(d)} in ${words}, which ${label(index.packageAt(p))} does not satisfy`);
         }
       }
     }
-    stack.reverse();
+    stackP.reverse();
+    stackG.reverse();
   }
   const out: DeadPackage[] = [];
-  for (const [pkg, reason] of dead) out.push({ members: [pkg], why: reason.chain[0]!, reason });
+  for (const p of order) {
+    const reason = reasons[p]!;
+    out.push({ members: [index.packageAt(p)], why: reason.chain[0]!, reason });
+  }
   return out;
 }
