@@ -25,6 +25,8 @@
  * but the plan's `pkg`: the previous plan with the new package objects.
  */
 import { manifestFacts } from './manifestFacts.js';
+import { resolveIndexFor } from './resolveIndex.js';
+import { applyRequirementsChange, buildTrace, type Trace } from './resolveTrace.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 /** How a plan was found, as far as an incremental resolve needs to know. */
@@ -52,12 +54,16 @@ interface Session {
   readonly facts: PlanFacts;
   /** Built on the first incremental resolve from this plan, then handed on to the next plan. */
   graph: Graph | undefined;
+  /** The search's path to this plan (resolveTrace.ts): built like the graph, handed on while the shortcut applies. */
+  trace: Trace | undefined;
+  /** The plan was resolved from scratch from `packages`, a frozen list: its index is kept (resolveIndexFor). */
+  readonly indexed: boolean;
 }
 
 const sessions = new WeakMap<ResolvePlan, Session>();
 
 /** @internal How incremental resolves went (tests check that the incremental path is taken). */
-export const incrementalStats = { derived: 0, substituted: 0, full: 0 };
+export const incrementalStats = { derived: 0, substituted: 0, full: 0, shortcut: 0 };
 
 /** Records how `plan` was found, for a later `resolvePlan(…, { previous: plan })`. */
 export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage[], options: ResolveOptions, facts: PlanFacts, graph?: Graph, positioned = true): void {
@@ -71,6 +77,9 @@ export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage
     maxBacktracks: options.maxBacktracks,
     facts,
     graph,
+    trace: undefined,
+    // Only resolvePlan's resolve from scratch passes positioned = false.
+    indexed: !positioned && Object.isFrozen(packages),
   });
 }
 
@@ -117,6 +126,13 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   const diff = diffPackages(s.packages, packages);
   // A changed package needs its components resolved again, which only a decomposable plan allows.
   if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return {};
+  const shortcut = requirementsShortcut(s, previous, diff);
+  if (shortcut !== undefined) {
+    incrementalStats.shortcut++;
+    rememberPlan(shortcut.plan, packages, options, s.facts);
+    sessions.get(shortcut.plan)!.trace = shortcut.trace;
+    return { plan: shortcut.plan };
+  }
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog
   // A version added next to one that stays would be a catalog with duplicate keys: not ours to derive.
@@ -139,6 +155,31 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
   rememberPlan(plan, packages, options, { ...s.facts, jointOk, solved: countSolved(plan, graph) }, graph);
   return { plan };
+}
+
+/**
+ * One package's requirements changed inside a component (resolveTrace.ts): the plan from the
+ * search's path to the previous one, when its rules decide. Only for a whole-catalog request
+ * whose joint search succeeded with no cycle (then every id is in the plan and nothing was
+ * pulled in for an optional requirement), and a package list the index is kept for (frozen).
+ */
+function requirementsShortcut(s: Session, previous: ResolvePlan, diff: Diff): { plan: ResolvePlan; trace: Trace } | undefined {
+  if (diff.removed.length !== 1 || diff.added.length !== 1 || diff.substituted.length !== 0) return undefined;
+  const [from] = diff.removed;
+  const [to] = diff.added;
+  if (from!.key !== to!.key || s.request !== undefined || !s.facts.jointOk || !s.facts.decomposable || previous.unresolved.length > 0) return undefined;
+  let trace = s.trace;
+  s.trace = undefined; // handed on, or dropped
+  if (trace === undefined) {
+    if (!s.indexed) return undefined; // no index is kept for these packages: building one costs a resolve
+    trace = buildTrace(resolveIndexFor(s.packages, s.hostVersion), previous);
+    if (trace === undefined) return undefined;
+  }
+  const plan = applyRequirementsChange(trace, previous, from!, to!);
+  if (plan === undefined) return undefined;
+  // The components (if built) describe the old links; the next resolve by components builds them again.
+  s.graph = undefined;
+  return { plan, trace };
 }
 
 function countSolved(plan: ResolvePlan, graph: Graph): number {
