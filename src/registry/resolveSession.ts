@@ -26,7 +26,7 @@
  */
 import { manifestFacts } from './manifestFacts.js';
 import { resolveIndexFor } from './resolveIndex.js';
-import { applyRequirementsChange, buildTrace, type Trace } from './resolveTrace.js';
+import { applyRequirementsChange, buildTrace, followSubstitution, type Trace } from './resolveTrace.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 /** How a plan was found, as far as an incremental resolve needs to know. */
@@ -154,6 +154,10 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   }
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
   rememberPlan(plan, packages, options, { ...s.facts, jointOk, solved: countSolved(plan, graph) }, graph);
+  // A code change keeps the search's path: the trace goes on with the new objects.
+  const trace = s.trace;
+  s.trace = undefined;
+  if (trace !== undefined && diff.changedIds.size === 0 && followSubstitution(trace, plan, diff.substituted)) sessions.get(plan)!.trace = trace;
   return { plan };
 }
 

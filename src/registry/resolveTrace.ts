@@ -68,6 +68,9 @@ export interface Trace {
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** @internal Which rule decided each shortcut (tests check that each one is taken). */
+export const shortcutCases = { addedOutside: 0, addedInPlan: 0, removedOutside: 0, removedInPlan: 0 };
+
 function obligationsOf(trace: Pick<Trace, 'index' | 'current'>, pkg: ModulePackage): readonly Template[] {
   return trace.current.get(pkg)?.obligations ?? trace.index.obligationsOf(pkg);
 }
@@ -379,6 +382,7 @@ export function applyRequirementsChange(trace: Trace, plan: ResolvePlan, from: M
     if (patched === undefined) return undefined;
     next = patched;
   }
+  shortcutCases[`${tighter ? 'added' : 'removed'}${inPlan ? 'InPlan' : 'Outside'}`]++;
   // The trace follows the new catalog.
   for (const [r, { ok, support }] of recheck) (trace.rejRefuted[r] = ok, addSupport(trace, r, support));
   if (to === base) trace.current.delete(base);
@@ -514,4 +518,29 @@ function patchPlan(trace: Trace, plan: ResolvePlan, id: string, to: ModulePackag
   const modules: ResolvedModule[] = [];
   for (const level of levels) for (const x of level) modules.push(modOf.get(x)!);
   return { modules, levels, unresolved: plan.unresolved };
+}
+
+/**
+ * A code change (same resolver facts, another package object): the trace follows `plan`,
+ * the previous plan with the new objects. False when it cannot (the trace is dropped then).
+ */
+export function followSubstitution(trace: Trace, plan: ResolvePlan, pairs: readonly (readonly [ModulePackage, ModulePackage])[]): boolean {
+  const starts: number[] = [];
+  let at = 0;
+  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  for (const [from, to] of pairs) {
+    const id = to.manifest.id;
+    const base = trace.index.versions(id).find((p) => p.key === to.key);
+    if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return false;
+    const obligations = obligationsOf(trace, base);
+    if (to === base) trace.current.delete(base);
+    else trace.current.set(base, { pkg: to, obligations });
+    if (trace.modOf.get(id)?.pkg !== from) continue;
+    const k = trace.levelOf.get(id)!;
+    const i = plan.levels[k]!.indexOf(id);
+    const m = plan.modules[starts[k]! + i];
+    if (m?.pkg !== to) return false;
+    trace.modOf.set(id, m);
+  }
+  return true;
 }
