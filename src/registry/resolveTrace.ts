@@ -105,6 +105,11 @@ export function buildTrace(index: ResolveIndex, plan: ResolvePlan): Trace | unde
     modOf.set(m.id, m);
   }
   if (modOf.size !== n) return undefined; // every id is requested
+  // Two folders with one id@version: a key would not name one package.
+  for (const id of index.ids) {
+    const versions = index.versions(id);
+    for (let i = 1; i < versions.length; i++) if (versions[i]!.manifest.version === versions[i - 1]!.manifest.version) return undefined;
+  }
   const pos = new Int32Array(n).fill(-1);
   const times: number[][] = new Array<number[]>(n);
   const served: boolean[][] = new Array<boolean[]>(n);
