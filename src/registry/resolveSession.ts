@@ -23,6 +23,10 @@
  * A package replaced by another object with the same resolver facts (id, version, engines,
  * provides, requires, optionalRequires, dependsOn, in order: a code change) changes nothing
  * but the plan's `pkg`: the previous plan with the new package objects.
+ *
+ * One package whose requirements gained or lost entries is tried first inside its component
+ * (resolveTrace.ts: from the search's replayed path, whatever the size of the component);
+ * when that does not decide, the components as above.
  */
 import { manifestFacts } from './manifestFacts.js';
 import { resolveIndexFor } from './resolveIndex.js';

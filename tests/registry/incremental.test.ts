@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HotmodError } from '../../src/errors.js';
 import { resolvePlan, type ModulePackage, type ResolveOptions, type ResolvePlan } from '../../src/registry/index.js';
 import { incrementalStats } from '../../src/registry/resolveSession.js';
+import { resolveIndexFor } from '../../src/registry/resolveIndex.js';
+import { deadPackages } from '../../src/registry/solverPrune.js';
 import { alternativesPackages } from './alternativesCatalog.js';
 import { randomCatalog, randomPackage, RANDOM_VERSIONS } from './randomCatalog.js';
 import { prng } from './syntheticCatalog.js';
@@ -257,5 +259,36 @@ describe('a change of one package\'s requirements inside a component', () => {
     // Many changes take the shortcut (276 of 644 with these seeds; the others: docs/resolver.md), and each rule is taken.
     expect(taken).toBeGreaterThan(changes * 0.35);
     for (const key of Object.keys(cases) as (keyof typeof cases)[]) expect(shortcutCases[key] - cases[key], key).toBeGreaterThan(4);
+  });
+});
+
+describe('the requirements shortcut on a 2,000-id catalog that is one component', () => {
+  it('drops and puts back requirements of packages in and out of the plan, 16 chained changes, each as a resolve from scratch', () => {
+    const originals = Object.freeze(alternativesPackages(2000, { seed: 9 }));
+    const first = resolvePlan(originals, { hostVersion: HOST, mode: 'partial' });
+    const chosen = new Set(first.modules.map((m) => m.pkg));
+    const withRequires = originals.filter((p) => Object.keys(p.manifest.requires).length > 0);
+    const inPlan = withRequires.filter((p) => chosen.has(p));
+    // Outside the plan, packages that could be in one (a dead one losing requirements could come back: no shortcut).
+    const index = resolveIndexFor(originals, HOST);
+    const dead = new Set(deadPackages(index, index.ids).map((d) => d.members[0]));
+    const outside = withRequires.filter((p) => !chosen.has(p) && !dead.has(p) && index.usable(p.manifest.id).includes(p));
+    let previous = first;
+    let packages: readonly ModulePackage[] = originals;
+    const before = incrementalStats.shortcut;
+    for (let step = 0; step < 16; step++) {
+      const list = step % 4 < 2 ? inPlan : outside;
+      const pick = list[(Math.floor(step / 4) * 97) % list.length]!;
+      const i = originals.indexOf(pick);
+      const next = [...packages];
+      // Odd steps put the original back; even ones drop its requirements.
+      next[i] = step % 2 === 1 ? pick : { ...pick, manifest: { ...pick.manifest, requires: {} }, dir: `${pick.dir}#${step}` };
+      packages = Object.freeze(next);
+      const derived = resolvePlan(packages, { hostVersion: HOST, mode: 'partial', previous });
+      expect(fingerprint(derived), `step ${step}`).toEqual(fingerprint(resolvePlan([...packages], { hostVersion: HOST, mode: 'partial' })));
+      previous = derived;
+    }
+    // With seed 9 every one of these changes is decided by the shortcut.
+    expect(incrementalStats.shortcut - before).toBe(16);
   });
 });
