@@ -30,7 +30,7 @@
  */
 import { manifestFacts } from './manifestFacts.js';
 import { resolveIndexFor } from './resolveIndex.js';
-import { applyRequirementsChange, buildTrace, followSubstitution, type Trace } from './resolveTrace.js';
+import { applyRequirementsChange, buildTrace, deadLosingRequirements, followSubstitution, requirementsOnly, type Trace } from './resolveTrace.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 /** How a plan was found, as far as an incremental resolve needs to know. */
@@ -175,12 +175,14 @@ function requirementsShortcut(s: Session, previous: ResolvePlan, diff: Diff): { 
   if (diff.removed.length !== 1 || diff.added.length !== 1 || diff.substituted.length !== 0) return undefined;
   const [from] = diff.removed;
   const [to] = diff.added;
-  if (from!.key !== to!.key || s.request !== undefined || !s.facts.jointOk || !s.facts.decomposable || previous.unresolved.length > 0) return undefined;
+  if (s.request !== undefined || !s.facts.jointOk || !s.facts.decomposable || previous.unresolved.length > 0 || !requirementsOnly(from!, to!)) return undefined;
   let trace = s.trace;
   s.trace = undefined; // handed on, or dropped
   if (trace === undefined) {
     if (!s.indexed) return undefined; // no index is kept for these packages: building one costs a resolve
-    trace = buildTrace(resolveIndexFor(s.packages, s.hostVersion), previous);
+    const index = resolveIndexFor(s.packages, s.hostVersion);
+    if (deadLosingRequirements(index, from!, to!)) return undefined;
+    trace = buildTrace(index, previous);
     if (trace === undefined) return undefined;
   }
   const plan = applyRequirementsChange(trace, previous, from!, to!);

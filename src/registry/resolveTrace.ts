@@ -100,7 +100,7 @@ export function buildTrace(index: ResolveIndex, plan: ResolvePlan): Trace | unde
   for (const m of plan.modules) {
     const slot = index.slotOf(m.id);
     if (slot < 0 || !index.usable(m.id).includes(m.pkg)) return undefined;
-    for (const name in m.optionalBindings) if (m.optionalBindings[name] !== null) return undefined;
+    if (manifestFacts(m.pkg.manifest).optionalRequires.length > 0) for (const name in m.optionalBindings) if (m.optionalBindings[name] !== null) return undefined;
     chosen[slot] = m.pkg;
     modOf.set(m.id, m);
   }
@@ -165,7 +165,13 @@ export function buildTrace(index: ResolveIndex, plan: ResolvePlan): Trace | unde
     } else if (t.kind === 'cap') {
       const providers = index.providersOf(t);
       let isServed = false;
-      for (const e of providers) if (pos[e.slot]! >= 0 && chosen[e.slot] === e.pkg) (isServed = true);
+      for (let i = 0; i < providers.length; i++) {
+        const e = providers[i]!;
+        if (chosen[e.slot] === e.pkg && pos[e.slot]! >= 0) {
+          isServed = true;
+          break;
+        }
+      }
       served[f.owner]!.push(isServed);
       if (isServed) continue;
       const candidates: ModulePackage[] = [];
@@ -186,11 +192,10 @@ export function buildTrace(index: ResolveIndex, plan: ResolvePlan): Trace | unde
   const dependedOnBy = new Map<string, ModulePackage[]>();
   for (const id of ids)
     for (const p of index.usable(id))
-      for (const t of index.obligationsOf(p)) {
-        if (t.kind !== 'dep') continue;
-        const list = dependedOnBy.get(t.id);
+      for (const [dep] of manifestFacts(p.manifest).dependsOn) {
+        const list = dependedOnBy.get(dep);
         if (list) list.push(p);
-        else dependedOnBy.set(t.id, [p]);
+        else dependedOnBy.set(dep, [p]);
       }
   const trace: Trace = { index, chosen, pos, times, served, rejTime, rejPkg, rejRefuted: [], rejOf: new Map(), dead, current: new Map(), dependedOnBy, modOf, levelOf };
   const oblOf = (p: ModulePackage) => index.obligationsOf(p);
@@ -318,22 +323,33 @@ function sameEntries(a: readonly (readonly [string, string])[], b: readonly (rea
  * id@version, other requirements), or undefined when the rules of the file comment do not
  * decide. Updates `trace` to the new catalog only when it returns a plan.
  */
+/** Does `to` differ from `from` (same id@version) only by requirements gained, or only by requirements lost? (Checked before a trace is built.) */
+export function requirementsOnly(from: ModulePackage, to: ModulePackage): boolean {
+  const fa = manifestFacts(from.manifest);
+  const fb = manifestFacts(to.manifest);
+  if (from.key !== to.key || from.manifest.engines.hotmod !== to.manifest.engines.hotmod) return false;
+  if (!sameEntries(fa.provides, fb.provides) || !sameEntries(fa.optionalRequires, fb.optionalRequires) || !sameEntries(fa.dependsOn, fb.dependsOn)) return false;
+  return subsequence(fa.requires, fb.requires) || subsequence(fb.requires, fa.requires);
+}
+
+/** A dead package losing requirements is never shortcut (it could come back): known before a trace is built (the dead are kept per index). */
+export function deadLosingRequirements(index: ResolveIndex, from: ModulePackage, to: ModulePackage): boolean {
+  if (subsequence(manifestFacts(from.manifest).requires, manifestFacts(to.manifest).requires)) return false;
+  return deadPackages(index, index.ids).some((d) => d.members[0]!.key === from.key);
+}
+
 export function applyRequirementsChange(trace: Trace, plan: ResolvePlan, from: ModulePackage, to: ModulePackage): ResolvePlan | undefined {
   const { index } = trace;
   const id = to.manifest.id;
   const slot = index.slotOf(id);
-  if (slot < 0) return undefined;
+  if (slot < 0 || !requirementsOnly(from, to)) return undefined;
   // The index's object for this id@version (after earlier changes `from` is the catalog's, not the index's).
   const base = index.versions(id).find((p) => p.key === to.key);
   if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return undefined;
   const fa = manifestFacts(from.manifest);
   const fb = manifestFacts(to.manifest);
-  const ma = from.manifest;
-  const mb = to.manifest;
-  if (ma.engines.hotmod !== mb.engines.hotmod || !sameEntries(fa.provides, fb.provides) || !sameEntries(fa.optionalRequires, fb.optionalRequires) || !sameEntries(fa.dependsOn, fb.dependsOn)) return undefined;
   const tighter = subsequence(fa.requires, fb.requires);
   const looser = subsequence(fb.requires, fa.requires);
-  if (!tighter && !looser) return undefined;
   const newObligations = buildObligations(index, to);
   const inPlan = trace.chosen[slot] === base;
   const deps = fa.dependsOn.length;
