@@ -30,7 +30,7 @@
  */
 import { manifestFacts } from './manifestFacts.js';
 import { resolveIndexFor } from './resolveIndex.js';
-import { applyRequirementsChange, buildTrace, deadLosingRequirements, followSubstitution, requirementsOnly, type Trace } from './resolveTrace.js';
+import { applyRequirementsChange, buildTrace, deadLosingRequirements, followSubstitution, requirementsOnly, substituteByTrace, type Trace } from './resolveTrace.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 /** How a plan was found, as far as an incremental resolve needs to know. */
@@ -136,6 +136,18 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
     rememberPlan(shortcut.plan, packages, options, s.facts);
     sessions.get(shortcut.plan)!.trace = shortcut.trace;
     return { plan: shortcut.plan };
+  }
+  // A code change after the shortcut: by the trace (building the components would cost more than the change).
+  if (diff.changedIds.size === 0 && s.graph === undefined && s.trace !== undefined) {
+    const trace = s.trace;
+    s.trace = undefined;
+    const plan = substituteByTrace(trace, previous, diff.substituted);
+    if (plan !== undefined) {
+      incrementalStats.substituted++;
+      rememberPlan(plan, packages, options, s.facts);
+      sessions.get(plan)!.trace = trace;
+      return { plan };
+    }
   }
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog

@@ -70,6 +70,8 @@ const NONE: readonly string[] = Object.freeze([]);
 
 /** @internal Which rule decided each shortcut (tests check that each one is taken). */
 export const shortcutCases = { addedOutside: 0, addedInPlan: 0, removedOutside: 0, removedInPlan: 0 };
+/** @internal Code changes substituted by the trace (after a shortcut, no components built). */
+export const traceSubstitutions = { count: 0 };
 
 function obligationsOf(trace: Pick<Trace, 'index' | 'current'>, pkg: ModulePackage): readonly Template[] {
   return trace.current.get(pkg)?.obligations ?? trace.index.obligationsOf(pkg);
@@ -564,4 +566,34 @@ export function followSubstitution(trace: Trace, plan: ResolvePlan, pairs: reado
     trace.modOf.set(id, m);
   }
   return true;
+}
+
+/**
+ * A code change when the plan has a trace but no components built (the plan came from the
+ * shortcut): the previous plan with the new objects, found by the trace's levels; the trace
+ * follows it. Undefined when it cannot (the caller drops the trace and goes on as before).
+ */
+export function substituteByTrace(trace: Trace, plan: ResolvePlan, pairs: readonly (readonly [ModulePackage, ModulePackage])[]): ResolvePlan | undefined {
+  const starts: number[] = [];
+  let at = 0;
+  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  let modules: ResolvedModule[] | undefined;
+  for (const [from, to] of pairs) {
+    const id = to.manifest.id;
+    const base = trace.index.versions(id).find((p) => p.key === to.key);
+    if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return undefined;
+    const obligations = obligationsOf(trace, base);
+    if (to === base) trace.current.delete(base);
+    else trace.current.set(base, { pkg: to, obligations });
+    const m = trace.modOf.get(id);
+    if (m?.pkg !== from) continue; // another version is in the plan
+    const k = trace.levelOf.get(id)!;
+    const i = starts[k]! + plan.levels[k]!.indexOf(id);
+    if (plan.modules[i] !== m) return undefined;
+    const next = Object.freeze({ ...m, pkg: to });
+    (modules ??= [...plan.modules])[i] = next;
+    trace.modOf.set(id, next);
+  }
+  traceSubstitutions.count++;
+  return { modules: modules ?? plan.modules, levels: plan.levels, unresolved: plan.unresolved };
 }
