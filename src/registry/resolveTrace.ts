@@ -26,6 +26,7 @@
  *     already, so the path stays the same). If every candidate turned down there is refuted,
  *     none of those subtrees holds a solution, and S (with P replaced) is still the first.
  *
+ * Requirements removed and others added (a range changed) are the two changes in turn.
  * Anything else (another kind of change, an unrefuted candidate in the way, a new cycle,
  * optional bindings whose ordering could move) is not decided here: a resolve as before.
  */
@@ -323,28 +324,56 @@ function sameEntries(a: readonly (readonly [string, string])[], b: readonly (rea
 /**
  * The plan after `from` (a package of the previous catalog) was replaced by `to` (same
  * id@version, other requirements), or undefined when the rules of the file comment do not
- * decide. Updates `trace` to the new catalog only when it returns a plan.
+ * decide. With a plan, `trace` describes the new catalog; without one it must be dropped.
  */
-/** Does `to` differ from `from` (same id@version) only by requirements gained, or only by requirements lost? (Checked before a trace is built.) */
+/** Does `to` differ from `from` (same id@version) only in its requirements? (Checked before a trace is built.) */
 export function requirementsOnly(from: ModulePackage, to: ModulePackage): boolean {
   const fa = manifestFacts(from.manifest);
   const fb = manifestFacts(to.manifest);
   if (from.key !== to.key || from.manifest.engines.hotmod !== to.manifest.engines.hotmod) return false;
-  if (!sameEntries(fa.provides, fb.provides) || !sameEntries(fa.optionalRequires, fb.optionalRequires) || !sameEntries(fa.dependsOn, fb.dependsOn)) return false;
-  return subsequence(fa.requires, fb.requires) || subsequence(fb.requires, fa.requires);
+  return sameEntries(fa.provides, fb.provides) && sameEntries(fa.optionalRequires, fb.optionalRequires) && sameEntries(fa.dependsOn, fb.dependsOn);
+}
+
+/**
+ * The requirements both have, in the order of both (undefined when the common ones are in
+ * another order): a change that removes some and adds others is these two changes in turn,
+ * through a package with only the common ones (each step a catalog of its own, decided by
+ * the rules above).
+ */
+function commonRequirements(from: ModulePackage, to: ModulePackage): Record<string, string> | undefined {
+  const fa = manifestFacts(from.manifest).requires;
+  const fb = manifestFacts(to.manifest).requires;
+  const inB = new Map(fb.map(([name, range]) => [name, range]));
+  const common = fa.filter(([name, range]) => inB.get(name) === range);
+  return subsequence(common, fb) ? Object.fromEntries(common) : undefined;
 }
 
 /** A dead package losing requirements is never shortcut (it could come back): known before a trace is built (the dead are kept per index). */
 export function deadLosingRequirements(index: ResolveIndex, from: ModulePackage, to: ModulePackage): boolean {
-  if (subsequence(manifestFacts(from.manifest).requires, manifestFacts(to.manifest).requires)) return false;
+  const fb = new Map(manifestFacts(to.manifest).requires);
+  if (manifestFacts(from.manifest).requires.every(([name, range]) => fb.get(name) === range)) return false;
   return deadPackages(index, index.ids).some((d) => d.members[0]!.key === from.key);
 }
 
 export function applyRequirementsChange(trace: Trace, plan: ResolvePlan, from: ModulePackage, to: ModulePackage): ResolvePlan | undefined {
+  if (!requirementsOnly(from, to)) return undefined;
+  const fa = manifestFacts(from.manifest).requires;
+  const fb = manifestFacts(to.manifest).requires;
+  if (subsequence(fa, fb) || subsequence(fb, fa)) return applyOne(trace, plan, from, to);
+  // Some removed and some added (a range changed): removed first, then added. A step that
+  // does not decide leaves the trace half-way: the caller drops it then.
+  const common = commonRequirements(from, to);
+  if (common === undefined) return undefined;
+  const between: ModulePackage = { ...from, manifest: { ...from.manifest, requires: common } };
+  const half = applyOne(trace, plan, from, between);
+  return half === undefined ? undefined : applyOne(trace, half, between, to);
+}
+
+function applyOne(trace: Trace, plan: ResolvePlan, from: ModulePackage, to: ModulePackage): ResolvePlan | undefined {
   const { index } = trace;
   const id = to.manifest.id;
   const slot = index.slotOf(id);
-  if (slot < 0 || !requirementsOnly(from, to)) return undefined;
+  if (slot < 0) return undefined;
   // The index's object for this id@version (after earlier changes `from` is the catalog's, not the index's).
   const base = index.versions(id).find((p) => p.key === to.key);
   if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return undefined;
