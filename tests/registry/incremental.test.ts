@@ -231,7 +231,7 @@ function requirementsChange(packages: readonly ModulePackage[], originals: reado
 }
 
 describe('a change of one package\'s requirements inside a component', () => {
-  it('equals a resolve from scratch on 160 catalogs with alternatives x 8 chained changes, and takes each rule of the shortcut', async () => {
+  it('equals a resolve from scratch on 160 catalogs with alternatives x 8 chained changes, and takes each rule of the shortcut', { timeout: 120_000 }, async () => {
     const { shortcutCases, traceSubstitutions } = await import('../../src/registry/resolveTrace.js');
     const before = { ...incrementalStats };
     const cases = { ...shortcutCases };
@@ -270,7 +270,7 @@ describe('a change of one package\'s requirements inside a component', () => {
 });
 
 describe('the requirements shortcut on a 2,000-id catalog that is one component', () => {
-  it('drops and puts back requirements of packages in and out of the plan, 16 chained changes, each as a resolve from scratch', () => {
+  it('drops and puts back requirements of packages in and out of the plan, 16 chained changes, each as a resolve from scratch', { timeout: 120_000 }, () => {
     const originals = Object.freeze(alternativesPackages(2000, { seed: 9 }));
     const first = resolvePlan(originals, { hostVersion: HOST, mode: 'partial' });
     const chosen = new Set(first.modules.map((m) => m.pkg));
