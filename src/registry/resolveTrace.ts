@@ -8,9 +8,11 @@
  * in S would have led to a solution first). The replay records, per decision, its time (how
  * many decisions came before), the candidates turned down before the one taken, and for
  * each chosen package when each of its obligations was read and whether it was already
- * served then. A turned-down candidate is *refuted* when one of its own obligations fails
- * at once against the choices made before its decision, or it is dead (solverPrune.ts):
- * such a refutation holds whatever the rest of the catalog says.
+ * served then. A turned-down candidate is *refuted* when no plan can hold it with the
+ * choices made before its decision: it is dead (solverPrune.ts), an obligation of it has no
+ * option left (each one dead, held by another choice, or refuted one level deeper), or an id
+ * whose versions depend on its id has no version left with it. A refutation holds while the
+ * packages whose obligations it read (its support) do not change.
  *
  * The search reads a package's requirements only when it chooses it, so a change of P's
  * requirements leaves the search tree as it was except below the nodes that choose P:
