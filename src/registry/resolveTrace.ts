@@ -566,11 +566,20 @@ function patchPlan(trace: Trace, plan: ResolvePlan, id: string, to: ModulePackag
     levels[k] = list.sort();
   }
   while (levels.length > 0 && levels[levels.length - 1]!.length === 0) levels.pop();
-  // Commit to the trace, then the modules in level order.
+  // Commit to the trace, then the modules in level order: a level with nothing moved or
+  // changed is copied from the previous plan (no lookups), the others are looked up.
+  const redo = new Set<number>(touched.keys());
+  for (const x of changed.keys()) redo.add(levelOf.get(x)!);
   for (const [x, m] of changed) modOf.set(x, m);
   for (const [x, l] of moved) levelOf.set(x, l);
   const modules: ResolvedModule[] = [];
-  for (const level of levels) for (const x of level) modules.push(modOf.get(x)!);
+  let at = 0;
+  for (let k = 0; k < levels.length; k++) {
+    const old = plan.levels[k];
+    if (!redo.has(k) && old !== undefined) for (let i = 0; i < old.length; i++) modules.push(plan.modules[at + i]!);
+    else for (const x of levels[k]!) modules.push(modOf.get(x)!);
+    at += old?.length ?? 0;
+  }
   return { modules, levels, unresolved: plan.unresolved };
 }
 
