@@ -67,6 +67,17 @@ export interface Trace {
   /** Module id -> its entry and level in the plan the trace describes. */
   readonly modOf: Map<string, ResolvedModule>;
   readonly levelOf: Map<string, number>;
+  /** Components of the catalog (union-find over ids and capabilities, all versions), built the first time a candidate elsewhere is in the way. */
+  components: Components | undefined;
+}
+
+/**
+ * Union-find over "i" + id and "c" + capability. A union of true components: links removed
+ * since it was built leave it coarser (still sound), links added are merged in.
+ */
+interface Components {
+  readonly node: Map<string, number>;
+  readonly parent: number[];
 }
 
 const NONE: readonly string[] = Object.freeze([]);
@@ -75,6 +86,8 @@ const NONE: readonly string[] = Object.freeze([]);
 export const shortcutCases = { addedOutside: 0, addedInPlan: 0, removedOutside: 0, removedInPlan: 0 };
 /** @internal Code changes substituted by the trace (after a shortcut, no components built). */
 export const traceSubstitutions = { count: 0 };
+/** @internal Unrefuted candidates passed over because they are in another component than the change. */
+export const otherComponentSkips = { count: 0 };
 
 function obligationsOf(trace: Pick<Trace, 'index' | 'current'>, pkg: ModulePackage): readonly Template[] {
   return trace.current.get(pkg)?.obligations ?? trace.index.obligationsOf(pkg);
@@ -202,7 +215,7 @@ export function buildTrace(index: ResolveIndex, plan: ResolvePlan): Trace | unde
         if (list) list.push(p);
         else dependedOnBy.set(dep, [p]);
       }
-  const trace: Trace = { index, chosen, pos, times, served, rejTime, rejPkg, rejRefuted: [], rejOf: new Map(), dead, current: new Map(), dependedOnBy, modOf, levelOf };
+  const trace: Trace = { index, chosen, pos, times, served, rejTime, rejPkg, rejRefuted: [], rejOf: new Map(), dead, current: new Map(), dependedOnBy, modOf, levelOf, components: undefined };
   const oblOf = (p: ModulePackage) => index.obligationsOf(p);
   for (let r = 0; r < rejPkg.length; r++) {
     const support: ModulePackage[] = [];
@@ -299,13 +312,55 @@ function recheckFor(trace: Trace, base: ModulePackage, obligations: readonly Tem
   return out;
 }
 
-/** The time of the first turned-down candidate that is not refuted (Infinity: none), with the rechecked entries' answers. */
-function firstUnrefuted(trace: Trace, recheck: ReadonlyMap<number, Recheck>): number {
+function find(c: Components, key: string): number {
+  let x = c.node.get(key);
+  if (x === undefined) (c.node.set(key, (x = c.parent.length)), c.parent.push(x));
+  while (c.parent[x] !== x) x = c.parent[x] = c.parent[c.parent[x]!]!;
+  return x;
+}
+
+function union(c: Components, a: string, b: string): void {
+  const ra = find(c, a);
+  const rb = find(c, b);
+  if (ra !== rb) c.parent[ra] = rb;
+}
+
+/** The components of the trace's catalog (as resolveSession's: every package's dependsOn, requires, optionalRequires, provides). */
+function componentsOf(trace: Trace): Components {
+  if (trace.components) return trace.components;
+  const c: Components = { node: new Map(), parent: [] };
+  for (const id of trace.index.ids)
+    for (const base of trace.index.versions(id)) {
+      const f = manifestFacts((trace.current.get(base)?.pkg ?? base).manifest);
+      const self = `i${id}`;
+      find(c, self);
+      for (const [dep] of f.dependsOn) union(c, self, `i${dep}`);
+      for (const [cap] of f.requires) union(c, self, `c${cap}`);
+      for (const [cap] of f.optionalRequires) union(c, self, `c${cap}`);
+      for (const [cap] of f.provides) union(c, self, `c${cap}`);
+    }
+  return (trace.components = c);
+}
+
+/**
+ * The time of the first turned-down candidate that is not refuted (Infinity: none), with the
+ * rechecked entries' answers. A candidate of another component than `id`'s does not count:
+ * a plan below it would be one of its component's (which the change does not touch) with
+ * the previous plan elsewhere, a plan of the old catalog in the same subtree.
+ */
+function firstUnrefuted(trace: Trace, recheck: ReadonlyMap<number, Recheck>, id: string): number {
   let first = Infinity;
   for (const [r, { ok }] of recheck) if (!ok) first = Math.min(first, trace.rejTime[r]!);
+  let own: number | undefined;
   // Entries are in time order.
   for (let r = 0; r < trace.rejPkg.length && trace.rejTime[r]! < first; r++)
     if (!trace.rejRefuted[r] && !recheck.has(r)) {
+      const c = componentsOf(trace);
+      own ??= find(c, `i${id}`);
+      if (find(c, `i${trace.rejPkg[r]!.manifest.id}`) !== own) {
+        otherComponentSkips.count++;
+        continue;
+      }
       first = trace.rejTime[r]!;
       break;
     }
@@ -406,7 +461,7 @@ function applyOne(trace: Trace, plan: ResolvePlan, from: ModulePackage, to: Modu
         until = Math.max(until, trace.times[slot]![deps + i]!);
       }
     } else until = trace.pos[slot]! + 1;
-    if (firstUnrefuted(trace, recheck) < until) return undefined;
+    if (firstUnrefuted(trace, recheck, id) < until) return undefined;
   } else if (inPlan && !looser) {
     // Requirements added to a chosen package: each already served when read, by the choices before.
     const oldTimes = trace.times[slot]!;
@@ -437,6 +492,8 @@ function applyOne(trace: Trace, plan: ResolvePlan, from: ModulePackage, to: Modu
     next = patched;
   }
   shortcutCases[`${tighter ? 'added' : 'removed'}${inPlan ? 'InPlan' : 'Outside'}`]++;
+  // Links added: merged into the components (removed ones leave them coarser, still sound).
+  if (trace.components && tighter) for (const [cap] of fb.requires) union(trace.components, `i${id}`, `c${cap}`);
   // The trace follows the new catalog.
   for (const [r, { ok, support }] of recheck) (trace.rejRefuted[r] = ok, addSupport(trace, r, support));
   if (to === base) trace.current.delete(base);
@@ -561,9 +618,19 @@ function patchPlan(trace: Trace, plan: ResolvePlan, id: string, to: ModulePackag
     touch(l).add.push(x);
   }
   for (const [k, t] of touched) {
-    const list = (levels[k] ?? []).filter((x) => !t.remove.has(x));
-    list.push(...t.add);
-    levels[k] = list.sort();
+    // A level is sorted: the moved ids go in where they belong (no sort of the whole level).
+    const list = t.remove.size === 0 ? [...(levels[k] ?? [])] : (levels[k] ?? []).filter((x) => !t.remove.has(x));
+    for (const x of t.add) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      list.splice(lo, 0, x);
+    }
+    levels[k] = list;
   }
   while (levels.length > 0 && levels[levels.length - 1]!.length === 0) levels.pop();
   // Commit to the trace, then the modules in level order: a level with nothing moved or

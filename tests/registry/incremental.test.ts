@@ -299,3 +299,24 @@ describe('the requirements shortcut on a 2,000-id catalog that is one component'
     expect(incrementalStats.shortcut - before).toBe(16);
   });
 });
+
+describe('the requirements shortcut on a catalog of several parts', () => {
+  it('a candidate left unrefuted in another part does not stop it; each answer as a resolve from scratch', { timeout: 120_000 }, async () => {
+    const { otherComponentSkips } = await import('../../src/registry/resolveTrace.js');
+    const originals: ModulePackage[] = [];
+    // The bench's teams (seeds 100…): the fifth part leaves a candidate unrefuted.
+    for (let t = 0; t < 8; t++) originals.push(...alternativesPackages(200, { seed: 100 + t, prefix: `t${String(t).padStart(2, '0')}` }));
+    let packages: readonly ModulePackage[] = Object.freeze([...originals]);
+    const random = prng(4242);
+    const before = { shortcut: incrementalStats.shortcut, skips: otherComponentSkips.count };
+    for (let step = 0; step < 16; step++) {
+      // Each change from a plan resolved from scratch (a change the components decide leaves no trace to go on with).
+      const previous = resolvePlan(packages, { hostVersion: HOST, mode: 'partial' });
+      packages = requirementsChange(packages, originals, random, step);
+      const derived = resolvePlan(packages, { hostVersion: HOST, mode: 'partial', previous });
+      expect(fingerprint(derived), `step ${step}`).toEqual(fingerprint(resolvePlan([...packages], { hostVersion: HOST, mode: 'partial' })));
+    }
+    expect(incrementalStats.shortcut - before.shortcut).toBeGreaterThan(5);
+    expect(otherComponentSkips.count - before.skips).toBeGreaterThan(0);
+  });
+});
