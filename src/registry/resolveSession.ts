@@ -23,8 +23,14 @@
  * A package replaced by another object with the same resolver facts (id, version, engines,
  * provides, requires, optionalRequires, dependsOn, in order: a code change) changes nothing
  * but the plan's `pkg`: the previous plan with the new package objects.
+ *
+ * One package whose requirements gained or lost entries is tried first inside its component
+ * (resolveTrace.ts: from the search's replayed path, whatever the size of the component);
+ * when that does not decide, the components as above.
  */
 import { manifestFacts } from './manifestFacts.js';
+import { resolveIndexFor } from './resolveIndex.js';
+import { applyRequirementsChange, buildTrace, deadLosingRequirements, followSubstitution, requirementsOnly, substituteByTrace, type Trace } from './resolveTrace.js';
 import type { ModulePackage, ResolveOptions, ResolvePlan, ResolvedModule } from './types.js';
 
 /** How a plan was found, as far as an incremental resolve needs to know. */
@@ -52,12 +58,16 @@ interface Session {
   readonly facts: PlanFacts;
   /** Built on the first incremental resolve from this plan, then handed on to the next plan. */
   graph: Graph | undefined;
+  /** The search's path to this plan (resolveTrace.ts): built like the graph, handed on while the shortcut applies. */
+  trace: Trace | undefined;
+  /** The plan was resolved from scratch from `packages`, a frozen list: its index is kept (resolveIndexFor). */
+  readonly indexed: boolean;
 }
 
 const sessions = new WeakMap<ResolvePlan, Session>();
 
 /** @internal How incremental resolves went (tests check that the incremental path is taken). */
-export const incrementalStats = { derived: 0, substituted: 0, full: 0 };
+export const incrementalStats = { derived: 0, substituted: 0, full: 0, shortcut: 0 };
 
 /** Records how `plan` was found, for a later `resolvePlan(…, { previous: plan })`. */
 export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage[], options: ResolveOptions, facts: PlanFacts, graph?: Graph, positioned = true): void {
@@ -71,6 +81,9 @@ export function rememberPlan(plan: ResolvePlan, packages: readonly ModulePackage
     maxBacktracks: options.maxBacktracks,
     facts,
     graph,
+    trace: undefined,
+    // Only resolvePlan's resolve from scratch passes positioned = false.
+    indexed: !positioned && Object.isFrozen(packages),
   });
 }
 
@@ -117,6 +130,25 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   const diff = diffPackages(s.packages, packages);
   // A changed package needs its components resolved again, which only a decomposable plan allows.
   if (diff === undefined || (diff.changedIds.size > 0 && !s.facts.decomposable)) return {};
+  const shortcut = requirementsShortcut(s, previous, diff);
+  if (shortcut !== undefined) {
+    incrementalStats.shortcut++;
+    rememberPlan(shortcut.plan, packages, options, s.facts);
+    sessions.get(shortcut.plan)!.trace = shortcut.trace;
+    return { plan: shortcut.plan };
+  }
+  // A code change after the shortcut: by the trace (building the components would cost more than the change).
+  if (diff.changedIds.size === 0 && s.graph === undefined && s.trace !== undefined) {
+    const trace = s.trace;
+    s.trace = undefined;
+    const plan = substituteByTrace(trace, previous, diff.substituted);
+    if (plan !== undefined) {
+      incrementalStats.substituted++;
+      rememberPlan(plan, packages, options, s.facts);
+      sessions.get(plan)!.trace = trace;
+      return { plan };
+    }
+  }
   const graph = s.graph ?? buildGraph(s.packages, previous);
   s.graph = undefined; // handed on: the graph now describes the new catalog
   // A version added next to one that stays would be a catalog with duplicate keys: not ours to derive.
@@ -138,7 +170,38 @@ function derive(packages: readonly ModulePackage[], options: ResolveOptions, ful
   }
   if (plan === previous) plan = { modules: previous.modules, levels: previous.levels, unresolved: previous.unresolved };
   rememberPlan(plan, packages, options, { ...s.facts, jointOk, solved: countSolved(plan, graph) }, graph);
+  // A code change keeps the search's path: the trace goes on with the new objects.
+  const trace = s.trace;
+  s.trace = undefined;
+  if (trace !== undefined && diff.changedIds.size === 0 && followSubstitution(trace, plan, diff.substituted)) sessions.get(plan)!.trace = trace;
   return { plan };
+}
+
+/**
+ * One package's requirements changed inside a component (resolveTrace.ts): the plan from the
+ * search's path to the previous one, when its rules decide. Only for a whole-catalog request
+ * whose joint search succeeded with no cycle (then every id is in the plan and nothing was
+ * pulled in for an optional requirement), and a package list the index is kept for (frozen).
+ */
+function requirementsShortcut(s: Session, previous: ResolvePlan, diff: Diff): { plan: ResolvePlan; trace: Trace } | undefined {
+  if (diff.removed.length !== 1 || diff.added.length !== 1 || diff.substituted.length !== 0) return undefined;
+  const [from] = diff.removed;
+  const [to] = diff.added;
+  if (s.request !== undefined || !s.facts.jointOk || !s.facts.decomposable || previous.unresolved.length > 0 || !requirementsOnly(from!, to!)) return undefined;
+  let trace = s.trace;
+  s.trace = undefined; // handed on, or dropped
+  if (trace === undefined) {
+    if (!s.indexed) return undefined; // no index is kept for these packages: building one costs a resolve
+    const index = resolveIndexFor(s.packages, s.hostVersion);
+    if (deadLosingRequirements(index, from!, to!)) return undefined;
+    trace = buildTrace(index, previous);
+    if (trace === undefined) return undefined;
+  }
+  const plan = applyRequirementsChange(trace, previous, from!, to!);
+  if (plan === undefined) return undefined;
+  // The components (if built) describe the old links; the next resolve by components builds them again.
+  s.graph = undefined;
+  return { plan, trace };
 }
 
 function countSolved(plan: ResolvePlan, graph: Graph): number {
