@@ -177,7 +177,7 @@ const bench: Benchmark = {
       if (c.shape === 'alternatives' && c.n === 10_000) {
         figures.push({ target: 'resolve10k', value: round(cold, 1), baseline: against });
         figures.push({ target: 'reresolve10k', value: med(t.reresolveCode!), baseline: `one module's code changed (same manifest), previous plan given; p25–p75 ${spread(t.reresolveCode!)}` });
-        figures.push({ target: 'reresolve10kManifest', value: med(t.reresolveManifest!), baseline: `one module's requirements changed, one connected component (a resolve from scratch); p25–p75 ${spread(t.reresolveManifest!)}` });
+        figures.push({ target: 'reresolve10kManifest', value: med(t.reresolveManifest!), baseline: `one module's requirements changed, one connected component (the requirements shortcut of docs/resolver.md, else a resolve from scratch); p25–p75 ${spread(t.reresolveManifest!)}` });
       }
       if (c.shape === 'teams' && c.n === 10_000)
         figures.push({ target: 'reresolve10kTeams', value: med(t.reresolveManifest!), baseline: `one module's requirements changed in one of 50 independent parts; p25–p75 ${spread(t.reresolveManifest!)}` });
