@@ -171,6 +171,16 @@ const DEAD_FIRST_IDS = 1_000;
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** A node's edge lists before it has any (replaced, never pushed to: see buildPlan). */
+const NO_NODES: Node[] = [];
+const NO_NEEDS: string[] = [];
+
+/** Is `slot` among list[from …]? */
+function hasSlot(list: readonly number[], from: number, slot: number): boolean {
+  for (let i = from; i < list.length; i++) if (list[i] === slot) return true;
+  return false;
+}
+
 /** The optional bindings of a module without optional requirements (null prototype, like the others). */
 const NO_BINDINGS: Record<string, string | null> = Object.freeze(Object.create(null) as Record<string, string | null>);
 
@@ -242,8 +252,9 @@ interface Node {
   inDegree: number;
   /** Scratch counter of orderLevels. */
   waiting: number;
-  /** The slots of what it needs (first pass only). */
-  slots: number[];
+  /** The slots of what it needs (first pass only): neededSlots[slotsFrom … slotsTo). */
+  slotsFrom: number;
+  slotsTo: number;
 }
 
 function buildPlan(
@@ -264,6 +275,10 @@ function buildPlan(
   const nodes = new Map<string, Node>();
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
   const nodeList: Node[] = [];
+  // What each node needs, as slots in one flat list, and how many need each slot: the edge
+  // arrays are then made at their size (an array per node grown by push cost more than the plan's own work at 100,000 ids).
+  const neededSlots: number[] = [];
+  const neededBy = new Int32Array(index.slotCount);
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   each = 0;
   for (const pkg of selected.values()) {
@@ -272,7 +287,7 @@ function buildPlan(
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
-    const slots: number[] = [];
+    const slotsFrom = neededSlots.length;
     // Indexed loops here and below: buildPlan runs once per resolve, mostly unoptimized, where each for-of step allocates.
     const ts = index.obligationsAt(slot, pkg);
     for (let i = 0; i < ts.length; i++) {
@@ -280,8 +295,8 @@ function buildPlan(
       if (t.kind === 'cap') {
         const entry = pickProvider(index.providersOf(t), chosen)!;
         bindings[t.name] = index.idOfSlot(entry.slot);
-        if (!slots.includes(entry.slot)) slots.push(entry.slot);
-      } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
+        if (!hasSlot(neededSlots, slotsFrom, entry.slot)) neededSlots.push(entry.slot);
+      } else if (t.kind === 'dep' && !hasSlot(neededSlots, slotsFrom, t.slot!)) neededSlots.push(t.slot!);
     }
     const facts = index.factsAt(slot, pkg);
     const optional = facts.optionalRequires;
@@ -289,18 +304,27 @@ function buildPlan(
     const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
     for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
+    const slotsTo = neededSlots.length;
+    for (let i = slotsFrom; i < slotsTo; i++) neededBy[neededSlots[i]!]!++;
+    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: NO_NEEDS, after: NO_NODES, dependents: NO_NODES, inDegree: 0, waiting: 0, slotsFrom, slotsTo };
     nodes.set(id, node);
     nodeBySlot[slot] = node;
     nodeList.push(node);
   }
   for (let n = 0; n < nodeList.length; n++) {
     const node = nodeList[n]!;
-    for (let i = 0; i < node.slots.length; i++) {
-      const provider = nodeBySlot[node.slots[i]!]!;
-      provider.after.push(node);
-      provider.dependents.push(node);
-      node.needs.push(provider.id);
+    const count = neededBy[slotOfEach[n]!]!; // nodeList is in the order of selected, as slotOfEach
+    if (count > 0) (node.after = new Array<Node>(count)), (node.dependents = new Array<Node>(count)), (node.waiting = 0);
+    if (node.slotsTo > node.slotsFrom) node.needs = new Array<string>(node.slotsTo - node.slotsFrom);
+  }
+  // (waiting counts the edge arrays' fill here; orderLevels resets it.)
+  for (let n = 0; n < nodeList.length; n++) {
+    const node = nodeList[n]!;
+    for (let i = node.slotsFrom; i < node.slotsTo; i++) {
+      const provider = nodeBySlot[neededSlots[i]!]!;
+      provider.after[provider.waiting] = node;
+      provider.dependents[provider.waiting++] = node;
+      node.needs[i - node.slotsFrom] = provider.id;
       node.inDegree++;
     }
     sortStrings(node.needs);
@@ -383,6 +407,7 @@ function buildPlan(
         continue;
       }
       if (p.after.includes(node) || reaches(node, p)) continue;
+      if (p.after === NO_NODES) p.after = [];
       p.after.push(node);
       node.inDegree++;
       reordered = true;
