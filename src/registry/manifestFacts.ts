@@ -49,35 +49,62 @@ function intern(s: string): string {
   return s;
 }
 
-function entries(map: Readonly<Record<string, string>>): [string, string][] {
-  const out: [string, string][] = [];
-  for (const key of Object.keys(map)) out.push([intern(key), intern(map[key]!)]);
-  return out;
+// Most manifests have no optional requirements and many no dependsOn: they share these (never mutated).
+const NO_ENTRIES: Entries = Object.freeze([]) as Entries;
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_NUMBERS: readonly number[] = Object.freeze([]);
+
+/**
+ * A map's entries and its two columns in one pass. `internValues` false for values that are
+ * nearly all distinct (capability versions): interning them only filled the intern table.
+ */
+function columns(map: Readonly<Record<string, string>>, internValues: boolean): { entries: Entries; names: readonly string[]; values: readonly string[] } {
+  const keys = Object.keys(map);
+  if (keys.length === 0) return { entries: NO_ENTRIES, names: NO_STRINGS, values: NO_STRINGS };
+  const entries = new Array<readonly [string, string]>(keys.length);
+  const names = new Array<string>(keys.length);
+  const values = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const name = intern(keys[i]!);
+    const raw = map[keys[i]!]!;
+    const value = internValues ? intern(raw) : raw;
+    entries[i] = [name, value];
+    names[i] = name;
+    values[i] = value;
+  }
+  return { entries, names, values };
 }
 
 export function manifestFacts(manifest: ModuleManifest): ManifestFacts {
   let f = facts.get(manifest);
   if (!f) {
-    const provides = entries(manifest.provides);
-    const requires = entries(manifest.requires);
-    const dependsOn = entries(manifest.dependsOn);
+    const provides = columns(manifest.provides, false);
+    const requires = columns(manifest.requires, true);
+    const dependsOn = columns(manifest.dependsOn, true);
+    const optionalRequires = Object.keys(manifest.optionalRequires).length === 0 ? NO_ENTRIES : columns(manifest.optionalRequires, true).entries;
+    let provideKeys = NO_NUMBERS;
+    if (provides.values.length > 0) {
+      const keys = new Array<number>(provides.values.length);
+      for (let i = 0; i < keys.length; i++) keys[i] = versionKey(provides.values[i]!);
+      provideKeys = keys;
+    }
     f = Object.freeze({
-      provides,
-      requires,
-      optionalRequires: entries(manifest.optionalRequires),
-      dependsOn,
-      dependsOnIds: Object.freeze(dependsOn.map((e) => e[0]).sort()),
+      provides: provides.entries,
+      requires: requires.entries,
+      optionalRequires,
+      dependsOn: dependsOn.entries,
+      dependsOnIds: dependsOn.names.length === 0 ? NO_STRINGS : Object.freeze([...dependsOn.names].sort()),
       id: intern(manifest.id),
       version: manifest.version,
       engines: manifest.engines.hotmod === undefined ? undefined : intern(manifest.engines.hotmod),
       versionKey: versionKey(manifest.version),
-      provideNames: provides.map((e) => e[0]),
-      provideVersions: provides.map((e) => e[1]),
-      provideKeys: provides.map((e) => versionKey(e[1])),
-      dependNames: dependsOn.map((e) => e[0]),
-      dependRanges: dependsOn.map((e) => e[1]),
-      requireNames: requires.map((e) => e[0]),
-      requireRanges: requires.map((e) => e[1]),
+      provideNames: provides.names,
+      provideVersions: provides.values,
+      provideKeys,
+      dependNames: dependsOn.names,
+      dependRanges: dependsOn.values,
+      requireNames: requires.names,
+      requireRanges: requires.values,
     });
     facts.set(manifest, f);
   }
