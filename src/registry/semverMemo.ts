@@ -100,24 +100,29 @@ function mainKey(p: semver.SemVer): number {
  * and two memo entries filled the memo (and emptied it) at 100,000 ids.
  */
 function plainKey(v: string): number {
-  const parts = [0, 0, 0];
+  // Three parts in locals (an array per call was most of what reading keys allocated).
+  let major = 0;
+  let minor = 0;
+  let value = 0;
   let part = 0;
   let digits = 0;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c === 46 /* . */) {
       if (digits === 0 || part === 2) return -1;
+      if (part === 0) major = value;
+      else minor = value;
       part++;
       digits = 0;
+      value = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && parts[part] === 0) return -1; // a leading zero: semver rejects it
-      parts[part] = parts[part]! * 10 + (c - 48);
+      if (digits === 1 && value === 0) return -1; // a leading zero: semver rejects it
+      value = value * 10 + (c - 48);
       if (++digits > 7) return -1;
     } else return -1;
   }
   if (part !== 2 || digits === 0) return -1;
-  const [major, minor, patch] = parts as [number, number, number];
-  return major < 4096 && minor < MINOR && patch < MINOR ? major * MAJOR + minor * MINOR + patch : -1;
+  return major < 4096 && minor < MINOR && value < MINOR ? major * MAJOR + minor * MINOR + value : -1;
 }
 
 /**
