@@ -300,7 +300,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       pending = d.cell.next;
       return;
     }
-    d.slot = index.slotOf(candidate.manifest.id);
+    // A dependsOn's candidates are versions of its target: the slot is known (no map lookup by id).
+    d.slot = d.cell.t.kind === 'dep' ? d.cell.t.slot : index.slotOf(candidate.manifest.id);
     d.selection = { pkg: candidate, level };
     selected[d.slot] = d.selection;
     if (watch !== null) early = watch.chosen(d.slot, candidate, level);
