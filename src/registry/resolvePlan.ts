@@ -272,7 +272,16 @@ function buildPlan(
   const slotOfEach = new Int32Array(selected.size);
   let each = 0;
   for (const pkg of selected.values()) chosen[(slotOfEach[each++] = index.slotOf(pkg.manifest.id))] = pkg;
-  const nodes = new Map<string, Node>();
+  // The nodes by id, made only when cycles or optional bindings need lookups by id (a map of
+  // 100,000 ids cost more than ordering them); nodeList is the same nodes in the same order.
+  let nodesById: Map<string, Node> | undefined;
+  const byId = (): Map<string, Node> => {
+    if (nodesById === undefined) {
+      nodesById = new Map();
+      for (let i = 0; i < nodeList.length; i++) nodesById.set(nodeList[i]!.id, nodeList[i]!);
+    }
+    return nodesById;
+  };
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
   const nodeList: Node[] = [];
   // What each node needs, as slots in one flat list, and how many need each slot: the edge
@@ -307,7 +316,6 @@ function buildPlan(
     const slotsTo = neededSlots.length;
     for (let i = slotsFrom; i < slotsTo; i++) neededBy[neededSlots[i]!]!++;
     const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: NO_NEEDS, after: NO_NODES, dependents: NO_NODES, inDegree: 0, waiting: 0, slotsFrom, slotsTo };
-    nodes.set(id, node);
     nodeBySlot[slot] = node;
     nodeList.push(node);
   }
@@ -332,9 +340,11 @@ function buildPlan(
 
   const unresolved: { id: string; error: HotmodError }[] = [];
   // A cycle leaves nodes that Kahn's algorithm never reaches: only then look for the cycles themselves.
-  const firstOrder = orderLevels(nodes, true);
-  const cyclic = firstOrder.placed < nodes.size ? findCycles(nodes) : [];
+  let order: readonly Node[] = nodeList;
+  const firstOrder = orderLevels(order, true);
+  const cyclic = firstOrder.placed < order.length ? findCycles(byId()) : [];
   if (cyclic.length > 0) {
+    const nodes = byId();
     // A module in the plan for its own sake needs only such modules, so a cycle is either all
     // wanted or all optional extras. Optional extras in a cycle are dropped quietly (their
     // consumers' optional bindings become null): an optional requirement never fails a plan.
@@ -393,15 +403,17 @@ function buildPlan(
       nodes.delete(id);
     }
     for (const node of nodes.values()) node.inDegree = node.needs.length;
+    order = [...nodes.values()];
   }
 
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
   let reordered = cyclic.length > 0;
-  for (const node of nodes.values()) {
+  for (let i = 0; i < order.length; i++) {
+    const node = order[i]!;
     if (node.optionalBindings === NO_BINDINGS) continue;
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
-      const p = nodes.get(provider);
+      const p = byId().get(provider);
       if (!p) {
         node.optionalBindings[name] = null;
         continue;
@@ -414,7 +426,7 @@ function buildPlan(
     }
   }
 
-  const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const { levels: nodeLevels } = reordered ? orderLevels(order, true) : firstOrder;
   const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
   for (let l = 0; l < nodeLevels.length; l++)
@@ -441,9 +453,10 @@ function buildPlan(
  * Kahn's algorithm, level by level: a level is what has nothing left to wait for.
  * Works on a copy of the in-degrees, so it can run twice (cycle check, then final order).
  */
-function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node[][]; placed: number } {
+function orderLevels(nodes: readonly Node[], collect: boolean): { levels: Node[][]; placed: number } {
   let current: Node[] = [];
-  for (const node of nodes.values()) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     node.waiting = node.inDegree;
     if (node.inDegree === 0) current.push(node);
   }
