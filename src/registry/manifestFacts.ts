@@ -33,11 +33,13 @@ export interface ManifestFacts {
 // that on every pass. Arrays iterate at memory speed.
 const facts = new WeakMap<ModuleManifest, ManifestFacts>();
 
-// One string object per distinct id, capability, range and version: every manifest parsed
+// One string object per distinct capability, range and dependsOn target: every manifest parsed
 // from JSON has its own copies, scattered over the heap, and the index looks each one up in
 // a map per resolve (a cache miss for the string, then a comparison of its characters).
 // Interned, the few hundred capability names and ranges stay in cache and compare by
-// identity. Bounded: when full it starts again (interning is only ever a speed-up).
+// identity. A module's own id and its capability versions are not interned: they are
+// distinct per package, so the table would only grow (100,000 ids: a fifth of the facts' cost).
+// Bounded: when full it starts again (interning is only ever a speed-up).
 const MAX_INTERNED = 500_000;
 const interned = new Map<string, string>();
 
@@ -58,23 +60,18 @@ const NO_NUMBERS: readonly number[] = Object.freeze([]);
 let colNames: readonly string[] = NO_STRINGS;
 let colValues: readonly string[] = NO_STRINGS;
 
-/** Has the map any key? (for-in stops at the first: no array of keys for the many empty maps.) */
-function hasKeys(map: Readonly<Record<string, string>>): boolean {
-  for (const key in map) if (Object.hasOwn(map, key)) return true;
-  return false;
-}
-
 /**
  * A map's two columns in one pass, into colNames and colValues. `internValues` false for
  * values that are nearly all distinct (capability versions): interning them only filled the
  * intern table.
  */
 function columns(map: Readonly<Record<string, string>>, internValues: boolean): void {
-  if (!hasKeys(map)) {
+  // (Object.keys, not for-in: each manifest map has a shape of its own, and for-in builds an enumeration cache for it.)
+  const keys = Object.keys(map);
+  if (keys.length === 0) {
     colNames = colValues = NO_STRINGS;
     return;
   }
-  const keys = Object.keys(map);
   const names = new Array<string>(keys.length);
   const values = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
@@ -136,7 +133,8 @@ class Facts implements ManifestFacts {
     }
     this.provideKeys = provideKeys;
     this.dependsOnIds = this.dependNames.length === 0 ? NO_STRINGS : Object.freeze([...this.dependNames].sort());
-    this.id = intern(manifest.id);
+    // Not interned: ids are distinct per module (up to 100,000 of them), not a few hot strings.
+    this.id = manifest.id;
     this.version = manifest.version;
     this.engines = manifest.engines.hotmod === undefined ? undefined : intern(manifest.engines.hotmod);
     this.versionKey = versionKey(manifest.version);
