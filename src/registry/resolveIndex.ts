@@ -348,6 +348,11 @@ export class ResolveIndex {
     return list;
   }
 
+  /** The number of a package of `slot` (packageAt's inverse), or -1 when it is not in the list: found among the slot's versions. */
+  packageNumber(slot: number, pkg: ModulePackage): number {
+    return this.#numberIn(slot, pkg);
+  }
+
   /** A package's number: found among its id's versions (a handful), so no map over every package is built. -1 if it is not in the list. */
   #numberOf(pkg: ModulePackage): number {
     return this.#numberIn(this.slotOf(pkg.manifest.id), pkg);

@@ -171,6 +171,16 @@ const DEAD_FIRST_IDS = 1_000;
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/** A node's edge lists before it has any (replaced, never pushed to: see buildPlan). */
+const NO_NODES: Node[] = [];
+const NO_NEEDS: string[] = [];
+
+/** Is `slot` among list[from …]? */
+function hasSlot(list: readonly number[], from: number, slot: number): boolean {
+  for (let i = from; i < list.length; i++) if (list[i] === slot) return true;
+  return false;
+}
+
 /** The optional bindings of a module without optional requirements (null prototype, like the others). */
 const NO_BINDINGS: Record<string, string | null> = Object.freeze(Object.create(null) as Record<string, string | null>);
 
@@ -242,8 +252,9 @@ interface Node {
   inDegree: number;
   /** Scratch counter of orderLevels. */
   waiting: number;
-  /** The slots of what it needs (first pass only). */
-  slots: number[];
+  /** The slots of what it needs (first pass only): neededSlots[slotsFrom … slotsTo). */
+  slotsFrom: number;
+  slotsTo: number;
 }
 
 function buildPlan(
@@ -261,9 +272,22 @@ function buildPlan(
   const slotOfEach = new Int32Array(selected.size);
   let each = 0;
   for (const pkg of selected.values()) chosen[(slotOfEach[each++] = index.slotOf(pkg.manifest.id))] = pkg;
-  const nodes = new Map<string, Node>();
+  // The nodes by id, made only when cycles or optional bindings need lookups by id (a map of
+  // 100,000 ids cost more than ordering them); nodeList is the same nodes in the same order.
+  let nodesById: Map<string, Node> | undefined;
+  const byId = (): Map<string, Node> => {
+    if (nodesById === undefined) {
+      nodesById = new Map();
+      for (let i = 0; i < nodeList.length; i++) nodesById.set(nodeList[i]!.id, nodeList[i]!);
+    }
+    return nodesById;
+  };
   const nodeBySlot: (Node | undefined)[] = new Array<Node | undefined>(index.slotCount);
   const nodeList: Node[] = [];
+  // What each node needs, as slots in one flat list, and how many need each slot: the edge
+  // arrays are then made at their size (an array per node grown by push cost more than the plan's own work at 100,000 ids).
+  const neededSlots: number[] = [];
+  const neededBy = new Int32Array(index.slotCount);
   // The solver fills `selected` in a deterministic order (sorted requests, ordered candidates): no sort needed.
   each = 0;
   for (const pkg of selected.values()) {
@@ -272,7 +296,7 @@ function buildPlan(
     // Null-prototype records: V8 keeps them as dictionaries instead of minting a hidden
     // class per distinct capability name, which dominated resolves of big catalogs.
     const bindings: Record<string, string> = Object.create(null);
-    const slots: number[] = [];
+    const slotsFrom = neededSlots.length;
     // Indexed loops here and below: buildPlan runs once per resolve, mostly unoptimized, where each for-of step allocates.
     const ts = index.obligationsAt(slot, pkg);
     for (let i = 0; i < ts.length; i++) {
@@ -280,8 +304,8 @@ function buildPlan(
       if (t.kind === 'cap') {
         const entry = pickProvider(index.providersOf(t), chosen)!;
         bindings[t.name] = index.idOfSlot(entry.slot);
-        if (!slots.includes(entry.slot)) slots.push(entry.slot);
-      } else if (t.kind === 'dep' && !slots.includes(t.slot!)) slots.push(t.slot!);
+        if (!hasSlot(neededSlots, slotsFrom, entry.slot)) neededSlots.push(entry.slot);
+      } else if (t.kind === 'dep' && !hasSlot(neededSlots, slotsFrom, t.slot!)) neededSlots.push(t.slot!);
     }
     const facts = index.factsAt(slot, pkg);
     const optional = facts.optionalRequires;
@@ -289,18 +313,26 @@ function buildPlan(
     const optionalBindings: Record<string, string | null> = optional.length === 0 ? NO_BINDINGS : Object.create(null);
     for (const [name, range] of optional)
       optionalBindings[name] = pickProvider(index.providersInRange(name, range), chosen)?.pkg.manifest.id ?? null;
-    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: [], after: [], dependents: [], inDegree: 0, waiting: 0, slots };
-    nodes.set(id, node);
+    const slotsTo = neededSlots.length;
+    for (let i = slotsFrom; i < slotsTo; i++) neededBy[neededSlots[i]!]!++;
+    const node: Node = { id, pkg, version: facts.version, dependsOnIds: facts.dependsOnIds, bindings, optionalBindings, needs: NO_NEEDS, after: NO_NODES, dependents: NO_NODES, inDegree: 0, waiting: 0, slotsFrom, slotsTo };
     nodeBySlot[slot] = node;
     nodeList.push(node);
   }
   for (let n = 0; n < nodeList.length; n++) {
     const node = nodeList[n]!;
-    for (let i = 0; i < node.slots.length; i++) {
-      const provider = nodeBySlot[node.slots[i]!]!;
-      provider.after.push(node);
-      provider.dependents.push(node);
-      node.needs.push(provider.id);
+    const count = neededBy[slotOfEach[n]!]!; // nodeList is in the order of selected, as slotOfEach
+    if (count > 0) (node.after = new Array<Node>(count)), (node.dependents = new Array<Node>(count)), (node.waiting = 0);
+    if (node.slotsTo > node.slotsFrom) node.needs = new Array<string>(node.slotsTo - node.slotsFrom);
+  }
+  // (waiting counts the edge arrays' fill here; orderLevels resets it.)
+  for (let n = 0; n < nodeList.length; n++) {
+    const node = nodeList[n]!;
+    for (let i = node.slotsFrom; i < node.slotsTo; i++) {
+      const provider = nodeBySlot[neededSlots[i]!]!;
+      provider.after[provider.waiting] = node;
+      provider.dependents[provider.waiting++] = node;
+      node.needs[i - node.slotsFrom] = provider.id;
       node.inDegree++;
     }
     sortStrings(node.needs);
@@ -308,9 +340,11 @@ function buildPlan(
 
   const unresolved: { id: string; error: HotmodError }[] = [];
   // A cycle leaves nodes that Kahn's algorithm never reaches: only then look for the cycles themselves.
-  const firstOrder = orderLevels(nodes, true);
-  const cyclic = firstOrder.placed < nodes.size ? findCycles(nodes) : [];
+  let order: readonly Node[] = nodeList;
+  const firstOrder = orderLevels(order, true);
+  const cyclic = firstOrder.placed < order.length ? findCycles(byId()) : [];
   if (cyclic.length > 0) {
+    const nodes = byId();
     // A module in the plan for its own sake needs only such modules, so a cycle is either all
     // wanted or all optional extras. Optional extras in a cycle are dropped quietly (their
     // consumers' optional bindings become null): an optional requirement never fails a plan.
@@ -369,27 +403,30 @@ function buildPlan(
       nodes.delete(id);
     }
     for (const node of nodes.values()) node.inDegree = node.needs.length;
+    order = [...nodes.values()];
   }
 
   // Optional requirements order the plan too, unless that would close a cycle (then the binding stays, unordered).
   let reordered = cyclic.length > 0;
-  for (const node of nodes.values()) {
+  for (let i = 0; i < order.length; i++) {
+    const node = order[i]!;
     if (node.optionalBindings === NO_BINDINGS) continue;
     for (const [name, provider] of Object.entries(node.optionalBindings)) {
       if (provider === null) continue;
-      const p = nodes.get(provider);
+      const p = byId().get(provider);
       if (!p) {
         node.optionalBindings[name] = null;
         continue;
       }
       if (p.after.includes(node) || reaches(node, p)) continue;
+      if (p.after === NO_NODES) p.after = [];
       p.after.push(node);
       node.inDegree++;
       reordered = true;
     }
   }
 
-  const { levels: nodeLevels } = reordered ? orderLevels(nodes, true) : firstOrder;
+  const { levels: nodeLevels } = reordered ? orderLevels(order, true) : firstOrder;
   const levels = nodeLevels.map((level) => level.map((n) => n.id));
   const modules: ResolvedModule[] = [];
   for (let l = 0; l < nodeLevels.length; l++)
@@ -416,9 +453,10 @@ function buildPlan(
  * Kahn's algorithm, level by level: a level is what has nothing left to wait for.
  * Works on a copy of the in-degrees, so it can run twice (cycle check, then final order).
  */
-function orderLevels(nodes: Map<string, Node>, collect: boolean): { levels: Node[][]; placed: number } {
+function orderLevels(nodes: readonly Node[], collect: boolean): { levels: Node[][]; placed: number } {
   let current: Node[] = [];
-  for (const node of nodes.values()) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     node.waiting = node.inDegree;
     if (node.inDegree === 0) current.push(node);
   }

@@ -94,10 +94,44 @@ function mainKey(p: semver.SemVer): number {
 }
 
 /**
+ * The key of a plain `major.minor.patch` (digits only, no leading zeros, parts in mainKey's
+ * bounds) read straight from the string, or -1 for anything else (semver decides those). A
+ * catalog has about one distinct capability version per package: parsing each into a SemVer
+ * and two memo entries filled the memo (and emptied it) at 100,000 ids.
+ */
+function plainKey(v: string): number {
+  // Three parts in locals (an array per call was most of what reading keys allocated).
+  let major = 0;
+  let minor = 0;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || part === 2) return -1;
+      if (part === 0) major = value;
+      else minor = value;
+      part++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return -1; // a leading zero: semver rejects it
+      value = value * 10 + (c - 48);
+      if (++digits > 7) return -1;
+    } else return -1;
+  }
+  if (part !== 2 || digits === 0) return -1;
+  return major < 4096 && minor < MINOR && value < MINOR ? major * MAJOR + minor * MINOR + value : -1;
+}
+
+/**
  * A release version as an integer that orders as semver does (build metadata ignored);
  * NaN for a prerelease, an invalid version or parts too large: compare those with semver.
  */
 export function versionKey(v: string): number {
+  const plain = plainKey(v);
+  if (plain >= 0) return plain;
   let k = versionKeys.get(v);
   if (k === undefined) {
     let p: semver.SemVer | undefined;

@@ -219,7 +219,9 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       };
     }
     // A dependsOn's candidates are one shared list (never changed); a requested id's list may take a null (excludable).
-    const candidates: (ModulePackage | null)[] = t.kind === 'dep' ? (index.candidatesOf(t) as (ModulePackage | null)[]) : [...index.usable(t.id)];
+    // A requested id's usable versions are shared too unless a null is added (decisions never change their list).
+    const candidates: (ModulePackage | null)[] =
+      t.kind === 'dep' ? (index.candidatesOf(t) as (ModulePackage | null)[]) : options.excludable ? [...index.usable(t.id)] : (index.usable(t.id) as (ModulePackage | null)[]);
     if (candidates.length === 0) {
       const reason = noVersionReason(t);
       if (t.kind === 'root' && options.excludable) {
@@ -234,17 +236,21 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
   }
 
   function stepCapability(cell: Pending, t: Extract<Template, { kind: 'cap' }>): { culprits: number[]; reason: Reason } | null {
-    const candidates: ModulePackage[] = [];
-    let blockers: Set<number> | null = null;
-    for (const entry of index.providersOf(t)) {
+    // Most requirements are served by a provider already chosen: the lists are made only once one is needed
+    // (blockers as an array in first-seen order, the order the set below iterates in).
+    let candidates: ModulePackage[] | null = null;
+    let blockers: number[] | null = null;
+    const providers = index.providersOf(t);
+    for (let i = 0; i < providers.length; i++) {
+      const entry = providers[i]!;
       const current = lookup(entry.slot, locked === undefined ? '' : entry.pkg.manifest.id);
-      if (current === undefined) candidates.push(entry.pkg);
-      else if (current.pkg === entry.pkg) return candidates.length > 0 && redirecting ? keepOrRedirect(cell, candidates) : null;
-      else if (current.level >= 0) (blockers ??= new Set()).add(current.level);
+      if (current === undefined) (candidates ??= []).push(entry.pkg);
+      else if (current.pkg === entry.pkg) return candidates !== null && redirecting ? keepOrRedirect(cell, candidates) : null;
+      else if (current.level >= 0 && (blockers === null || !blockers.includes(current.level))) (blockers ??= []).push(current.level);
     }
-    if (candidates.length === 0) return { culprits: [cell.level, ...(blockers ?? [])], reason: noProviderReason(t) };
+    if (candidates === null) return { culprits: blockers === null ? [cell.level] : [cell.level, ...blockers], reason: noProviderReason(t) };
     // The candidate list depended on the blockers' choices: if they all fail, the blockers share the blame.
-    decide(cell, candidates, blockers);
+    decide(cell, candidates, blockers === null ? null : new Set(blockers));
     return null;
   }
 
@@ -294,7 +300,8 @@ export function solve(index: ResolveIndex, initial: readonly Obligation[], optio
       pending = d.cell.next;
       return;
     }
-    d.slot = index.slotOf(candidate.manifest.id);
+    // A dependsOn's candidates are versions of its target: the slot is known (no map lookup by id).
+    d.slot = d.cell.t.kind === 'dep' ? d.cell.t.slot : index.slotOf(candidate.manifest.id);
     d.selection = { pkg: candidate, level };
     selected[d.slot] = d.selection;
     if (watch !== null) early = watch.chosen(d.slot, candidate, level);

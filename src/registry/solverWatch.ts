@@ -16,7 +16,7 @@
  * first), so the search jumps back exactly as it would have when it got there: the first plan
  * in preference order is the same.
  */
-import type { ResolveIndex } from './resolveIndex.js';
+import { DEP, type ResolveIndex } from './resolveIndex.js';
 import type { Reason, ReasonKind, Template } from './solverTypes.js';
 import type { ModulePackage } from './types.js';
 
@@ -44,8 +44,6 @@ export interface WatchContext {
   readonly maxClauses: number;
 }
 
-const NONE: readonly number[] = [];
-
 // Trail entry kinds: which array a change was made to.
 const STATE = 0;
 const BLOCKED = 1;
@@ -67,73 +65,119 @@ export function watchRequested(
   if (requestedIds.length === 0) return null;
   const dead = new Map<ModulePackage, Reason>();
   for (const ng of nogoods ?? []) if (ng.members.length === 1) dead.set(ng.members[0]!, ng.reason ?? { kind: 'conflict', chain: [ng.why] });
+  // Built on the index's numbers (packages, groups, usable versions as offsets), not on its
+  // objects: at 100,000 ids, maps keyed by package objects and every watched version's
+  // obligations made as objects cost more here than the whole search.
   const slots = index.slotCount;
   const requested = new Uint8Array(slots);
-  const versionsOf: (readonly ModulePackage[] | undefined)[] = new Array<readonly ModulePackage[] | undefined>(slots);
-  /** Watched version number of each package of a requested id (g), and back. */
-  const numberOf = new Map<ModulePackage, number>();
+  /** How many usable versions each requested slot has (its g numbers are firstG … firstG + count). */
+  const versionCount = new Int32Array(slots);
+  /** Watched version number (g) of each package number, -1 when not watched; and back. */
+  const gOfNumber = new Int32Array(index.packageCount).fill(-1);
   const pkgOf: ModulePackage[] = [];
+  const numberOfG: number[] = [];
   const rootOf: number[] = [];
-  const firstG: number[] = new Array<number>(slots);
-  for (const id of requestedIds) {
-    const k = index.slotOf(id);
+  const firstG = new Int32Array(slots);
+  for (let r = 0; r < requestedIds.length; r++) {
+    const k = index.slotOf(requestedIds[r]!);
     if (k < 0 || requested[k]) continue;
     requested[k] = 1;
-    const usable = index.usable(id);
-    versionsOf[k] = usable;
     firstG[k] = pkgOf.length;
-    for (const p of usable) {
-      numberOf.set(p, pkgOf.length);
-      pkgOf.push(p);
+    const to = index.usableFrom(k + 1);
+    versionCount[k] = to - index.usableFrom(k);
+    for (let u = index.usableFrom(k); u < to; u++) {
+      const p = index.usableAt(u);
+      gOfNumber[p] = pkgOf.length;
+      pkgOf.push(index.packageAt(p));
+      numberOfG.push(p);
       rootOf.push(k);
     }
   }
   const G = pkgOf.length;
-  // Edges: the dependsOn entries of watched versions. Groups: the in-range versions of a requested target (one per candidate list).
+  // Edges: the dependsOn entries of watched versions. Groups: the in-range versions of a requested target (one per index group).
+  // Lists per slot, group and version are offsets into flat typed arrays (counted, then filled in the
+  // order the edges and groups are met): an array per entry cost more than the search at 100,000 ids.
   const edgeFrom: number[] = [];
-  const edgeT: DepTemplate[] = [];
+  /** The edge's position among its package's obligations (its Template is made only to explain a conflict). */
+  const edgeK: number[] = [];
+  /** The index's group of the edge (its target slot and range). */
+  const edgeIndexGroup: number[] = [];
   const edgeGroup: number[] = [];
-  const edgesOnSlot: (number[] | undefined)[] = new Array<number[] | undefined>(slots);
-  const groupOfList = new Map<readonly ModulePackage[], number>();
-  const groupMembers: number[][] = [];
-  const groupEdges: number[][] = [];
+  const edgeTarget: number[] = [];
+  const groupOfIndexGroup = new Int32Array(index.groupCount).fill(-1);
+  /** Members of group i: memberList[memberStart[i] … memberStart[i + 1]). */
+  const memberStart: number[] = [0];
+  const memberList: number[] = [];
   const groupSlot: number[] = [];
-  const groupsOfG: (number[] | undefined)[] = new Array<number[] | undefined>(G);
   for (let g = 0; g < G; g++) {
-    for (const t of index.obligationsOf(pkgOf[g]!)) {
-      if (t.kind !== 'dep' || t.slot < 0) continue;
-      const e = edgeFrom.length;
+    const p = numberOfG[g]!;
+    const from = index.obligationsFrom(p);
+    const to = index.obligationsFrom(p + 1);
+    for (let k = from; k < to; k++) {
+      const ig = index.obligationAt(k);
+      if (index.groupKind(ig) !== DEP) continue;
+      const target = index.groupTarget(ig);
+      if (target < 0) continue;
       edgeFrom.push(g);
-      edgeT.push(t);
-      (edgesOnSlot[t.slot] ??= []).push(e);
+      edgeK.push(k - from);
+      edgeIndexGroup.push(ig);
+      edgeTarget.push(target);
       let group = -1;
-      if (requested[t.slot]) {
-        const list = index.candidatesOf(t);
-        const known = groupOfList.get(list);
-        if (known !== undefined) group = known;
-        else {
-          group = groupMembers.length;
-          groupOfList.set(list, group);
-          const members = list.map((p) => numberOf.get(p)!);
-          groupMembers.push(members);
-          groupEdges.push([]);
-          groupSlot.push(t.slot);
-          for (const m of members) (groupsOfG[m] ??= []).push(group);
+      if (requested[target]) {
+        group = groupOfIndexGroup[ig]!;
+        if (group < 0) {
+          group = groupSlot.length;
+          groupOfIndexGroup[ig] = group;
+          // The usable versions in range, highest first: the obligation's candidate list, as watched numbers.
+          for (let u = index.usableFrom(target); u < index.usableFrom(target + 1); u++) {
+            const q = index.usableAt(u);
+            if (index.isCandidate(q, ig)) memberList.push(gOfNumber[q]!);
+          }
+          memberStart.push(memberList.length);
+          groupSlot.push(target);
         }
-        groupEdges[group]!.push(e);
       }
       edgeGroup.push(group);
     }
   }
   const E = edgeFrom.length;
+  const groupCount = groupSlot.length;
+  // Edges on each slot (in edge order), edges of each group (in edge order), groups of each version (in group order).
+  const onStart = new Int32Array(slots + 1);
+  for (let e = 0; e < E; e++) onStart[edgeTarget[e]! + 1]!++;
+  for (let k = 0; k < slots; k++) onStart[k + 1]! += onStart[k]!;
+  const onList = new Int32Array(E);
+  const groupEdgeStart = new Int32Array(groupCount + 1);
+  for (let e = 0; e < E; e++) if (edgeGroup[e]! >= 0) groupEdgeStart[edgeGroup[e]! + 1]!++;
+  for (let i = 0; i < groupCount; i++) groupEdgeStart[i + 1]! += groupEdgeStart[i]!;
+  const groupEdgeList = new Int32Array(groupEdgeStart[groupCount]!);
+  {
+    const onAt = onStart.slice(0, slots);
+    const groupAt = groupEdgeStart.slice(0, groupCount);
+    for (let e = 0; e < E; e++) {
+      onList[onAt[edgeTarget[e]!]!++] = e;
+      if (edgeGroup[e]! >= 0) groupEdgeList[groupAt[edgeGroup[e]!]!++] = e;
+    }
+  }
+  const gGroupStart = new Int32Array(G + 1);
+  for (let i = 0; i < memberList.length; i++) gGroupStart[memberList[i]! + 1]!++;
+  for (let g = 0; g < G; g++) gGroupStart[g + 1]! += gGroupStart[g]!;
+  const gGroupList = new Int32Array(memberList.length);
+  {
+    const gAt = gGroupStart.slice(0, G);
+    for (let group = 0; group < groupCount; group++)
+      for (let i = memberStart[group]!; i < memberStart[group + 1]!; i++) gGroupList[gAt[memberList[i]!]!++] = group;
+  }
+  /** The dependsOn obligation of an edge, as the search knows it (made on demand: only conflicts need its words). */
+  const edgeT = (e: number): DepTemplate => index.obligationsOf(pkgOf[edgeFrom[e]!]!)[edgeK[e]!] as DepTemplate;
   const state = new Uint8Array(E);
   const blocked = new Int32Array(G);
   /** The edge that ruled a version out first (-1: dead, or not ruled out). */
   const cause = new Int32Array(G).fill(-1);
-  const live = new Int32Array(groupMembers.length);
-  for (let i = 0; i < groupMembers.length; i++) live[i] = groupMembers[i]!.length;
+  const live = new Int32Array(groupCount);
+  for (let i = 0; i < groupCount; i++) live[i] = memberStart[i + 1]! - memberStart[i]!;
   const alive = new Int32Array(slots);
-  for (let k = 0; k < slots; k++) if (requested[k]) alive[k] = versionsOf[k]!.length;
+  for (let k = 0; k < slots; k++) if (requested[k]) alive[k] = versionCount[k]!;
   const chosenG = new Int32Array(slots).fill(-2); // -2: not chosen; -1: chosen, not watched; else its g
   const trail: number[] = [];
   const marks: number[] = [];
@@ -164,19 +208,25 @@ export function watchRequested(
     if (chosenG[k] === g) {
       if (blockedChosen < 0) blockedChosen = g;
     } else if (alive[k] === 0 && chosenG[k] === -2 && starvedRoot < 0) starvedRoot = k;
-    for (const group of groupsOfG[g] ?? NONE) {
+    for (let i = gGroupStart[g]!; i < gGroupStart[g + 1]!; i++) {
+      const group = gGroupList[i]!;
       set(LIVE, live, group, live[group]! - 1);
-      if (live[group] === 0 && chosenG[groupSlot[group]!] === -2) for (const e2 of groupEdges[group]!) setEdge(e2, STARVED);
+      if (live[group] === 0 && chosenG[groupSlot[group]!] === -2)
+        for (let j = groupEdgeStart[group]!; j < groupEdgeStart[group + 1]!; j++) setEdge(groupEdgeList[j]!, STARVED);
     }
   };
 
   // What the catalog alone rules out (dead versions, and what they starve): never undone.
   for (const [pkg] of dead) {
-    const g = numberOf.get(pkg);
-    if (g === undefined || blocked[g] !== 0) continue;
+    const p = index.packageNumber(index.slotOf(pkg.manifest.id), pkg);
+    const g = p < 0 ? -1 : gOfNumber[p]!;
+    if (g < 0 || blocked[g] !== 0) continue;
     blocked[g] = 1; // cause stays -1: dead
     alive[rootOf[g]!]!--;
-    for (const group of groupsOfG[g] ?? NONE) if (--live[group]! === 0) for (const e of groupEdges[group]!) setEdge(e, STARVED);
+    for (let i = gGroupStart[g]!; i < gGroupStart[g + 1]!; i++) {
+      const group = gGroupList[i]!;
+      if (--live[group]! === 0) for (let j = groupEdgeStart[group]!; j < groupEdgeStart[group + 1]!; j++) setEdge(groupEdgeList[j]!, STARVED);
+    }
   }
   trail.length = 0;
   starvedRoot = -1;
@@ -197,7 +247,7 @@ export function watchRequested(
         for (const clause of reason.chain) if (!chain.includes(clause)) chain.push(clause);
         continue;
       }
-      const t = edgeT[e]!;
+      const t = edgeT(e);
       // (An edge that ruled a version out is older than the version's ruling-out, so this walk goes back in time and ends.)
       if (state[e] === CHOSEN_OUT) {
         const at = ctx.chosenAt(t.slot)!;
@@ -207,7 +257,8 @@ export function watchRequested(
         if (!chain.includes(clause)) chain.push(clause);
         continue;
       }
-      const members = groupMembers[edgeGroup[e]!]!;
+      const group = edgeGroup[e]!;
+      const members = memberList.slice(memberStart[group]!, memberStart[group + 1]!);
       const names = members.map((m) => `${pkgOf[m]!.manifest.id} ${pkgOf[m]!.manifest.version}`);
       const clause =
         names.length === 1 ? ctx.describe(t) : names.length === 2 ? `${ctx.describe(t)}, but neither ${names[0]} nor ${names[1]} can be used` : `${ctx.describe(t)}, but none of ${names.join(', ')} can be used`;
@@ -229,30 +280,29 @@ export function watchRequested(
   return {
     chosen(slot, pkg, level) {
       marks.push(trail.length);
-      const g = requested[slot] ? (numberOf.get(pkg) ?? -1) : -1;
+      const p = index.packageNumber(slot, pkg);
+      const g = requested[slot] && p >= 0 ? gOfNumber[p]! : -1;
       trail.push(-1, slot, chosenG[slot]!);
       chosenG[slot] = g;
       // A version already ruled out cannot be part of a plan with the choices before it.
       if (g >= 0 && blocked[g] !== 0) return conflictOf([g], level);
       starvedRoot = -1;
       blockedChosen = -1;
-      const on = edgesOnSlot[slot];
-      if (on !== undefined)
-        for (const e of on) {
-          const t = edgeT[e]!;
-          const inRange = index.candidatesOf(t).includes(pkg);
-          // pkg is not ruled out, so a group of versions in range holding it was never starved: STARVED edges here are out of range.
-          if (!inRange) setEdge(e, CHOSEN_OUT);
-          if (starvedRoot >= 0 || blockedChosen >= 0) break;
-        }
+      for (let i = onStart[slot]!; i < onStart[slot + 1]!; i++) {
+        const e = onList[i]!;
+        // Among the obligation's candidates (the usable versions in range), tested on numbers.
+        const inRange = p >= 0 ? index.isCandidate(p, edgeIndexGroup[e]!) : index.candidatesOf(edgeT(e)).includes(pkg);
+        // pkg is not ruled out, so a group of versions in range holding it was never starved: STARVED edges here are out of range.
+        if (!inRange) setEdge(e, CHOSEN_OUT);
+        if (starvedRoot >= 0 || blockedChosen >= 0) break;
+      }
       if (blockedChosen >= 0) return conflictOf([blockedChosen], level);
       if (starvedRoot >= 0) {
         const k = starvedRoot;
         const first = firstG[k]!;
-        return conflictOf(
-          versionsOf[k]!.map((_, i) => first + i),
-          level,
-        );
+        const versions: number[] = [];
+        for (let i = 0; i < versionCount[k]!; i++) versions.push(first + i);
+        return conflictOf(versions, level);
       }
       return null;
     },
