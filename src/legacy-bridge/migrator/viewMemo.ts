@@ -41,11 +41,12 @@ function remember<T>(map: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
-/** How a jsonb value reads for the view: a plain object, null/absent, or something else. */
+/** How a jsonb value reads for the view: a plain object, null/absent, or the kind of something else (its warning names it: "is an array", "is string"). */
 function shape(value: unknown): string {
   if (value === null) return 'n';
   if (value === undefined) return 'u';
-  return typeof value === 'object' && !Array.isArray(value) ? 'o' : 'x';
+  if (Array.isArray(value)) return 'a';
+  return typeof value === 'object' ? 'o' : typeof value;
 }
 
 /** The legacy list as the reading sees it: absent, or its exact JSON text. */
