@@ -655,22 +655,13 @@ function patchPlan(trace: Trace, plan: ResolvePlan, id: string, to: ModulePackag
  * the previous plan with the new objects. False when it cannot (the trace is dropped then).
  */
 export function followSubstitution(trace: Trace, plan: ResolvePlan, pairs: readonly (readonly [ModulePackage, ModulePackage])[]): boolean {
-  const starts: number[] = [];
-  let at = 0;
-  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  const starts = levelStarts(plan);
   for (const [from, to] of pairs) {
-    const id = to.manifest.id;
-    const base = trace.index.versions(id).find((p) => p.key === to.key);
-    if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return false;
-    const obligations = obligationsOf(trace, base);
-    if (to === base) trace.current.delete(base);
-    else trace.current.set(base, { pkg: to, obligations });
-    if (trace.modOf.get(id)?.pkg !== from) continue;
-    const k = trace.levelOf.get(id)!;
-    const i = plan.levels[k]!.indexOf(id);
-    const m = plan.modules[starts[k]! + i];
+    if (!retarget(trace, from, to)) return false;
+    if (trace.modOf.get(to.manifest.id)?.pkg !== from) continue;
+    const m = plan.modules[moduleAt(trace, plan, starts, to.manifest.id)];
     if (m?.pkg !== to) return false;
-    trace.modOf.set(id, m);
+    trace.modOf.set(to.manifest.id, m);
   }
   return true;
 }
@@ -681,21 +672,14 @@ export function followSubstitution(trace: Trace, plan: ResolvePlan, pairs: reado
  * follows it. Undefined when it cannot (the caller drops the trace and goes on as before).
  */
 export function substituteByTrace(trace: Trace, plan: ResolvePlan, pairs: readonly (readonly [ModulePackage, ModulePackage])[]): ResolvePlan | undefined {
-  const starts: number[] = [];
-  let at = 0;
-  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  const starts = levelStarts(plan);
   let modules: ResolvedModule[] | undefined;
   for (const [from, to] of pairs) {
+    if (!retarget(trace, from, to)) return undefined;
     const id = to.manifest.id;
-    const base = trace.index.versions(id).find((p) => p.key === to.key);
-    if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return undefined;
-    const obligations = obligationsOf(trace, base);
-    if (to === base) trace.current.delete(base);
-    else trace.current.set(base, { pkg: to, obligations });
     const m = trace.modOf.get(id);
     if (m?.pkg !== from) continue; // another version is in the plan
-    const k = trace.levelOf.get(id)!;
-    const i = starts[k]! + plan.levels[k]!.indexOf(id);
+    const i = moduleAt(trace, plan, starts, id);
     if (plan.modules[i] !== m) return undefined;
     const next = Object.freeze({ ...m, pkg: to });
     (modules ??= [...plan.modules])[i] = next;
@@ -703,4 +687,28 @@ export function substituteByTrace(trace: Trace, plan: ResolvePlan, pairs: readon
   }
   traceSubstitutions.count++;
   return { modules: modules ?? plan.modules, levels: plan.levels, unresolved: plan.unresolved };
+}
+
+/** Where each level of the plan starts in plan.modules (the modules are listed level by level). */
+function levelStarts(plan: ResolvePlan): number[] {
+  const starts: number[] = [];
+  let at = 0;
+  for (const level of plan.levels) (starts.push(at), (at += level.length));
+  return starts;
+}
+
+/** The trace's package of `to`'s id@version now stands for `to`; false when the trace did not hold `from` there. */
+function retarget(trace: Trace, from: ModulePackage, to: ModulePackage): boolean {
+  const base = trace.index.versions(to.manifest.id).find((p) => p.key === to.key);
+  if (base === undefined || (trace.current.get(base)?.pkg ?? base) !== from) return false;
+  const obligations = obligationsOf(trace, base);
+  if (to === base) trace.current.delete(base);
+  else trace.current.set(base, { pkg: to, obligations });
+  return true;
+}
+
+/** The position in plan.modules of a planned id, by the trace's level of it. */
+function moduleAt(trace: Trace, plan: ResolvePlan, starts: readonly number[], id: string): number {
+  const k = trace.levelOf.get(id)!;
+  return starts[k]! + plan.levels[k]!.indexOf(id);
 }
